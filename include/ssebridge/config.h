@@ -1,0 +1,57 @@
+// Config: every runtime option, its default, and the loader that merges
+// command-line flags, SSEBRIDGE_* environment variables and a JSON file.
+// Precedence is flag > env > file > default. Loading never exits the process:
+// it returns an error message naming the offending option, and main() decides.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ssebridge/log.h"
+
+namespace ssebridge {
+
+struct Config {
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 8080;
+  std::string redis_url;                 // Empty: embedded in-process broker.
+  std::string base_path;                 // "" or "/prefix" without a trailing slash.
+  uint32_t heartbeat_seconds = 15;
+  uint32_t retry_ms = 3000;
+  std::vector<std::string> cors_origins; // "*" allows every origin.
+  uint32_t max_connections = 0;          // 0: derived from the open-file limit.
+  uint64_t max_body_bytes = 1 << 20;
+  uint64_t client_buffer_bytes = 1 << 20;
+  uint64_t max_header_bytes = 16 << 10;
+  uint32_t header_timeout_seconds = 10;
+  LogLevel log_level = LogLevel::kInfo;
+  bool redis_envelope = true;            // Recognise {"event":..,"data":..} from Redis.
+};
+
+struct ConfigLoadResult {
+  Config config;
+  std::string error;  // Non-empty: invalid input; the process should exit with status 2.
+  bool show_help = false;
+  bool show_version = false;
+};
+
+// Looks up an environment variable; returns nullopt when unset. Injected so tests
+// can run without touching the real environment.
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+
+// Reads a whole file; returns nullopt when it cannot be read. Injected for tests.
+using FileReader = std::function<std::optional<std::string>(const std::string& path)>;
+
+ConfigLoadResult LoadConfig(const std::vector<std::string>& args, const EnvLookup& env,
+                            const FileReader& read_file);
+
+// Convenience for main(): real environment and filesystem.
+ConfigLoadResult LoadConfigFromProcess(int argc, char** argv);
+
+// The --help text.
+std::string ConfigUsage();
+
+}  // namespace ssebridge

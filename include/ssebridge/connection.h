@@ -1,0 +1,119 @@
+// Connection: one client socket. It owns its uv_tcp_t, its HTTP parser (only
+// while it reads requests), its write queue and its place in the server's
+// sweep lists. It answers plain requests (keep-alive and pipelining included)
+// and, after GET /events, becomes an event stream fed by the registry.
+//
+// Lifetime: created on accept; Close() unlinks it from everything and calls
+// uv_close(); memory is freed only in the close callback. Nothing outside
+// holds a raw pointer across an asynchronous boundary: broker callbacks carry
+// the connection id and look it up in the server.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <uv.h>
+
+#include "ssebridge/http_parser.h"
+#include "ssebridge/http_response.h"
+#include "ssebridge/intrusive_list.h"
+#include "ssebridge/pubsub_registry.h"
+#include "ssebridge/write_queue.h"
+
+namespace ssebridge {
+
+class Server;
+struct SubscribeRequest;
+
+class Connection : public StreamSink {
+ public:
+  enum class State {
+    kReading,     // Waiting for or parsing a request.
+    kResponding,  // An asynchronous handler (publish via Redis) is running.
+    kStreaming,   // An event stream.
+    kLingering,   // Response sent, FIN sent; draining input until EOF.
+  };
+
+  Connection(Server* server, uint64_t id);
+
+  // Takes the accepted socket from the listener and starts reading.
+  int Accept(uv_stream_t* listener);
+
+  void SendFrame(const FrameRef& frame) override;
+
+  // Writes everything queued, as far as the socket accepts. Called by the
+  // server once per loop turn for connections with new data.
+  void Flush();
+
+  // Orderly end: streams get their final chunk, then FIN. Used on shutdown.
+  void EndGracefully();
+
+  // Answers 503 and closes: the server is at --max-connections.
+  void RejectOverloaded();
+
+  // Immediate close; safe to call more than once.
+  void Close();
+
+  // Called by the server's sweep.
+  void OnRequestTimeout();
+  void OnLingerTimeout() { Close(); }
+  void SendHeartbeat();
+
+  uint64_t id() const { return id_; }
+  State state() const { return state_; }
+  bool closing() const { return closing_; }
+  bool is_stream() const { return state_ == State::kStreaming; }
+  size_t queued_bytes() const { return queue_.bytes(); }
+  uint64_t last_write_ms() const { return last_write_ms_; }
+  uint64_t deadline_start_ms() const { return deadline_start_ms_; }
+
+  // Hooks for the server's lists.
+  ListHook deadline_hook;  // Reading (request timeout) or lingering list.
+  ListHook stream_hook;    // Heartbeat list, ordered by last write.
+  ListHook flush_hook;     // Connections with bytes to flush this loop turn.
+
+ private:
+  static void OnAlloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
+  static void OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void OnWrite(uv_write_t* request, int status);
+  static void OnShutdown(uv_shutdown_t* request, int status);
+  static void OnClosed(uv_handle_t* handle);
+
+  void Consume(const char* data, size_t length);
+  void HandleRequest(HttpRequest request);
+  void HandlePublish(const HttpRequest& request);
+  void StartStream(const HttpRequest& request, SubscribeRequest subscribe);
+  void FinishAsyncResponse(int status, const std::string& body, bool keep_alive, int http_minor);
+  void Respond(int status, std::string_view content_type, std::string_view body, const HttpRequest& request,
+               HeaderList extra = {}, bool keep_alive = true);
+  void RespondError(int status, const std::string& message, const HttpRequest* request, bool keep_alive,
+                    HeaderList extra = {});
+  void QueueRaw(std::string bytes);
+  void EnterReading();
+  void StartLinger();
+  void ScheduleFlush();
+  std::string Peer() const;
+
+  Server* server_;
+  const uint64_t id_;
+  uv_tcp_t tcp_;
+  uv_write_t write_request_;
+  uv_shutdown_t shutdown_request_;
+  std::unique_ptr<HttpParser> parser_;  // Released once the connection streams.
+  std::string pending_input_;           // Unparsed bytes held while kResponding.
+  WriteQueue queue_;
+  PubsubRegistry::Subscriber* subscriber_ = nullptr;
+  State state_ = State::kReading;
+  size_t write_in_flight_bytes_ = 0;
+  uint64_t last_write_ms_ = 0;
+  uint64_t deadline_start_ms_ = 0;
+  bool write_in_flight_ = false;
+  bool chunked_ = false;            // Stream framing: chunked (HTTP/1.1) or raw (1.0).
+  bool close_after_flush_ = false;  // Linger and close once the queue drains.
+  bool over_limit_ = false;         // Slow consumer: close at the next flush.
+  bool closing_ = false;
+  bool reading_ = false;
+};
+
+}  // namespace ssebridge

@@ -1,0 +1,33 @@
+// Envelopes: how a named event (and its id) travels through a Redis channel.
+//
+// A Redis payload is an envelope when it is a JSON object with a string
+// "event", a "data" key, optionally "id" (string) and "retry" (non-negative
+// integer), and no other keys. Anything else is delivered unchanged as data.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ssebridge/publish_request.h"
+
+namespace ssebridge {
+
+// One message as subscribers see it.
+struct Message {
+  std::string id;     // Empty: no id line (plain Redis PUBLISH).
+  std::string event;  // Empty or "message": the default type.
+  std::string data;
+  std::optional<uint32_t> retry_ms;
+};
+
+// Fills *out and returns true if payload is an envelope; otherwise returns false
+// and leaves *out untouched.
+bool DecodeEnvelope(std::string_view payload, Message* out);
+
+// The envelope for an HTTP publish, without its closing brace, so the id can be
+// appended by whoever assigns it (the Lua publish script in Redis mode):
+// {"event":"<name>","data":<value>   then   ,"id":"<id>"}
+std::string EncodeEnvelopeHead(const PublishRequest& request);
+
+}  // namespace ssebridge

@@ -1,0 +1,81 @@
+// Frame: immutable, reference-counted bytes shared by every connection a
+// message is fanned out to. A message is encoded once; each subscriber's write
+// queue holds a reference, never a copy.
+//
+// The buffer carries both wire forms of the same bytes: the HTTP/1.1 chunked
+// form ("<hex>\r\n" + payload + "\r\n") and the raw payload used by
+// close-delimited HTTP/1.0 streams. Both are views into one allocation.
+//
+// Reference counts are not atomic: frames live on the single loop thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace ssebridge {
+
+class Frame;
+
+class FrameRef {
+ public:
+  FrameRef() = default;
+  explicit FrameRef(Frame* frame);  // Adopts one reference.
+  FrameRef(const FrameRef& other);
+  FrameRef(FrameRef&& other) noexcept : frame_(std::exchange(other.frame_, nullptr)) {}
+  FrameRef& operator=(FrameRef other) noexcept {
+    std::swap(frame_, other.frame_);
+    return *this;
+  }
+  ~FrameRef();
+
+  const Frame* get() const { return frame_; }
+  const Frame* operator->() const { return frame_; }
+  explicit operator bool() const { return frame_ != nullptr; }
+
+ private:
+  Frame* frame_ = nullptr;
+};
+
+class Frame {
+ public:
+  // Room reserved in front of the payload for the chunk-size line.
+  static constexpr size_t kHeaderRoom = 10;
+
+  // Starts a buffer for a payload: append the payload after the reserved room,
+  // then pass the string to Seal().
+  static std::string StartBuffer() { return std::string(kHeaderRoom, '\0'); }
+
+  // Turns a buffer from StartBuffer() (with the payload appended) into a frame.
+  static FrameRef Seal(std::string buffer);
+
+  // Convenience for small control payloads.
+  static FrameRef FromPayload(std::string_view payload);
+
+  std::string_view chunked() const {
+    return std::string_view(bytes_.data() + chunk_offset_, bytes_.size() - chunk_offset_);
+  }
+  std::string_view raw() const { return std::string_view(bytes_.data() + kHeaderRoom, raw_size_); }
+  std::string_view view(bool chunked_form) const { return chunked_form ? chunked() : raw(); }
+  size_t raw_size() const { return raw_size_; }
+
+ private:
+  friend class FrameRef;
+  Frame() = default;
+
+  uint32_t refs_ = 1;
+  uint32_t chunk_offset_ = 0;
+  uint32_t raw_size_ = 0;
+  std::string bytes_;
+};
+
+inline FrameRef::FrameRef(Frame* frame) : frame_(frame) {}
+inline FrameRef::FrameRef(const FrameRef& other) : frame_(other.frame_) {
+  if (frame_) ++frame_->refs_;
+}
+inline FrameRef::~FrameRef() {
+  if (frame_ && --frame_->refs_ == 0) delete frame_;
+}
+
+}  // namespace ssebridge

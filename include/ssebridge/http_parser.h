@@ -1,0 +1,94 @@
+// HttpParser: llhttp fed with bytes, producing one HttpRequest at a time.
+// It knows nothing about sockets. Parsing pauses after each complete request so
+// the connection can answer it (possibly asynchronously) before the next
+// pipelined request is looked at; responses therefore stay in request order.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <llhttp.h>
+
+namespace ssebridge {
+
+struct HttpRequest {
+  std::string method;
+  std::string target;  // Raw request target, e.g. "/events?channel=a".
+  std::vector<std::pair<std::string, std::string>> headers;  // Names lower-cased.
+  std::string body;
+  int http_major = 1;
+  int http_minor = 1;
+  bool keep_alive = true;
+
+  // First header with this lower-case name, or nullptr.
+  const std::string* Header(std::string_view lower_name) const;
+};
+
+class HttpParser {
+ public:
+  struct Limits {
+    size_t max_header_bytes = 16 << 10;  // Request line plus all header lines.
+    size_t max_body_bytes = 1 << 20;
+  };
+
+  enum class Status {
+    kNeedMore,  // All input consumed; no complete request yet.
+    kRequest,   // A request is ready in request(); the rest of the input is unconsumed.
+    kError,     // Malformed or over a limit; see error_status()/error_message().
+  };
+
+  struct FeedResult {
+    Status status;
+    size_t consumed;  // Bytes of input used; feed the rest again after Resume().
+  };
+
+  explicit HttpParser(Limits limits);
+  HttpParser(const HttpParser&) = delete;
+  HttpParser& operator=(const HttpParser&) = delete;
+
+  FeedResult Feed(const char* data, size_t length);
+
+  // After kRequest: take the request, then call Resume() before feeding more.
+  HttpRequest TakeRequest();
+  void Resume();
+
+  // True once the head of a request with "Expect: 100-continue" has been parsed
+  // and its body has not arrived yet; the caller should send "100 Continue"
+  // and then call ClearExpectContinue().
+  bool expect_continue() const { return expect_continue_; }
+  void ClearExpectContinue() { expect_continue_ = false; }
+
+  // True between the first byte of a request and its completion.
+  bool in_request() const { return in_request_; }
+
+  int error_status() const { return error_status_; }
+  const std::string& error_message() const { return error_message_; }
+
+ private:
+  static int OnMessageBegin(llhttp_t* parser);
+  static int OnUrl(llhttp_t* parser, const char* at, size_t length);
+  static int OnHeaderField(llhttp_t* parser, const char* at, size_t length);
+  static int OnHeaderValue(llhttp_t* parser, const char* at, size_t length);
+  static int OnHeadersComplete(llhttp_t* parser);
+  static int OnBody(llhttp_t* parser, const char* at, size_t length);
+  static int OnMessageComplete(llhttp_t* parser);
+
+  int CountHeaderBytes(size_t length);
+  int Fail(int status, std::string message);
+
+  Limits limits_;
+  llhttp_settings_t settings_;
+  llhttp_t parser_;
+  HttpRequest request_;
+  size_t header_bytes_ = 0;
+  bool last_was_value_ = false;
+  bool in_request_ = false;
+  bool expect_continue_ = false;
+  int error_status_ = 0;
+  std::string error_message_;
+};
+
+}  // namespace ssebridge

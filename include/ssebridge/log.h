@@ -1,0 +1,30 @@
+// Leveled logging to stderr. One line per record: "<iso time> <level> <message>".
+// The logger is process-global because every module logs and there is one loop.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace ssebridge {
+
+enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3, kOff = 4 };
+
+// Parses "debug", "info", "warn", "error", "off". Returns false on anything else.
+bool ParseLogLevel(std::string_view text, LogLevel* level);
+
+void SetLogLevel(LogLevel level);
+LogLevel GetLogLevel();
+
+// printf-style; formats only when the level is enabled.
+void Log(LogLevel level, const char* format, ...) __attribute__((format(printf, 2, 3)));
+
+#define SSEB_LOG(level, ...)                                   \
+  do {                                                         \
+    if ((level) >= ::ssebridge::GetLogLevel()) ::ssebridge::Log((level), __VA_ARGS__); \
+  } while (0)
+#define LOG_DEBUG(...) SSEB_LOG(::ssebridge::LogLevel::kDebug, __VA_ARGS__)
+#define LOG_INFO(...) SSEB_LOG(::ssebridge::LogLevel::kInfo, __VA_ARGS__)
+#define LOG_WARN(...) SSEB_LOG(::ssebridge::LogLevel::kWarn, __VA_ARGS__)
+#define LOG_ERROR(...) SSEB_LOG(::ssebridge::LogLevel::kError, __VA_ARGS__)
+
+}  // namespace ssebridge

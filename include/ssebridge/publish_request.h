@@ -1,0 +1,27 @@
+// Parses the body of POST /publish: JSON or form-encoded (cyclone-sse style).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ssebridge {
+
+struct PublishRequest {
+  std::vector<std::string> channels;  // Validated, deduplicated, never patterns.
+  std::string event;                  // Empty: the default type "message".
+  std::string data;                   // The text subscribers receive.
+  // True when `data` is the compact serialization of a non-string JSON value
+  // (so it can be embedded verbatim in an envelope); false for plain text.
+  bool data_is_json = false;
+};
+
+struct PublishParseResult {
+  int status = 200;     // 400 or 415 on error.
+  std::string error;    // Empty on success.
+};
+
+PublishParseResult ParsePublishRequest(std::string_view content_type, std::string_view body,
+                                       PublishRequest* out);
+
+}  // namespace ssebridge

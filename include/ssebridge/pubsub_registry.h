@@ -1,0 +1,117 @@
+// PubsubRegistry: the two-way index between channels/patterns and the streams
+// subscribed to them, and the fan-out of one shared frame.
+//
+// A topic (exact channel or pattern) exists exactly while it has a subscriber;
+// the Listener hears when one appears or disappears so a broker can SUBSCRIBE
+// or UNSUBSCRIBE upstream.
+//
+// Exactly-once per stream: a stream subscribed to "a" and "a*" (or to two
+// overlapping patterns, or to several channels one message was published to)
+// receives each message once. Every message has a serial number (LazyFrame);
+// a stream skips a frame whose serial it saw last, which covers embedded
+// publishing and multi-channel publishes that arrive back to back. In
+// Redis mode every matching subscription produces its own notification, so
+// each stream accepts a message only from its *designated* topic for that
+// channel: the exact subscription if it has one, else the smallest matching
+// pattern by byte order. Both rules are deterministic and need no memory of
+// earlier notifications.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "ssebridge/frame.h"
+
+namespace ssebridge {
+
+// Receives frames. Implemented by a streaming connection. SendFrame must not
+// unsubscribe synchronously (it runs inside the fan-out loop); a sink that
+// overflows marks itself for closing and unsubscribes later.
+class StreamSink {
+ public:
+  virtual ~StreamSink() = default;
+  virtual void SendFrame(const FrameRef& frame) = 0;
+};
+
+class PubsubRegistry {
+ public:
+  class Listener {
+   public:
+    virtual ~Listener() = default;
+    virtual void OnTopicActive(const std::string& name, bool is_pattern) = 0;
+    virtual void OnTopicIdle(const std::string& name, bool is_pattern) = 0;
+  };
+
+  struct Topic;
+  struct Subscriber {
+    StreamSink* sink;
+    std::vector<Topic*> topics;
+    std::vector<uint32_t> positions;  // positions[i]: index in topics[i]->subscribers.
+    uint64_t last_serial = 0;  // Serial of the last frame sent to this stream.
+  };
+  struct Topic {
+    std::string name;
+    bool is_pattern;
+    std::vector<Subscriber*> subscribers;
+  };
+
+  // A message's frame, built on first use so a message nobody receives is never
+  // encoded, plus a process-unique serial used for de-duplication.
+  class LazyFrame {
+   public:
+    explicit LazyFrame(std::function<FrameRef()> make);
+    const FrameRef& get();
+    uint64_t serial() const { return serial_; }
+
+   private:
+    std::function<FrameRef()> make_;
+    FrameRef frame_;
+    uint64_t serial_;
+  };
+
+  PubsubRegistry() = default;
+  PubsubRegistry(const PubsubRegistry&) = delete;
+  PubsubRegistry& operator=(const PubsubRegistry&) = delete;
+
+  void set_listener(Listener* listener) { listener_ = listener; }
+
+  // Names are validated channel names; a name with *, ? or [ is a pattern.
+  // The returned handle stays valid until Unsubscribe().
+  Subscriber* Subscribe(StreamSink* sink, const std::vector<std::string>& names);
+  void Unsubscribe(Subscriber* subscriber);
+
+  // Embedded broker: delivers to every stream with a topic matching `channel`,
+  // once each. Returns the number of deliveries.
+  size_t Publish(std::string_view channel, LazyFrame& frame);
+
+  // Redis broker: one upstream notification, received because of the
+  // subscription `source` (a channel for "message", a pattern for "pmessage").
+  size_t DeliverNotification(std::string_view source, bool source_is_pattern, std::string_view channel,
+                             LazyFrame& frame);
+
+  // Calls fn(name, is_pattern) for every active topic (used to resubscribe).
+  void ForEachTopic(const std::function<void(const std::string&, bool)>& fn) const;
+
+  size_t exact_topic_count() const { return exact_.size(); }
+  size_t pattern_topic_count() const { return patterns_.size(); }
+  size_t subscriber_count() const { return subscriber_count_; }
+  size_t subscription_count() const { return subscription_count_; }
+
+ private:
+  Topic* AcquireTopic(const std::string& name);
+  void ReleaseTopic(Topic* topic);
+  const Topic* DesignatedTopic(const Subscriber& subscriber, std::string_view channel) const;
+
+  std::unordered_map<std::string, std::unique_ptr<Topic>> exact_;
+  std::unordered_map<std::string, std::unique_ptr<Topic>> patterns_;
+  Listener* listener_ = nullptr;
+  size_t subscriber_count_ = 0;
+  size_t subscription_count_ = 0;
+};
+
+}  // namespace ssebridge

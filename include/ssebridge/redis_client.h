@@ -1,0 +1,97 @@
+// RedisClient: one hiredis async connection on the libuv loop, with an explicit
+// state machine, a connect timeout, a command timeout and reconnection with
+// capped exponential backoff (Debian's hiredis 0.14 has no timeouts of its own,
+// so uv timers provide them).
+//
+// Contract: Command() either returns false and never calls the callback, or
+// returns true and the callback runs exactly once — with the reply, or with
+// nullptr when the connection is lost, times out or the client stops. The
+// reply is freed when the callback returns: copy what you need.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <hiredis/async.h>
+#include <uv.h>
+
+#include "ssebridge/redis_address.h"
+
+namespace ssebridge {
+
+class RedisClient {
+ public:
+  enum class State { kIdle, kConnecting, kHandshaking, kReady, kBackoff, kStopped };
+
+  struct Options {
+    RedisAddress address;
+    std::string name = "redis";          // For log lines and CLIENT SETNAME.
+    uint64_t connect_timeout_ms = 1000;  // Also bounds the AUTH/SELECT/PING handshake.
+    uint64_t command_timeout_ms = 5000;  // 0 disables (subscriber connection).
+    uint64_t backoff_min_ms = 100;
+    uint64_t backoff_max_ms = 5000;
+  };
+
+  using ReplyCallback = std::function<void(const redisReply* reply)>;
+
+  RedisClient(uv_loop_t* loop, Options options);
+  ~RedisClient();
+  RedisClient(const RedisClient&) = delete;
+  RedisClient& operator=(const RedisClient&) = delete;
+
+  // Begins connecting; reconnects by itself until Stop().
+  void Start();
+
+  // Frees the connection (pending callbacks get nullptr) and closes timers.
+  // Safe to call more than once. The object may be destroyed once the loop
+  // has run the timers' close callbacks.
+  void Stop();
+
+  // Sends a command when ready. Arguments are binary-safe.
+  bool Command(const std::vector<std::string>& args, ReplyCallback callback);
+
+  // The live context while ready (for SUBSCRIBE with hiredis's own callback
+  // registry); nullptr otherwise.
+  redisAsyncContext* context() const { return state_ == State::kReady ? context_ : nullptr; }
+
+  State state() const { return state_; }
+  bool ready() const { return state_ == State::kReady; }
+  uint64_t reconnects() const { return reconnects_; }
+
+  // Called when the handshake completes / when a ready connection is lost.
+  std::function<void()> on_ready;
+  std::function<void()> on_lost;
+
+ private:
+  struct PendingCommand;
+  static void OnConnect(const redisAsyncContext* context, int status);
+  static void OnDisconnect(const redisAsyncContext* context, int status);
+  static void OnReply(redisAsyncContext* context, void* reply, void* privdata);
+  static void OnRetryTimer(uv_timer_t* timer);
+  static void OnTimeoutTimer(uv_timer_t* timer);
+
+  void Connect();
+  void StartHandshake();
+  bool Send(const std::vector<std::string>& args, ReplyCallback callback);
+  void Drop(const char* reason);      // Forces the connection closed now.
+  void ScheduleReconnect();
+  void HandleLost();
+
+  uv_loop_t* loop_;
+  Options options_;
+  State state_ = State::kIdle;
+  redisAsyncContext* context_ = nullptr;
+  uv_timer_t retry_timer_;    // Connect/handshake timeout, then backoff delay.
+  uv_timer_t timeout_timer_;  // Periodic command-timeout check.
+  std::deque<uint64_t> deadlines_;  // Per in-flight command, in send order.
+  uint64_t backoff_ms_;
+  uint64_t reconnects_ = 0;
+  bool was_ready_ = false;
+  bool timers_closed_ = false;
+};
+
+}  // namespace ssebridge

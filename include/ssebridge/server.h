@@ -1,0 +1,110 @@
+// Server: the listener, the connection registry and limits, the per-turn
+// flush, the sweeps (request timeouts, lingering closes, heartbeats), and
+// graceful shutdown. Owns the pub/sub registry and the broker.
+//
+// Timers: there is no timer per connection. Connections waiting for a request
+// sit in a list ordered by the time they started waiting (all share one
+// timeout), streams in a list ordered by their last write; one periodic sweep
+// walks each list from the front and stops at the first entry not yet due.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include <uv.h>
+
+#include "ssebridge/broker.h"
+#include "ssebridge/config.h"
+#include "ssebridge/connection.h"
+#include "ssebridge/intrusive_list.h"
+#include "ssebridge/metrics.h"
+#include "ssebridge/pubsub_registry.h"
+#include "ssebridge/redis_broker.h"
+
+namespace ssebridge {
+
+class Server {
+ public:
+  Server(uv_loop_t* loop, Config config);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds, listens and starts the broker. Returns 0 or a libuv error code.
+  int Start();
+
+  // Stops accepting, ends every stream cleanly and closes all handles; the
+  // loop then runs out of work. Idempotent.
+  void Shutdown();
+
+  uint16_t port() const { return port_; }
+  uv_loop_t* loop() const { return loop_; }
+  const Config& config() const { return config_; }
+  PubsubRegistry& registry() { return registry_; }
+  Broker& broker() { return *broker_; }
+  Counters& counters() { return counters_; }
+  bool shutting_down() const { return shutting_down_; }
+  uint64_t now_ms() const { return uv_now(loop_); }
+  uv_buf_t read_buffer() { return uv_buf_init(read_buffer_.get(), kReadBufferSize); }
+
+  Connection* FindConnection(uint64_t id) const;
+  HeaderList CorsHeaders(const HttpRequest& request) const;
+  HeaderList PreflightHeaders(const HttpRequest& request) const;
+  std::pair<int, std::string> HealthReport() const;
+  std::string MetricsText() const;
+  Gauges CurrentGauges() const;
+
+  // Called by connections.
+  void ScheduleFlush(Connection* connection);
+  void TrackReading(Connection* connection);
+  void TrackLingering(Connection* connection);
+  void UntrackDeadline(Connection* connection);
+  void TrackStream(Connection* connection);
+  void UntrackStream(Connection* connection);
+  void OnConnectionClosing(Connection* connection);
+  void OnConnectionClosed(Connection* connection);
+
+ private:
+  static constexpr unsigned kReadBufferSize = 64 * 1024;
+  static constexpr uint64_t kLingerMs = 2000;
+  static constexpr uint64_t kShutdownGraceMs = 4000;
+
+  static void OnConnection(uv_stream_t* listener, int status);
+  static void OnPrepare(uv_prepare_t* handle);
+  static void OnSweep(uv_timer_t* timer);
+  static void OnShutdownDeadline(uv_timer_t* timer);
+
+  void Accept();
+  void FlushPending();
+  void Sweep();
+  void MaybeFinishShutdown();
+
+  uv_loop_t* loop_;
+  Config config_;
+  Counters counters_;
+  PubsubRegistry registry_;
+  std::unique_ptr<Broker> broker_;
+  RedisBroker* redis_broker_ = nullptr;  // Same object as broker_ in Redis mode.
+  std::unique_ptr<char[]> read_buffer_;
+  uv_tcp_t listener_;
+  uv_prepare_t flush_prepare_;
+  uv_timer_t sweep_timer_;
+  uv_timer_t shutdown_timer_;
+  uint16_t port_ = 0;
+  uint32_t max_connections_ = 0;
+  uint64_t next_connection_id_ = 1;
+  std::unordered_map<uint64_t, Connection*> connections_;
+  size_t open_streams_ = 0;
+  IntrusiveList<Connection> flush_list_;
+  IntrusiveList<Connection> reading_list_;
+  IntrusiveList<Connection> lingering_list_;
+  IntrusiveList<Connection> stream_list_;
+  bool started_ = false;
+  bool shutting_down_ = false;
+  bool handles_closed_ = false;
+};
+
+}  // namespace ssebridge

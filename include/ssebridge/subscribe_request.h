@@ -1,0 +1,26 @@
+// Turns "GET /events/a/b?channel=c&lastEventId=7" into a validated list of
+// channels and an optional resume point.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ssebridge/http_parser.h"
+
+namespace ssebridge {
+
+struct SubscribeRequest {
+  std::vector<std::string> channels;  // Deduplicated, in first-seen order.
+  std::optional<std::string> last_event_id;
+};
+
+// `rest` is the path after "/events/" (percent-encoded), `query` the raw query.
+// Channels come from the path segments and from repeated `channel`/`channels`
+// parameters. The resume point comes from the Last-Event-ID header, else from
+// `lastEventId` / `last_event_id`. Returns "" or the reason for a 400.
+std::string ParseSubscribeRequest(std::string_view rest, std::string_view query, const HttpRequest& request,
+                                  SubscribeRequest* out);
+
+}  // namespace ssebridge

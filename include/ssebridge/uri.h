@@ -1,0 +1,26 @@
+// Percent-decoding and query-string splitting (RFC 3986 / WHATWG urlencoded).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace ssebridge {
+
+// Decodes %XX escapes; with plus_as_space, '+' becomes ' ' (form encoding).
+// Returns nullopt for a malformed escape such as "%G1" or a trailing "%4".
+std::optional<std::string> PercentDecode(std::string_view text, bool plus_as_space);
+
+// Splits "a=1&b=2&b=3" into decoded pairs in order. Malformed escapes keep the
+// raw text rather than failing the whole request: callers validate values.
+std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view query);
+
+// Splits a request target into path and query (without '?'); drops any fragment.
+void SplitTarget(std::string_view target, std::string_view* path, std::string_view* query);
+
+// Escapes a string as a JSON string literal including the quotes.
+std::string JsonQuote(std::string_view text);
+
+}  // namespace ssebridge

@@ -1,0 +1,54 @@
+// WriteQueue: the bytes a connection still has to send, as references to
+// shared frames plus a running byte count. Pure data structure: it never
+// touches sockets, so its accounting and limits are unit-tested directly.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+
+#include <uv.h>
+
+#include "ssebridge/frame.h"
+
+namespace ssebridge {
+
+class WriteQueue {
+ public:
+  enum class PushResult { kQueued, kOverLimit };
+
+  // limit_bytes caps what Push() accepts; PushUnbounded() ignores it (used for
+  // response heads and final chunks, which must never be dropped).
+  explicit WriteQueue(size_t limit_bytes) : limit_bytes_(limit_bytes) {}
+
+  // Queues frame's chunked or raw view. Returns kOverLimit, queuing nothing,
+  // when the queue would exceed the limit.
+  PushResult Push(const FrameRef& frame, bool chunked_form);
+  void PushUnbounded(const FrameRef& frame, bool chunked_form);
+
+  // Fills up to max_buffers uv_buf_t with the oldest unsent bytes. Returns the
+  // number of buffers; *total receives their byte count.
+  size_t Fill(uv_buf_t* buffers, size_t max_buffers, size_t* total) const;
+
+  // Drops the first `bytes` bytes (sent by the kernel), releasing frames.
+  void Consume(size_t bytes);
+
+  void Clear();
+
+  size_t bytes() const { return bytes_; }
+  bool empty() const { return entries_.empty(); }
+  size_t frame_count() const { return entries_.size(); }
+  size_t limit_bytes() const { return limit_bytes_; }
+
+ private:
+  struct Entry {
+    FrameRef frame;
+    const char* data;  // Unsent part of the frame's view.
+    size_t size;
+  };
+
+  std::deque<Entry> entries_;
+  size_t bytes_ = 0;
+  size_t limit_bytes_;
+};
+
+}  // namespace ssebridge

@@ -1,0 +1,366 @@
+#include "ssebridge/config.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "ssebridge/redis_address.h"
+
+namespace ssebridge {
+namespace {
+
+// Every option is described once; flag, env and file parsing all use this table,
+// so the three sources cannot drift apart.
+struct OptionSpec {
+  const char* name;
+  bool takes_value;
+  bool repeatable;
+  const char* help;
+  // Applies one textual value. Returns an error description or "".
+  std::function<std::string(Config&, const std::string&)> apply;
+};
+
+std::string ParseUnsigned(const std::string& text, uint64_t min, uint64_t max, uint64_t* out) {
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
+    return "expected a non-negative integer, got '" + text + "'";
+  }
+  errno = 0;
+  unsigned long long value = strtoull(text.c_str(), nullptr, 10);
+  if (errno == ERANGE || value < min || value > max) {
+    return "value " + text + " is out of range [" + std::to_string(min) + ", " +
+           std::to_string(max) + "]";
+  }
+  *out = value;
+  return "";
+}
+
+template <typename T>
+std::function<std::string(Config&, const std::string&)> UnsignedSetter(T Config::*field,
+                                                                       uint64_t min,
+                                                                       uint64_t max) {
+  return [field, min, max](Config& config, const std::string& text) {
+    uint64_t value = 0;
+    std::string error = ParseUnsigned(text, min, max, &value);
+    if (error.empty()) config.*field = static_cast<T>(value);
+    return error;
+  };
+}
+
+std::string ParseListen(const std::string& text, Config& config) {
+  std::string host;
+  std::string port;
+  if (!text.empty() && text[0] == '[') {
+    size_t close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return "expected [IPV6]:PORT, got '" + text + "'";
+    }
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == std::string::npos) return "expected HOST:PORT, got '" + text + "'";
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  if (host.empty()) host = "0.0.0.0";
+  uint64_t port_number = 0;
+  std::string error = ParseUnsigned(port, 0, 65535, &port_number);
+  if (!error.empty()) return "bad port: " + error;
+  config.listen_host = host;
+  config.listen_port = static_cast<uint16_t>(port_number);
+  return "";
+}
+
+std::string ParseBasePath(const std::string& text, Config& config) {
+  std::string path = text;
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  if (!path.empty() && path[0] != '/') return "must start with '/', got '" + text + "'";
+  for (char c : path) {
+    if (c == '?' || c == '#' || c == '%' || static_cast<unsigned char>(c) <= 0x20) {
+      return "must be a plain path without '?', '#', '%' or spaces, got '" + text + "'";
+    }
+  }
+  config.base_path = path;
+  return "";
+}
+
+std::string ParseOnOff(const std::string& text, bool* out) {
+  if (text == "on" || text == "true" || text == "1" || text == "yes") {
+    *out = true;
+  } else if (text == "off" || text == "false" || text == "0" || text == "no") {
+    *out = false;
+  } else {
+    return "expected on or off, got '" + text + "'";
+  }
+  return "";
+}
+
+const std::vector<OptionSpec>& Options() {
+  static const std::vector<OptionSpec> kOptions = {
+      {"listen", true, false, "HOST:PORT to listen on (default 127.0.0.1:8080; port 0 picks a free one)",
+       [](Config& c, const std::string& v) { return ParseListen(v, c); }},
+      {"redis", true, false,
+       "Redis URL: redis://[user:password@]host[:port][/db] or unix:///path.sock (default: embedded broker)",
+       [](Config& c, const std::string& v) {
+         if (v.empty()) {
+           c.redis_url.clear();
+           return std::string();
+         }
+         RedisAddress address;
+         std::string error = ParseRedisAddress(v, &address);
+         if (error.empty()) c.redis_url = v;
+         return error;
+       }},
+      {"base-path", true, false, "prefix for every route, e.g. /sse (default none)",
+       [](Config& c, const std::string& v) { return ParseBasePath(v, c); }},
+      {"heartbeat", true, false, "seconds without writes before a comment heartbeat (default 15)",
+       UnsignedSetter(&Config::heartbeat_seconds, 1, 86400)},
+      {"retry", true, false, "reconnect delay sent to EventSource clients in ms (default 3000)",
+       UnsignedSetter(&Config::retry_ms, 0, 86400000)},
+      {"cors-origin", true, true, "allowed CORS origin, repeatable; * allows any (default none)",
+       [](Config& c, const std::string& v) {
+         if (v.empty()) return std::string("must not be empty");
+         c.cors_origins.push_back(v);
+         return std::string();
+       }},
+      {"max-connections", true, false, "maximum open client connections (default: open-file limit - 64)",
+       UnsignedSetter(&Config::max_connections, 1, 10000000)},
+      {"max-body-bytes", true, false, "largest accepted request body (default 1048576)",
+       UnsignedSetter(&Config::max_body_bytes, 1, 1ull << 32)},
+      {"client-buffer-bytes", true, false,
+       "bytes queued to one stream before it is cut off as a slow consumer (default 1048576)",
+       UnsignedSetter(&Config::client_buffer_bytes, 1024, 1ull << 34)},
+      {"max-header-bytes", true, false, "largest accepted request line plus headers (default 16384)",
+       UnsignedSetter(&Config::max_header_bytes, 256, 1 << 24)},
+      {"header-timeout", true, false, "seconds a client has to send a complete request head (default 10)",
+       UnsignedSetter(&Config::header_timeout_seconds, 1, 3600)},
+      {"log-level", true, false, "debug, info, warn, error or off (default info)",
+       [](Config& c, const std::string& v) {
+         return ParseLogLevel(v, &c.log_level) ? std::string()
+                                               : "expected debug, info, warn, error or off, got '" + v + "'";
+       }},
+      {"redis-envelope", true, false,
+       "on/off: treat {\"event\":..,\"data\":..} payloads from Redis as named events (default on)",
+       [](Config& c, const std::string& v) { return ParseOnOff(v, &c.redis_envelope); }},
+  };
+  return kOptions;
+}
+
+const OptionSpec* FindOption(const std::string& name) {
+  for (const auto& option : Options()) {
+    if (name == option.name) return &option;
+  }
+  return nullptr;
+}
+
+std::string EnvName(const std::string& option) {
+  std::string name = "SSEBRIDGE_";
+  for (char c : option) name += (c == '-') ? '_' : static_cast<char>(toupper(c));
+  return name;
+}
+
+// A value for one option from one source. Repeatable options collect several.
+struct SourceValues {
+  std::vector<std::pair<const OptionSpec*, std::vector<std::string>>> values;
+  void Set(const OptionSpec* option, std::vector<std::string> list) {
+    for (auto& entry : values) {
+      if (entry.first == option) {
+        if (option->repeatable) {
+          entry.second.insert(entry.second.end(), list.begin(), list.end());
+        } else {
+          entry.second = std::move(list);
+        }
+        return;
+      }
+    }
+    values.emplace_back(option, std::move(list));
+  }
+};
+
+std::vector<std::string> SplitComma(const std::string& text) {
+  std::vector<std::string> parts;
+  std::string current;
+  std::istringstream stream(text);
+  while (std::getline(stream, current, ',')) {
+    size_t begin = current.find_first_not_of(" \t");
+    size_t end = current.find_last_not_of(" \t");
+    if (begin != std::string::npos) parts.push_back(current.substr(begin, end - begin + 1));
+  }
+  return parts;
+}
+
+std::string JsonScalarToText(const nlohmann::json& value, bool* ok) {
+  *ok = true;
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_boolean()) return value.get<bool>() ? "on" : "off";
+  if (value.is_number_unsigned() || value.is_number_integer()) return value.dump();
+  *ok = false;
+  return "";
+}
+
+std::string ReadFileSource(const std::string& path, const FileReader& read_file, SourceValues* out) {
+  std::optional<std::string> text = read_file(path);
+  if (!text) return "--config: cannot read file '" + path + "'";
+  nlohmann::json document = nlohmann::json::parse(*text, nullptr, false);
+  if (document.is_discarded() || !document.is_object()) {
+    return "--config: '" + path + "' is not a JSON object";
+  }
+  for (auto it = document.begin(); it != document.end(); ++it) {
+    const OptionSpec* option = FindOption(it.key());
+    if (option == nullptr || !option->takes_value) {
+      return "--config: unknown option '" + it.key() + "' in '" + path + "'";
+    }
+    std::vector<std::string> list;
+    bool ok = true;
+    if (it.value().is_array()) {
+      if (!option->repeatable) return "--" + it.key() + ": takes a single value, not an array";
+      for (const auto& element : it.value()) {
+        list.push_back(JsonScalarToText(element, &ok));
+        if (!ok) break;
+      }
+    } else {
+      list.push_back(JsonScalarToText(it.value(), &ok));
+    }
+    if (!ok) return "--" + it.key() + ": unsupported JSON value in '" + path + "'";
+    out->Set(option, std::move(list));
+  }
+  return "";
+}
+
+}  // namespace
+
+ConfigLoadResult LoadConfig(const std::vector<std::string>& args, const EnvLookup& env,
+                            const FileReader& read_file) {
+  ConfigLoadResult result;
+  SourceValues flags;
+  std::optional<std::string> config_path;
+
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      result.show_help = true;
+      continue;
+    }
+    if (arg == "--version") {
+      result.show_version = true;
+      continue;
+    }
+    if (arg.rfind("--", 0) != 0) {
+      result.error = "unexpected argument '" + arg + "'";
+      return result;
+    }
+    std::string name = arg.substr(2);
+    std::optional<std::string> value;
+    size_t equals = name.find('=');
+    if (equals != std::string::npos) {
+      value = name.substr(equals + 1);
+      name = name.substr(0, equals);
+    }
+    if (name == "config") {
+      if (!value) {
+        if (i + 1 >= args.size()) {
+          result.error = "--config: missing value";
+          return result;
+        }
+        value = args[++i];
+      }
+      config_path = *value;
+      continue;
+    }
+    const OptionSpec* option = FindOption(name);
+    if (option == nullptr) {
+      result.error = "unknown option '--" + name + "'";
+      return result;
+    }
+    if (!value) {
+      if (i + 1 >= args.size()) {
+        result.error = "--" + name + ": missing value";
+        return result;
+      }
+      value = args[++i];
+    }
+    flags.Set(option, {*value});
+  }
+  if (result.show_help || result.show_version) return result;
+
+  if (!config_path) config_path = env("SSEBRIDGE_CONFIG");
+  SourceValues file;
+  if (config_path) {
+    result.error = ReadFileSource(*config_path, read_file, &file);
+    if (!result.error.empty()) return result;
+  }
+
+  SourceValues environment;
+  for (const auto& option : Options()) {
+    std::optional<std::string> value = env(EnvName(option.name));
+    if (!value) continue;
+    environment.Set(&option, option.repeatable ? SplitComma(*value) : std::vector<std::string>{*value});
+  }
+
+  // Apply the highest-precedence source that mentions each option.
+  for (const auto& option : Options()) {
+    const std::vector<std::string>* chosen = nullptr;
+    const char* source = "";
+    for (const auto* candidate : {&flags, &environment, &file}) {
+      for (const auto& entry : candidate->values) {
+        if (entry.first == &option) {
+          chosen = &entry.second;
+          source = candidate == &flags ? "flag" : candidate == &environment ? "environment" : "config file";
+          break;
+        }
+      }
+      if (chosen) break;
+    }
+    if (!chosen) continue;
+    if (option.repeatable) result.config.cors_origins.clear();
+    for (const auto& value : *chosen) {
+      std::string error = option.apply(result.config, value);
+      if (!error.empty()) {
+        result.error = std::string("--") + option.name + " (from " + source + "): " + error;
+        return result;
+      }
+    }
+  }
+  return result;
+}
+
+ConfigLoadResult LoadConfigFromProcess(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto env = [](const std::string& name) -> std::optional<std::string> {
+    const char* value = getenv(name.c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+  auto read_file = [](const std::string& path) -> std::optional<std::string> {
+    std::ifstream stream(path, std::ios::binary);
+    if (!stream) return std::nullopt;
+    std::ostringstream contents;
+    contents << stream.rdbuf();
+    if (stream.bad()) return std::nullopt;
+    return contents.str();
+  };
+  return LoadConfig(args, env, read_file);
+}
+
+std::string ConfigUsage() {
+  std::string usage =
+      "Usage: ssebridge [--config FILE] [options]\n"
+      "Relays Redis (or embedded) pub/sub messages to browsers over Server-Sent Events.\n\n"
+      "Options (each also settable as env SSEBRIDGE_<NAME> or as a key of the JSON config file;\n"
+      "precedence: flag > env > file > default):\n";
+  for (const auto& option : Options()) {
+    std::string line = std::string("  --") + option.name + (option.takes_value ? " VALUE" : "");
+    if (line.size() < 28) line.resize(28, ' ');
+    usage += line + " " + option.help + "\n";
+  }
+  usage +=
+      "  --config FILE              JSON file with option names as keys\n"
+      "  --help                     show this text\n"
+      "  --version                  print the version\n";
+  return usage;
+}
+
+}  // namespace ssebridge

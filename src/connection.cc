@@ -1,0 +1,466 @@
+#include "ssebridge/connection.h"
+
+#include <arpa/inet.h>
+
+#include "ssebridge/demo_page.h"
+#include "ssebridge/log.h"
+#include "ssebridge/router.h"
+#include "ssebridge/server.h"
+#include "ssebridge/sse.h"
+#include "ssebridge/subscribe_request.h"
+#include "ssebridge/uri.h"
+
+namespace ssebridge {
+namespace {
+
+// Enough iovecs for a deep backlog of small events in one writev.
+constexpr size_t kMaxIovecs = 64;
+
+}  // namespace
+
+Connection::Connection(Server* server, uint64_t id)
+    : server_(server), id_(id), queue_(server->config().client_buffer_bytes) {
+  uv_tcp_init(server_->loop(), &tcp_);
+  tcp_.data = this;
+  write_request_.data = this;
+  shutdown_request_.data = this;
+}
+
+int Connection::Accept(uv_stream_t* listener) {
+  int rc = uv_accept(listener, reinterpret_cast<uv_stream_t*>(&tcp_));
+  if (rc != 0) return rc;
+  uv_tcp_nodelay(&tcp_, 1);
+  const Config& config = server_->config();
+  parser_ = std::make_unique<HttpParser>(HttpParser::Limits{config.max_header_bytes, config.max_body_bytes});
+  rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), OnAlloc, OnRead);
+  if (rc != 0) return rc;
+  reading_ = true;
+  EnterReading();
+  return 0;
+}
+
+std::string Connection::Peer() const {
+  sockaddr_storage address{};
+  int length = sizeof address;
+  char text[INET6_ADDRSTRLEN] = "?";
+  int port = 0;
+  if (uv_tcp_getpeername(&tcp_, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+    if (address.ss_family == AF_INET) {
+      auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
+      uv_ip4_name(v4, text, sizeof text);
+      port = ntohs(v4->sin_port);
+    } else if (address.ss_family == AF_INET6) {
+      auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
+      uv_ip6_name(v6, text, sizeof text);
+      port = ntohs(v6->sin6_port);
+    }
+  }
+  return std::string(text) + ":" + std::to_string(port);
+}
+
+void Connection::OnAlloc(uv_handle_t* handle, size_t /*suggested*/, uv_buf_t* buf) {
+  // One buffer for the whole loop: input is parsed before the callback returns,
+  // so idle streams cost no read buffer at all.
+  auto* self = static_cast<Connection*>(handle->data);
+  *buf = self->server_->read_buffer();
+}
+
+void Connection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  auto* self = static_cast<Connection*>(stream->data);
+  if (nread == 0) return;
+  if (nread < 0) {
+    // EOF or a reset. A client that half-closes after its request still gets
+    // its answer: queued bytes are flushed before we would have closed anyway,
+    // but a peer that is gone cannot read them, so closing now is correct.
+    if (nread != UV_EOF) LOG_DEBUG("connection %s: read error: %s", self->Peer().c_str(), uv_strerror(static_cast<int>(nread)));
+    self->Close();
+    return;
+  }
+  switch (self->state_) {
+    case State::kReading:
+      self->Consume(buf->base, static_cast<size_t>(nread));
+      break;
+    case State::kResponding:
+      // Pipelined requests wait until the current answer is written. Reading
+      // goes on (stopping and restarting costs two syscalls per publish) until
+      // the held input could not be a sane next request.
+      self->pending_input_.append(buf->base, static_cast<size_t>(nread));
+      if (self->pending_input_.size() > self->server_->config().max_header_bytes +
+                                            self->server_->config().max_body_bytes) {
+        uv_read_stop(stream);
+        self->reading_ = false;
+      }
+      break;
+    case State::kStreaming:
+    case State::kLingering:
+      // Nothing more is expected from an event stream; input is discarded.
+      break;
+  }
+}
+
+void Connection::Consume(const char* data, size_t length) {
+  while (length > 0 && state_ == State::kReading && !closing_) {
+    HttpParser::FeedResult result = parser_->Feed(data, length);
+    if (result.status == HttpParser::Status::kError) {
+      LOG_INFO("connection %s: rejected request: %d %s", Peer().c_str(), parser_->error_status(),
+               parser_->error_message().c_str());
+      RespondError(parser_->error_status(), parser_->error_message(), nullptr, false);
+      return;
+    }
+    if (result.status == HttpParser::Status::kNeedMore) {
+      if (parser_->expect_continue()) {
+        parser_->ClearExpectContinue();
+        QueueRaw("HTTP/1.1 100 Continue\r\n\r\n");
+      }
+      return;
+    }
+    data += result.consumed;
+    length -= result.consumed;
+    HttpRequest request = parser_->TakeRequest();
+    parser_->Resume();
+    HandleRequest(std::move(request));
+    if (state_ == State::kResponding && length > 0) {
+      pending_input_.append(data, length);
+      return;
+    }
+  }
+}
+
+void Connection::EnterReading() {
+  state_ = State::kReading;
+  deadline_start_ms_ = server_->now_ms();
+  server_->TrackReading(this);
+  if (!reading_ && !closing_) {
+    if (uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), OnAlloc, OnRead) == 0) reading_ = true;
+  }
+}
+
+void Connection::HandleRequest(HttpRequest request) {
+  ++server_->counters().requests;
+  std::string_view path;
+  std::string_view query;
+  SplitTarget(request.target, &path, &query);
+  RouteMatch match = MatchRoute(server_->config().base_path, request.method, path);
+  const bool keep_alive = request.keep_alive && !server_->shutting_down();
+
+  if (match.route == Route::kNotFound) {
+    RespondError(404, "no such endpoint: " + std::string(path), &request, keep_alive);
+    return;
+  }
+  if (!match.method_allowed) {
+    RespondError(405, "method " + request.method + " not allowed; use " + match.allow, &request, keep_alive,
+                 {{"Allow", match.allow}});
+    return;
+  }
+  if (match.is_preflight) {
+    HeaderList headers = server_->PreflightHeaders(request);
+    headers.emplace_back("Allow", match.allow);
+    Respond(204, "", "", request, std::move(headers), keep_alive);
+    return;
+  }
+  switch (match.route) {
+    case Route::kStream: {
+      SubscribeRequest subscribe;
+      std::string error = ParseSubscribeRequest(match.rest, query, request, &subscribe);
+      if (!error.empty()) {
+        RespondError(400, error, &request, keep_alive);
+        return;
+      }
+      StartStream(request, std::move(subscribe));
+      return;
+    }
+    case Route::kPublish:
+      HandlePublish(request);
+      return;
+    case Route::kHealth: {
+      auto [status, body] = server_->HealthReport();
+      Respond(status, "application/json", body, request, {}, keep_alive);
+      return;
+    }
+    case Route::kMetrics:
+      Respond(200, "text/plain; version=0.0.4; charset=utf-8", server_->MetricsText(), request, {}, keep_alive);
+      return;
+    case Route::kDemoPage:
+      Respond(200, "text/html; charset=utf-8", DemoPageHtml(), request, {}, keep_alive);
+      return;
+    case Route::kNotFound:
+      break;
+  }
+}
+
+void Connection::HandlePublish(const HttpRequest& request) {
+  const std::string* content_type = request.Header("content-type");
+  PublishRequest publish;
+  PublishParseResult parsed = ParsePublishRequest(content_type ? *content_type : "", request.body, &publish);
+  const bool keep_alive = request.keep_alive && !server_->shutting_down();
+  if (!parsed.error.empty()) {
+    RespondError(parsed.status, parsed.error, &request, keep_alive);
+    return;
+  }
+  // The broker may answer later (Redis) or before Publish() returns (embedded).
+  // Either way the callback finds this connection by id, never by pointer.
+  state_ = State::kResponding;
+  server_->UntrackDeadline(this);
+  Server* server = server_;
+  const uint64_t id = id_;
+  const int http_minor = request.http_minor;
+  HeaderList cors = server_->CorsHeaders(request);
+  server_->broker().Publish(publish, [server, id, http_minor, keep_alive, cors](const PublishOutcome& outcome) {
+    Connection* self = server->FindConnection(id);
+    if (self == nullptr) return;  // The publisher hung up; the outcome stands regardless.
+    std::string body = outcome.status == 200
+                           ? "{\"status\":\"ok\",\"id\":" + JsonQuote(outcome.id) + "}"
+                           : JsonErrorBody(outcome.error);
+    if (outcome.status != 200) ++server->counters().http_errors;
+    self->QueueRaw(BuildResponse(outcome.status, "application/json", body, cors, http_minor, keep_alive));
+    self->FinishAsyncResponse(outcome.status, body, keep_alive, http_minor);
+  });
+}
+
+void Connection::FinishAsyncResponse(int /*status*/, const std::string& /*body*/, bool keep_alive, int /*http_minor*/) {
+  if (!keep_alive) {
+    close_after_flush_ = true;
+    state_ = State::kLingering;
+    ScheduleFlush();
+    return;
+  }
+  EnterReading();
+  if (!pending_input_.empty()) {
+    std::string input = std::move(pending_input_);
+    pending_input_.clear();
+    Consume(input.data(), input.size());
+  }
+}
+
+void Connection::Respond(int status, std::string_view content_type, std::string_view body,
+                         const HttpRequest& request, HeaderList extra, bool keep_alive) {
+  HeaderList headers = server_->CorsHeaders(request);
+  headers.insert(headers.end(), extra.begin(), extra.end());
+  QueueRaw(BuildResponse(status, content_type, body, headers, request.http_minor, keep_alive,
+                         request.method == "HEAD"));
+  if (!keep_alive) {
+    close_after_flush_ = true;
+    state_ = State::kLingering;
+    server_->UntrackDeadline(this);
+  } else {
+    EnterReading();
+  }
+}
+
+void Connection::RespondError(int status, const std::string& message, const HttpRequest* request, bool keep_alive,
+                              HeaderList extra) {
+  ++server_->counters().http_errors;
+  if (request == nullptr) {
+    // The request could not be parsed: answer in HTTP/1.1 and close, since the
+    // byte stream can no longer be trusted to delimit the next request.
+    QueueRaw(BuildResponse(status, "application/json", JsonErrorBody(message), extra, 1, false));
+    close_after_flush_ = true;
+    state_ = State::kLingering;
+    server_->UntrackDeadline(this);
+    return;
+  }
+  if (status >= 500 || status == 404 || status == 405) {
+    LOG_INFO("%s %s -> %d: %s", request->method.c_str(), request->target.c_str(), status, message.c_str());
+  } else {
+    LOG_INFO("%s %s -> %d: %s (from %s)", request->method.c_str(), request->target.c_str(), status, message.c_str(),
+             Peer().c_str());
+  }
+  Respond(status, "application/json", JsonErrorBody(message), *request, std::move(extra), keep_alive);
+}
+
+void Connection::StartStream(const HttpRequest& request, SubscribeRequest subscribe) {
+  const Config& config = server_->config();
+  chunked_ = request.http_major == 1 && request.http_minor >= 1;
+  state_ = State::kStreaming;
+  server_->UntrackDeadline(this);
+  ++server_->counters().streams_opened;
+
+  QueueRaw(BuildStreamHead(server_->CorsHeaders(request), chunked_ ? 1 : 0));
+  std::string preamble;
+  AppendSseRetry(&preamble, config.retry_ms);
+  AppendSseComment(&preamble, "ssebridge " SSEBRIDGE_VERSION);
+  queue_.PushUnbounded(Frame::FromPayload(preamble), chunked_);
+
+  subscriber_ = server_->registry().Subscribe(this, subscribe.channels);
+  // An idle stream needs no parser; dropping it keeps streams small.
+  parser_.reset();
+  last_write_ms_ = server_->now_ms();
+  server_->TrackStream(this);
+  LOG_DEBUG("stream %llu opened by %s for %zu channel(s)", static_cast<unsigned long long>(id_), Peer().c_str(),
+            subscribe.channels.size());
+  ScheduleFlush();
+}
+
+void Connection::SendFrame(const FrameRef& frame) {
+  if (closing_ || over_limit_ || close_after_flush_) return;
+  if (queue_.Push(frame, chunked_) == WriteQueue::PushResult::kOverLimit) {
+    // Never close inside the fan-out loop: mark now, close at the next flush.
+    over_limit_ = true;
+    ++server_->counters().slow_consumer_disconnects;
+    LOG_WARN("stream %s cut off as a slow consumer: %zu bytes queued, limit %zu", Peer().c_str(), queue_.bytes(),
+             queue_.limit_bytes());
+  }
+  ScheduleFlush();
+}
+
+void Connection::SendHeartbeat() {
+  // Counts as a write even if the socket is busy: a client that is behind
+  // already has bytes coming, and stacking heartbeats on it would only grow
+  // its queue.
+  last_write_ms_ = server_->now_ms();
+  server_->TrackStream(this);
+  if (!queue_.empty()) return;
+  static const FrameRef kHeartbeat = Frame::FromPayload(":\n\n");
+  queue_.PushUnbounded(kHeartbeat, chunked_);
+  ScheduleFlush();
+}
+
+void Connection::QueueRaw(std::string bytes) {
+  queue_.PushUnbounded(Frame::FromPayload(bytes), false);
+  ScheduleFlush();
+}
+
+void Connection::ScheduleFlush() {
+  if (!closing_) server_->ScheduleFlush(this);
+}
+
+void Connection::Flush() {
+  if (closing_) return;
+  if (over_limit_) {
+    Close();
+    return;
+  }
+  if (write_in_flight_) return;  // OnWrite continues from where it stopped.
+  auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
+  bool wrote = false;
+  // A few synchronous writev rounds, then hand the rest to libuv so one client
+  // with a deep backlog cannot monopolise the loop turn.
+  for (int round = 0; round < 4 && !queue_.empty(); ++round) {
+    uv_buf_t buffers[kMaxIovecs];
+    size_t total = 0;
+    size_t count = queue_.Fill(buffers, kMaxIovecs, &total);
+    int written = uv_try_write(stream, buffers, static_cast<unsigned>(count));
+    if (written == UV_EAGAIN) break;
+    if (written < 0) {
+      LOG_DEBUG("connection %s: write failed: %s", Peer().c_str(), uv_strerror(written));
+      Close();
+      return;
+    }
+    queue_.Consume(static_cast<size_t>(written));
+    wrote = true;
+    if (static_cast<size_t>(written) < total) break;
+  }
+  if (!queue_.empty()) {
+    uv_buf_t buffers[kMaxIovecs];
+    size_t total = 0;
+    size_t count = queue_.Fill(buffers, kMaxIovecs, &total);
+    int rc = uv_write(&write_request_, stream, buffers, static_cast<unsigned>(count), OnWrite);
+    if (rc != 0) {
+      Close();
+      return;
+    }
+    write_in_flight_ = true;
+    write_in_flight_bytes_ = total;
+  }
+  if (wrote && state_ == State::kStreaming) {
+    last_write_ms_ = server_->now_ms();
+    server_->TrackStream(this);
+  }
+  if (queue_.empty() && close_after_flush_) StartLinger();
+}
+
+void Connection::OnWrite(uv_write_t* request, int status) {
+  auto* self = static_cast<Connection*>(request->data);
+  self->write_in_flight_ = false;
+  if (status == UV_ECANCELED || self->closing_) return;  // Closing; memory goes in OnClosed.
+  if (status < 0) {
+    LOG_DEBUG("connection %s: write failed: %s", self->Peer().c_str(), uv_strerror(status));
+    self->Close();
+    return;
+  }
+  self->queue_.Consume(self->write_in_flight_bytes_);
+  self->write_in_flight_bytes_ = 0;
+  if (self->state_ == State::kStreaming) {
+    self->last_write_ms_ = self->server_->now_ms();
+    self->server_->TrackStream(self);
+  }
+  if (!self->queue_.empty() || self->over_limit_) {
+    self->ScheduleFlush();
+  } else if (self->close_after_flush_) {
+    self->StartLinger();
+  }
+}
+
+void Connection::StartLinger() {
+  close_after_flush_ = false;
+  state_ = State::kLingering;
+  server_->UntrackStream(this);
+  // Send FIN but keep reading until the peer closes: closing with unread input
+  // would send RST and could destroy the response we just wrote.
+  if (uv_shutdown(&shutdown_request_, reinterpret_cast<uv_stream_t*>(&tcp_), OnShutdown) != 0) {
+    Close();
+    return;
+  }
+  if (!reading_ && uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), OnAlloc, OnRead) == 0) reading_ = true;
+  deadline_start_ms_ = server_->now_ms();
+  server_->TrackLingering(this);
+}
+
+void Connection::OnShutdown(uv_shutdown_t* request, int status) {
+  auto* self = static_cast<Connection*>(request->data);
+  if (status < 0 && status != UV_ECANCELED && !self->closing_) self->Close();
+}
+
+void Connection::EndGracefully() {
+  if (closing_) return;
+  switch (state_) {
+    case State::kStreaming:
+      if (chunked_) queue_.PushUnbounded(Frame::FromPayload("0\r\n\r\n"), false);
+      close_after_flush_ = true;
+      ScheduleFlush();
+      break;
+    case State::kReading:
+      if (parser_ && parser_->in_request()) return;  // Let it finish; it will be told to close.
+      Close();
+      break;
+    case State::kResponding:
+    case State::kLingering:
+      break;
+  }
+}
+
+void Connection::RejectOverloaded() {
+  RespondError(503, "too many connections; try again later", nullptr, false);
+}
+
+void Connection::OnRequestTimeout() {
+  ++server_->counters().header_timeouts;
+  if (parser_ && parser_->in_request()) {
+    LOG_INFO("connection %s: request not complete within %u s; closing", Peer().c_str(),
+             server_->config().header_timeout_seconds);
+    RespondError(408, "request not received within the header timeout", nullptr, false);
+  } else {
+    // An idle keep-alive connection: close silently, as a client may be about
+    // to reuse it and a stray 408 would be misread as its answer.
+    Close();
+  }
+}
+
+void Connection::Close() {
+  if (closing_) return;
+  closing_ = true;
+  if (subscriber_ != nullptr) {
+    server_->registry().Unsubscribe(subscriber_);
+    subscriber_ = nullptr;
+  }
+  server_->OnConnectionClosing(this);
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), OnClosed);
+}
+
+void Connection::OnClosed(uv_handle_t* handle) {
+  auto* self = static_cast<Connection*>(handle->data);
+  self->server_->OnConnectionClosed(self);
+  delete self;
+}
+
+}  // namespace ssebridge

@@ -1,0 +1,60 @@
+#include "ssebridge/envelope.h"
+
+#include <nlohmann/json.hpp>
+
+#include "ssebridge/sse.h"
+#include "ssebridge/uri.h"
+
+namespace ssebridge {
+
+bool DecodeEnvelope(std::string_view payload, Message* out) {
+  // Cheap rejection first: most payloads are not envelopes and must not pay
+  // for a full JSON parse.
+  size_t first = payload.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos || payload[first] != '{') return false;
+  if (payload.find("\"event\"") == std::string_view::npos) return false;
+
+  nlohmann::ordered_json document = nlohmann::ordered_json::parse(payload.begin(), payload.end(), nullptr, false);
+  if (document.is_discarded() || !document.is_object()) return false;
+  auto event = document.find("event");
+  auto data = document.find("data");
+  if (event == document.end() || !event->is_string() || data == document.end()) return false;
+  Message message;
+  message.event = event->get<std::string>();
+  if (message.event.empty() || !IsValidSseFieldValue(message.event)) return false;
+  size_t known_keys = 2;
+  if (auto id = document.find("id"); id != document.end()) {
+    if (id->is_string()) {
+      message.id = id->get<std::string>();
+    } else if (id->is_number_unsigned()) {
+      message.id = id->dump();
+    } else {
+      return false;
+    }
+    if (!IsValidSseFieldValue(message.id)) return false;
+    ++known_keys;
+  }
+  if (auto retry = document.find("retry"); retry != document.end()) {
+    if (!retry->is_number_unsigned() || retry->get<uint64_t>() > 0xFFFFFFFFu) return false;
+    message.retry_ms = static_cast<uint32_t>(retry->get<uint64_t>());
+    ++known_keys;
+  }
+  if (document.size() != known_keys) return false;
+  if (data->is_string()) {
+    message.data = data->get<std::string>();
+  } else {
+    message.data = data->dump();
+  }
+  *out = std::move(message);
+  return true;
+}
+
+std::string EncodeEnvelopeHead(const PublishRequest& request) {
+  std::string head = "{\"event\":";
+  head += JsonQuote(request.event.empty() ? "message" : request.event);
+  head += ",\"data\":";
+  head += request.data_is_json ? request.data : JsonQuote(request.data);
+  return head;
+}
+
+}  // namespace ssebridge

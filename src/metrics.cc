@@ -1,0 +1,45 @@
+#include "ssebridge/metrics.h"
+
+namespace ssebridge {
+namespace {
+
+void Append(std::string* out, const char* name, const char* type, const char* help, uint64_t value) {
+  out->append("# HELP ").append(name).append(" ").append(help).append("\n");
+  out->append("# TYPE ").append(name).append(" ").append(type).append("\n");
+  out->append(name).append(" ").append(std::to_string(value)).append("\n");
+}
+
+}  // namespace
+
+std::string RenderPrometheus(const Counters& c, const Gauges& g) {
+  std::string out;
+  out.reserve(4096);
+  Append(&out, "ssebridge_open_connections", "gauge", "Open client connections.", g.open_connections);
+  Append(&out, "ssebridge_open_streams", "gauge", "Open event streams.", g.open_streams);
+  Append(&out, "ssebridge_subscriptions", "gauge", "Stream-to-channel subscriptions.", g.subscriptions);
+  Append(&out, "ssebridge_channels", "gauge", "Channels with at least one local subscriber.", g.channels);
+  Append(&out, "ssebridge_patterns", "gauge", "Patterns with at least one local subscriber.", g.patterns);
+  Append(&out, "ssebridge_queued_bytes", "gauge", "Bytes waiting in stream write queues.", g.queued_bytes);
+  Append(&out, "ssebridge_redis_connected", "gauge", "1 when every Redis connection is up (always 1 in embedded mode).",
+         g.redis_mode ? (g.redis_connected ? 1 : 0) : 1);
+  Append(&out, "ssebridge_connections_accepted_total", "counter", "Accepted client connections.", c.connections_accepted);
+  Append(&out, "ssebridge_connections_rejected_total", "counter", "Connections refused over --max-connections.",
+         c.connections_rejected);
+  Append(&out, "ssebridge_requests_total", "counter", "HTTP requests parsed.", c.requests);
+  Append(&out, "ssebridge_http_errors_total", "counter", "HTTP error responses sent.", c.http_errors);
+  Append(&out, "ssebridge_streams_opened_total", "counter", "Event streams opened.", c.streams_opened);
+  Append(&out, "ssebridge_messages_published_total", "counter", "Messages accepted by POST /publish (per channel).",
+         c.messages_published);
+  Append(&out, "ssebridge_messages_received_total", "counter", "Messages that entered fan-out.", c.messages_received);
+  Append(&out, "ssebridge_deliveries_total", "counter", "Messages queued to streams.", c.deliveries);
+  Append(&out, "ssebridge_slow_consumer_disconnects_total", "counter",
+         "Streams closed because their queue exceeded --client-buffer-bytes.", c.slow_consumer_disconnects);
+  Append(&out, "ssebridge_header_timeouts_total", "counter", "Connections closed by --header-timeout.",
+         c.header_timeouts);
+  Append(&out, "ssebridge_redis_reconnects_total", "counter", "Redis connections re-established.", c.redis_reconnects);
+  Append(&out, "ssebridge_publish_failures_total", "counter", "Publishes answered 503 (not handed to Redis).",
+         c.publish_failures);
+  return out;
+}
+
+}  // namespace ssebridge

@@ -1,0 +1,136 @@
+#include "ssebridge/pubsub_registry.h"
+
+#include <cassert>
+
+#include "ssebridge/channel.h"
+
+namespace ssebridge {
+
+namespace {
+uint64_t g_next_serial = 0;
+}  // namespace
+
+PubsubRegistry::LazyFrame::LazyFrame(std::function<FrameRef()> make)
+    : make_(std::move(make)), serial_(++g_next_serial) {}
+
+const FrameRef& PubsubRegistry::LazyFrame::get() {
+  if (!frame_) frame_ = make_();
+  return frame_;
+}
+
+PubsubRegistry::Topic* PubsubRegistry::AcquireTopic(const std::string& name) {
+  bool is_pattern = IsPattern(name);
+  auto& map = is_pattern ? patterns_ : exact_;
+  auto [it, inserted] = map.try_emplace(name);
+  if (inserted) {
+    it->second = std::make_unique<Topic>(Topic{name, is_pattern, {}});
+    if (listener_) listener_->OnTopicActive(name, is_pattern);
+  }
+  return it->second.get();
+}
+
+void PubsubRegistry::ReleaseTopic(Topic* topic) {
+  if (!topic->subscribers.empty()) return;
+  // Copy the name: erasing destroys the topic that owns it.
+  std::string name = topic->name;
+  bool is_pattern = topic->is_pattern;
+  (is_pattern ? patterns_ : exact_).erase(name);
+  if (listener_) listener_->OnTopicIdle(name, is_pattern);
+}
+
+PubsubRegistry::Subscriber* PubsubRegistry::Subscribe(StreamSink* sink, const std::vector<std::string>& names) {
+  auto* subscriber = new Subscriber{sink, {}, {}, 0};
+  for (const std::string& name : names) {
+    Topic* topic = AcquireTopic(name);
+    bool duplicate = false;
+    for (Topic* existing : subscriber->topics) duplicate |= existing == topic;
+    if (duplicate) continue;
+    subscriber->topics.push_back(topic);
+    subscriber->positions.push_back(static_cast<uint32_t>(topic->subscribers.size()));
+    topic->subscribers.push_back(subscriber);
+    ++subscription_count_;
+  }
+  ++subscriber_count_;
+  return subscriber;
+}
+
+void PubsubRegistry::Unsubscribe(Subscriber* subscriber) {
+  for (size_t i = 0; i < subscriber->topics.size(); ++i) {
+    Topic* topic = subscriber->topics[i];
+    uint32_t position = subscriber->positions[i];
+    assert(topic->subscribers[position] == subscriber);
+    // Swap-remove, then fix the moved subscriber's back-pointer.
+    Subscriber* moved = topic->subscribers.back();
+    topic->subscribers[position] = moved;
+    topic->subscribers.pop_back();
+    if (moved != subscriber) {
+      for (size_t k = 0; k < moved->topics.size(); ++k) {
+        if (moved->topics[k] == topic) moved->positions[k] = position;
+      }
+    }
+    --subscription_count_;
+    ReleaseTopic(topic);
+  }
+  --subscriber_count_;
+  delete subscriber;
+}
+
+size_t PubsubRegistry::Publish(std::string_view channel, LazyFrame& frame) {
+  size_t deliveries = 0;
+  const uint64_t serial = frame.serial();
+  auto deliver_topic = [&](const Topic& topic) {
+    for (Subscriber* subscriber : topic.subscribers) {
+      if (subscriber->last_serial == serial) continue;
+      subscriber->last_serial = serial;
+      subscriber->sink->SendFrame(frame.get());
+      ++deliveries;
+    }
+  };
+  if (!exact_.empty()) {
+    auto it = exact_.find(std::string(channel));
+    if (it != exact_.end()) deliver_topic(*it->second);
+  }
+  for (const auto& [pattern, topic] : patterns_) {
+    if (GlobMatch(pattern, channel)) deliver_topic(*topic);
+  }
+  return deliveries;
+}
+
+const PubsubRegistry::Topic* PubsubRegistry::DesignatedTopic(const Subscriber& subscriber,
+                                                             std::string_view channel) const {
+  const Topic* best = nullptr;
+  for (const Topic* topic : subscriber.topics) {
+    if (!topic->is_pattern) {
+      if (topic->name == channel) return topic;
+      continue;
+    }
+    if ((best == nullptr || topic->name < best->name) && GlobMatch(topic->name, channel)) best = topic;
+  }
+  return best;
+}
+
+size_t PubsubRegistry::DeliverNotification(std::string_view source, bool source_is_pattern,
+                                           std::string_view channel, LazyFrame& frame) {
+  const auto& map = source_is_pattern ? patterns_ : exact_;
+  auto it = map.find(std::string(source));
+  if (it == map.end()) return 0;  // Unsubscribed locally while the message was in flight.
+  const Topic* topic = it->second.get();
+  const uint64_t serial = frame.serial();
+  size_t deliveries = 0;
+  for (Subscriber* subscriber : topic->subscribers) {
+    // Fast path: a stream with one topic always takes the message from it.
+    if (subscriber->topics.size() > 1 && DesignatedTopic(*subscriber, channel) != topic) continue;
+    if (subscriber->last_serial == serial) continue;
+    subscriber->last_serial = serial;
+    subscriber->sink->SendFrame(frame.get());
+    ++deliveries;
+  }
+  return deliveries;
+}
+
+void PubsubRegistry::ForEachTopic(const std::function<void(const std::string&, bool)>& fn) const {
+  for (const auto& entry : exact_) fn(entry.first, false);
+  for (const auto& entry : patterns_) fn(entry.first, true);
+}
+
+}  // namespace ssebridge

@@ -1,0 +1,234 @@
+#include "ssebridge/redis_client.h"
+
+#include <algorithm>
+
+// The adapter defines static functions with generic names (on_close); it is
+// included in this file only.
+#include <hiredis/adapters/libuv.h>
+
+#include "ssebridge/log.h"
+
+namespace ssebridge {
+
+struct RedisClient::PendingCommand {
+  RedisClient* client;
+  ReplyCallback callback;
+};
+
+RedisClient::RedisClient(uv_loop_t* loop, Options options)
+    : loop_(loop), options_(std::move(options)), backoff_ms_(options_.backoff_min_ms) {
+  uv_timer_init(loop_, &retry_timer_);
+  uv_timer_init(loop_, &timeout_timer_);
+  retry_timer_.data = this;
+  timeout_timer_.data = this;
+}
+
+RedisClient::~RedisClient() {
+  // Stop() must have run and the loop must have closed the timers by now.
+}
+
+void RedisClient::Start() {
+  if (state_ != State::kIdle) return;
+  Connect();
+}
+
+void RedisClient::Connect() {
+  const RedisAddress& address = options_.address;
+  redisAsyncContext* context = address.is_unix ? redisAsyncConnectUnix(address.host.c_str())
+                                               : redisAsyncConnect(address.host.c_str(), address.port);
+  if (context == nullptr || context->err) {
+    LOG_WARN("%s: cannot start connecting to %s: %s", options_.name.c_str(), address.host.c_str(),
+             context ? context->errstr : "out of memory");
+    if (context) redisAsyncFree(context);
+    ScheduleReconnect();
+    return;
+  }
+  context->data = this;
+  if (redisLibuvAttach(context, loop_) != REDIS_OK) {
+    LOG_ERROR("%s: cannot attach to the event loop", options_.name.c_str());
+    redisAsyncFree(context);
+    ScheduleReconnect();
+    return;
+  }
+  redisAsyncSetConnectCallback(context, OnConnect);
+  redisAsyncSetDisconnectCallback(context, OnDisconnect);
+  context_ = context;
+  state_ = State::kConnecting;
+  // hiredis 0.14 has no connect timeout, and its libuv adapter ignores poll
+  // errors, so a refused connection is only noticed by this timer.
+  uv_timer_start(&retry_timer_, OnRetryTimer, options_.connect_timeout_ms, 0);
+}
+
+void RedisClient::OnConnect(const redisAsyncContext* context, int status) {
+  auto* self = static_cast<RedisClient*>(context->data);
+  if (self->context_ != context) return;
+  if (status != REDIS_OK) {
+    // hiredis frees the context after this callback returns.
+    LOG_WARN("%s: connect failed: %s", self->options_.name.c_str(), context->errstr);
+    self->context_ = nullptr;
+    self->ScheduleReconnect();
+    return;
+  }
+  self->StartHandshake();
+}
+
+void RedisClient::StartHandshake() {
+  state_ = State::kHandshaking;
+  const RedisAddress& address = options_.address;
+  auto fail_on_error = [this](const char* step) {
+    return [this, step](const redisReply* reply) {
+      if (reply == nullptr) return;  // Connection already lost; OnDisconnect handles it.
+      if (reply->type == REDIS_REPLY_ERROR) {
+        LOG_ERROR("%s: %s failed: %s", options_.name.c_str(), step, reply->str);
+        Drop("handshake failed");
+      }
+    };
+  };
+  if (!address.password.empty()) {
+    std::vector<std::string> auth = {"AUTH"};
+    if (!address.username.empty()) auth.push_back(address.username);
+    auth.push_back(address.password);
+    Send(auth, fail_on_error("AUTH"));
+  }
+  if (address.database != 0) Send({"SELECT", std::to_string(address.database)}, fail_on_error("SELECT"));
+  Send({"CLIENT", "SETNAME", "ssebridge-" + options_.name}, [](const redisReply*) {});
+  Send({"PING"}, [this](const redisReply* reply) {
+    if (reply == nullptr || reply->type == REDIS_REPLY_ERROR || state_ != State::kHandshaking) return;
+    uv_timer_stop(&retry_timer_);
+    state_ = State::kReady;
+    backoff_ms_ = options_.backoff_min_ms;
+    if (was_ready_) ++reconnects_;
+    was_ready_ = true;
+    LOG_INFO("%s: connected to %s%s%d", options_.name.c_str(), options_.address.host.c_str(),
+             options_.address.is_unix ? "" : ":", options_.address.is_unix ? 0 : options_.address.port);
+    if (on_ready) on_ready();
+  });
+}
+
+bool RedisClient::Command(const std::vector<std::string>& args, ReplyCallback callback) {
+  if (state_ != State::kReady) return false;
+  return Send(args, std::move(callback));
+}
+
+bool RedisClient::Send(const std::vector<std::string>& args, ReplyCallback callback) {
+  if (context_ == nullptr) return false;
+  std::vector<const char*> argv;
+  std::vector<size_t> argvlen;
+  argv.reserve(args.size());
+  argvlen.reserve(args.size());
+  for (const std::string& arg : args) {
+    argv.push_back(arg.data());
+    argvlen.push_back(arg.size());
+  }
+  auto* pending = new PendingCommand{this, std::move(callback)};
+  if (redisAsyncCommandArgv(context_, OnReply, pending, static_cast<int>(args.size()), argv.data(),
+                            argvlen.data()) != REDIS_OK) {
+    delete pending;
+    return false;
+  }
+  uint64_t deadline = options_.command_timeout_ms ? uv_now(loop_) + options_.command_timeout_ms : UINT64_MAX;
+  deadlines_.push_back(deadline);
+  if (options_.command_timeout_ms && !uv_is_active(reinterpret_cast<uv_handle_t*>(&timeout_timer_))) {
+    uint64_t period = std::max<uint64_t>(options_.command_timeout_ms / 4, 10);
+    uv_timer_start(&timeout_timer_, OnTimeoutTimer, period, period);
+  }
+  return true;
+}
+
+void RedisClient::OnReply(redisAsyncContext* /*context*/, void* reply, void* privdata) {
+  auto* pending = static_cast<PendingCommand*>(privdata);
+  RedisClient* self = pending->client;
+  if (!self->deadlines_.empty()) self->deadlines_.pop_front();
+  pending->callback(static_cast<const redisReply*>(reply));
+  delete pending;
+}
+
+void RedisClient::OnTimeoutTimer(uv_timer_t* timer) {
+  auto* self = static_cast<RedisClient*>(timer->data);
+  if (self->deadlines_.empty()) {
+    uv_timer_stop(timer);
+    return;
+  }
+  if (self->deadlines_.front() <= uv_now(self->loop_)) {
+    LOG_WARN("%s: command timed out after %llu ms; dropping the connection", self->options_.name.c_str(),
+             static_cast<unsigned long long>(self->options_.command_timeout_ms));
+    self->Drop("command timeout");
+  }
+}
+
+void RedisClient::OnRetryTimer(uv_timer_t* timer) {
+  auto* self = static_cast<RedisClient*>(timer->data);
+  switch (self->state_) {
+    case State::kConnecting:
+    case State::kHandshaking:
+      LOG_WARN("%s: no connection to %s within %llu ms", self->options_.name.c_str(),
+               self->options_.address.host.c_str(),
+               static_cast<unsigned long long>(self->options_.connect_timeout_ms));
+      self->Drop("connect timeout");
+      break;
+    case State::kBackoff:
+      self->Connect();
+      break;
+    default:
+      break;
+  }
+}
+
+void RedisClient::Drop(const char* reason) {
+  redisAsyncContext* context = context_;
+  if (context == nullptr) return;
+  LOG_DEBUG("%s: dropping connection: %s", options_.name.c_str(), reason);
+  // Detach first so callbacks that run during the free (with nullptr replies)
+  // see a client that is not ready and cannot send on a dying context.
+  context_ = nullptr;
+  bool was_ready = state_ == State::kReady;
+  if (state_ != State::kStopped) state_ = State::kBackoff;
+  redisAsyncFree(context);
+  deadlines_.clear();
+  if (was_ready && on_lost) on_lost();
+  if (state_ != State::kStopped) ScheduleReconnect();
+}
+
+void RedisClient::OnDisconnect(const redisAsyncContext* context, int status) {
+  auto* self = static_cast<RedisClient*>(context->data);
+  if (self->context_ != context) return;  // Drop() already handled it.
+  LOG_WARN("%s: connection lost%s%s", self->options_.name.c_str(), status == REDIS_OK ? "" : ": ",
+           status == REDIS_OK ? "" : context->errstr);
+  self->context_ = nullptr;
+  self->deadlines_.clear();
+  self->HandleLost();
+}
+
+void RedisClient::HandleLost() {
+  bool was_ready = state_ == State::kReady;
+  if (state_ == State::kStopped) return;
+  state_ = State::kBackoff;
+  if (was_ready && on_lost) on_lost();
+  ScheduleReconnect();
+}
+
+void RedisClient::ScheduleReconnect() {
+  if (state_ == State::kStopped) return;
+  state_ = State::kBackoff;
+  uint64_t delay = backoff_ms_;
+  backoff_ms_ = std::min(backoff_ms_ * 2, options_.backoff_max_ms);
+  uv_timer_start(&retry_timer_, OnRetryTimer, delay, 0);
+}
+
+void RedisClient::Stop() {
+  if (state_ == State::kStopped) return;
+  state_ = State::kStopped;
+  if (context_ != nullptr) {
+    redisAsyncContext* context = context_;
+    context_ = nullptr;
+    redisAsyncFree(context);
+  }
+  deadlines_.clear();
+  if (!timers_closed_) {
+    timers_closed_ = true;
+    uv_close(reinterpret_cast<uv_handle_t*>(&retry_timer_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&timeout_timer_), nullptr);
+  }
+}
+
+}  // namespace ssebridge

@@ -1,0 +1,294 @@
+#include "ssebridge/server.h"
+
+#include <arpa/inet.h>
+#include <sys/resource.h>
+
+#include <cstring>
+#include <sys/time.h>
+
+#include <vector>
+
+#include "ssebridge/embedded_broker.h"
+#include "ssebridge/log.h"
+#include "ssebridge/redis_address.h"
+
+namespace ssebridge {
+namespace {
+
+constexpr uint64_t kSweepIntervalMs = 250;
+
+uint64_t WallClockMicros() {
+  struct timeval now;
+  gettimeofday(&now, nullptr);
+  return static_cast<uint64_t>(now.tv_sec) * 1000000u + static_cast<uint64_t>(now.tv_usec);
+}
+
+bool IsHeaderToken(const std::string& text) {
+  for (char c : text) {
+    if (!(isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == ',' || c == ' ')) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Server::Server(uv_loop_t* loop, Config config)
+    : loop_(loop), config_(std::move(config)), read_buffer_(new char[kReadBufferSize]) {
+  uv_tcp_init(loop_, &listener_);
+  listener_.data = this;
+  uv_prepare_init(loop_, &flush_prepare_);
+  flush_prepare_.data = this;
+  uv_timer_init(loop_, &sweep_timer_);
+  sweep_timer_.data = this;
+  uv_timer_init(loop_, &shutdown_timer_);
+  shutdown_timer_.data = this;
+}
+
+Server::~Server() = default;
+
+int Server::Start() {
+  max_connections_ = config_.max_connections;
+  if (max_connections_ == 0) {
+    struct rlimit limit;
+    getrlimit(RLIMIT_NOFILE, &limit);
+    // Keep a few descriptors for Redis, logging and libuv's EMFILE reserve.
+    max_connections_ = limit.rlim_cur > 128 ? static_cast<uint32_t>(limit.rlim_cur - 64) : 64;
+  }
+
+  if (config_.redis_url.empty()) {
+    broker_ = std::make_unique<EmbeddedBroker>(&registry_, &counters_, WallClockMicros());
+  } else {
+    RedisBroker::Options options;
+    ParseRedisAddress(config_.redis_url, &options.address);  // Validated by the config loader.
+    options.recognise_envelopes = config_.redis_envelope;
+    auto broker = std::make_unique<RedisBroker>(loop_, options, &registry_, &counters_);
+    redis_broker_ = broker.get();
+    broker_ = std::move(broker);
+  }
+  registry_.set_listener(broker_.get());
+
+  sockaddr_storage address{};
+  int rc = uv_ip4_addr(config_.listen_host.c_str(), config_.listen_port, reinterpret_cast<sockaddr_in*>(&address));
+  if (rc != 0) rc = uv_ip6_addr(config_.listen_host.c_str(), config_.listen_port, reinterpret_cast<sockaddr_in6*>(&address));
+  if (rc != 0) {
+    // A host name such as "localhost": resolve synchronously once at start-up.
+    uv_getaddrinfo_t resolver;
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_STREAM;
+    rc = uv_getaddrinfo(loop_, &resolver, nullptr, config_.listen_host.c_str(), nullptr, &hints);
+    if (rc != 0) {
+      LOG_ERROR("cannot resolve listen host '%s': %s", config_.listen_host.c_str(), uv_strerror(rc));
+      return rc;
+    }
+    memcpy(&address, resolver.addrinfo->ai_addr, resolver.addrinfo->ai_addrlen);
+    reinterpret_cast<sockaddr_in*>(&address)->sin_port = htons(config_.listen_port);
+    uv_freeaddrinfo(resolver.addrinfo);
+  }
+  rc = uv_tcp_bind(&listener_, reinterpret_cast<const sockaddr*>(&address), 0);
+  if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), 4096, OnConnection);
+  if (rc != 0) {
+    LOG_ERROR("cannot listen on %s:%u: %s", config_.listen_host.c_str(), config_.listen_port, uv_strerror(rc));
+    return rc;
+  }
+  sockaddr_storage bound{};
+  int length = sizeof bound;
+  uv_tcp_getsockname(&listener_, reinterpret_cast<sockaddr*>(&bound), &length);
+  port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                            : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+
+  uv_prepare_start(&flush_prepare_, OnPrepare);
+  uv_timer_start(&sweep_timer_, OnSweep, kSweepIntervalMs, kSweepIntervalMs);
+  if (redis_broker_) redis_broker_->Start();
+  started_ = true;
+  LOG_INFO("listening on %s:%u (%s broker, base path '%s', max %u connections)", config_.listen_host.c_str(), port_,
+           redis_broker_ ? "redis" : "embedded", config_.base_path.c_str(), max_connections_);
+  return 0;
+}
+
+void Server::OnConnection(uv_stream_t* listener, int status) {
+  auto* self = static_cast<Server*>(listener->data);
+  if (status < 0) {
+    LOG_WARN("accept failed: %s", uv_strerror(status));
+    return;
+  }
+  self->Accept();
+}
+
+void Server::Accept() {
+  auto* connection = new Connection(this, next_connection_id_++);
+  connections_.emplace(connection->id(), connection);
+  int rc = connection->Accept(reinterpret_cast<uv_stream_t*>(&listener_));
+  if (rc != 0) {
+    LOG_WARN("accept failed: %s", uv_strerror(rc));
+    connection->Close();
+    return;
+  }
+  ++counters_.connections_accepted;
+  if (connections_.size() > max_connections_) {
+    ++counters_.connections_rejected;
+    LOG_WARN("rejecting connection: %zu open, limit %u", connections_.size() - 1, max_connections_);
+    connection->RejectOverloaded();
+  }
+}
+
+Connection* Server::FindConnection(uint64_t id) const {
+  auto it = connections_.find(id);
+  return it == connections_.end() ? nullptr : it->second;
+}
+
+void Server::ScheduleFlush(Connection* connection) {
+  if (!connection->flush_hook.linked()) flush_list_.PushBack(&connection->flush_hook, connection);
+}
+
+void Server::OnPrepare(uv_prepare_t* handle) { static_cast<Server*>(handle->data)->FlushPending(); }
+
+void Server::FlushPending() {
+  // Runs right before the loop blocks: everything queued during this turn
+  // (fan-out, responses, heartbeats) leaves in one writev per connection.
+  while (Connection* connection = flush_list_.Front()) {
+    IntrusiveList<Connection>::Remove(&connection->flush_hook);
+    connection->Flush();
+  }
+}
+
+void Server::TrackReading(Connection* connection) { reading_list_.MoveToBack(&connection->deadline_hook, connection); }
+
+void Server::TrackLingering(Connection* connection) {
+  lingering_list_.MoveToBack(&connection->deadline_hook, connection);
+}
+
+void Server::UntrackDeadline(Connection* connection) { IntrusiveList<Connection>::Remove(&connection->deadline_hook); }
+
+void Server::TrackStream(Connection* connection) { stream_list_.MoveToBack(&connection->stream_hook, connection); }
+
+void Server::UntrackStream(Connection* connection) { IntrusiveList<Connection>::Remove(&connection->stream_hook); }
+
+void Server::OnConnectionClosing(Connection* connection) {
+  IntrusiveList<Connection>::Remove(&connection->deadline_hook);
+  IntrusiveList<Connection>::Remove(&connection->stream_hook);
+  IntrusiveList<Connection>::Remove(&connection->flush_hook);
+  connections_.erase(connection->id());
+}
+
+void Server::OnConnectionClosed(Connection* /*connection*/) {
+  if (shutting_down_) MaybeFinishShutdown();
+}
+
+void Server::OnSweep(uv_timer_t* timer) { static_cast<Server*>(timer->data)->Sweep(); }
+
+void Server::Sweep() {
+  const uint64_t now = uv_now(loop_);
+  const uint64_t request_timeout_ms = static_cast<uint64_t>(config_.header_timeout_seconds) * 1000;
+  while (Connection* connection = reading_list_.Front()) {
+    if (now - connection->deadline_start_ms() < request_timeout_ms) break;
+    IntrusiveList<Connection>::Remove(&connection->deadline_hook);
+    connection->OnRequestTimeout();
+  }
+  while (Connection* connection = lingering_list_.Front()) {
+    if (now - connection->deadline_start_ms() < kLingerMs) break;
+    IntrusiveList<Connection>::Remove(&connection->deadline_hook);
+    connection->OnLingerTimeout();
+  }
+  const uint64_t heartbeat_ms = static_cast<uint64_t>(config_.heartbeat_seconds) * 1000;
+  while (Connection* connection = stream_list_.Front()) {
+    if (now - connection->last_write_ms() < heartbeat_ms) break;
+    connection->SendHeartbeat();  // Moves it to the back of the list.
+  }
+}
+
+HeaderList Server::CorsHeaders(const HttpRequest& request) const {
+  HeaderList headers;
+  if (config_.cors_origins.empty()) return headers;
+  const std::string* origin = request.Header("origin");
+  if (origin == nullptr) return headers;
+  for (const std::string& allowed : config_.cors_origins) {
+    if (allowed == "*") {
+      headers.emplace_back("Access-Control-Allow-Origin", "*");
+      return headers;
+    }
+    if (allowed == *origin) {
+      // An explicitly listed origin may also send cookies (withCredentials).
+      headers.emplace_back("Access-Control-Allow-Origin", *origin);
+      headers.emplace_back("Access-Control-Allow-Credentials", "true");
+      headers.emplace_back("Vary", "Origin");
+      return headers;
+    }
+  }
+  return headers;
+}
+
+HeaderList Server::PreflightHeaders(const HttpRequest& request) const {
+  HeaderList headers = CorsHeaders(request);
+  if (headers.empty()) return headers;
+  headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+  const std::string* requested = request.Header("access-control-request-headers");
+  headers.emplace_back("Access-Control-Allow-Headers", requested && IsHeaderToken(*requested)
+                                                           ? *requested
+                                                           : "Content-Type, Last-Event-ID, Cache-Control");
+  headers.emplace_back("Access-Control-Max-Age", "600");
+  return headers;
+}
+
+std::pair<int, std::string> Server::HealthReport() const {
+  if (redis_broker_ == nullptr) return {200, "{\"status\":\"ok\",\"broker\":\"embedded\"}"};
+  if (shutting_down_) return {503, "{\"status\":\"shutting down\",\"broker\":\"redis\"}"};
+  if (broker_->ready()) return {200, "{\"status\":\"ok\",\"broker\":\"redis\",\"redis\":\"connected\"}"};
+  return {503, "{\"status\":\"unavailable\",\"broker\":\"redis\",\"redis\":\"disconnected\","
+               "\"error\":\"the Redis connection is down; reconnecting\"}"};
+}
+
+Gauges Server::CurrentGauges() const {
+  Gauges gauges;
+  gauges.open_connections = connections_.size();
+  gauges.open_streams = registry_.subscriber_count();
+  gauges.subscriptions = registry_.subscription_count();
+  gauges.channels = registry_.exact_topic_count();
+  gauges.patterns = registry_.pattern_topic_count();
+  for (const auto& entry : connections_) gauges.queued_bytes += entry.second->queued_bytes();
+  gauges.redis_mode = redis_broker_ != nullptr;
+  gauges.redis_connected = broker_ && broker_->ready();
+  return gauges;
+}
+
+std::string Server::MetricsText() const {
+  Counters counters = counters_;
+  if (redis_broker_) counters.redis_reconnects = redis_broker_->reconnects();
+  return RenderPrometheus(counters, CurrentGauges());
+}
+
+void Server::Shutdown() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  LOG_INFO("shutting down: %zu connection(s) open", connections_.size());
+  if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&listener_))) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
+  }
+  std::vector<uint64_t> ids;
+  ids.reserve(connections_.size());
+  for (const auto& entry : connections_) ids.push_back(entry.first);
+  for (uint64_t id : ids) {
+    if (Connection* connection = FindConnection(id)) connection->EndGracefully();
+  }
+  uv_timer_start(&shutdown_timer_, OnShutdownDeadline, kShutdownGraceMs, 0);
+  MaybeFinishShutdown();
+}
+
+void Server::OnShutdownDeadline(uv_timer_t* timer) {
+  auto* self = static_cast<Server*>(timer->data);
+  LOG_WARN("shutdown grace period over; closing %zu connection(s)", self->connections_.size());
+  std::vector<Connection*> remaining;
+  for (const auto& entry : self->connections_) remaining.push_back(entry.second);
+  for (Connection* connection : remaining) connection->Close();
+  self->MaybeFinishShutdown();
+}
+
+void Server::MaybeFinishShutdown() {
+  if (!connections_.empty() || handles_closed_) return;
+  handles_closed_ = true;
+  if (broker_) broker_->Shutdown();
+  uv_close(reinterpret_cast<uv_handle_t*>(&flush_prepare_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&sweep_timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&shutdown_timer_), nullptr);
+}
+
+}  // namespace ssebridge

@@ -1,0 +1,96 @@
+#include "ssebridge/uri.h"
+
+namespace ssebridge {
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::optional<std::string> PercentDecode(std::string_view text, bool plus_as_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '%') {
+      if (i + 2 >= text.size()) return std::nullopt;
+      int high = HexValue(text[i + 1]);
+      int low = HexValue(text[i + 2]);
+      if (high < 0 || low < 0) return std::nullopt;
+      out.push_back(static_cast<char>(high * 16 + low));
+      i += 2;
+    } else if (c == '+' && plus_as_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  size_t start = 0;
+  while (start <= query.size()) {
+    size_t end = query.find('&', start);
+    if (end == std::string_view::npos) end = query.size();
+    std::string_view part = query.substr(start, end - start);
+    if (!part.empty()) {
+      size_t equals = part.find('=');
+      std::string_view key = part.substr(0, equals);
+      std::string_view value = equals == std::string_view::npos ? std::string_view() : part.substr(equals + 1);
+      std::optional<std::string> decoded_key = PercentDecode(key, true);
+      std::optional<std::string> decoded_value = PercentDecode(value, true);
+      pairs.emplace_back(decoded_key ? *decoded_key : std::string(key),
+                         decoded_value ? *decoded_value : std::string(value));
+    }
+    start = end + 1;
+  }
+  return pairs;
+}
+
+void SplitTarget(std::string_view target, std::string_view* path, std::string_view* query) {
+  size_t hash = target.find('#');
+  if (hash != std::string_view::npos) target = target.substr(0, hash);
+  size_t question = target.find('?');
+  if (question == std::string_view::npos) {
+    *path = target;
+    *query = std::string_view();
+  } else {
+    *path = target.substr(0, question);
+    *query = target.substr(question + 1);
+  }
+}
+
+std::string JsonQuote(std::string_view text) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size() + 2);
+  out.push_back('"');
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 15]);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
+}  // namespace ssebridge
