@@ -1,0 +1,483 @@
+// The bridge in embedded mode (no Redis), driven over real sockets.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <signal.h>
+#include <thread>
+
+#include "harness.h"
+
+using harness::Bridge;
+using harness::HttpResponse;
+using harness::Millis;
+using harness::PublishJson;
+using harness::SseClient;
+using harness::SseEvent;
+using harness::Socket;
+
+namespace {
+
+constexpr Millis kWait(5000);
+
+class EmbeddedBridgeTest : public ::testing::Test {
+ protected:
+  void StartBridge(const std::vector<std::string>& args = {}) { ASSERT_TRUE(bridge_.Start(args)) << bridge_.process().output(); }
+  int port() { return bridge_.port(); }
+
+  // Publishes and returns the id from the 200 answer.
+  std::string Publish(const std::string& json) {
+    std::optional<HttpResponse> response = PublishJson(port(), json);
+    EXPECT_TRUE(response.has_value());
+    if (!response) return "";
+    EXPECT_EQ(response->status, 200) << response->body;
+    size_t at = response->body.find("\"id\":\"");
+    return at == std::string::npos ? "" : response->body.substr(at + 6, response->body.find('"', at + 6) - at - 6);
+  }
+
+  Bridge bridge_;
+};
+
+TEST_F(EmbeddedBridgeTest, StreamHasEventStreamHeadersAndRetryPreamble) {
+  StartBridge({"--retry", "1234"});
+  SseClient client;
+  ASSERT_TRUE(client.Open(port(), "/events?channel=a"));
+  EXPECT_EQ(client.head().status, 200);
+  EXPECT_EQ(client.head().headers.at("content-type").substr(0, 17), "text/event-stream");
+  EXPECT_EQ(client.head().headers.at("cache-control"), "no-cache");
+  EXPECT_EQ(client.head().headers.at("x-accel-buffering"), "no");
+  EXPECT_EQ(client.head().headers.at("transfer-encoding"), "chunked");
+  std::string id = Publish(R"({"channel":"a","data":"hello"})");
+  std::optional<SseEvent> event = client.Next(kWait);
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->data, "hello");
+  EXPECT_EQ(event->event, "message");
+  EXPECT_EQ(event->id, id);
+  EXPECT_EQ(client.retry_ms, 1234);
+  EXPECT_GE(client.comments(), 1);  // The opening comment.
+}
+
+TEST_F(EmbeddedBridgeTest, JsonDataKeepsKeyOrderAndNamedEvents) {
+  StartBridge();
+  SseClient client;
+  ASSERT_TRUE(client.Open(port(), "/events?channel=orders"));
+  Publish(R"({"channel":"orders","event":"created","data":{"z":1,"a":[1,2],"m":null}})");
+  Publish(R"({"channel":"orders","data":null})");
+  std::optional<SseEvent> first = client.Next(kWait);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->event, "created");
+  EXPECT_EQ(first->data, R"({"z":1,"a":[1,2],"m":null})");
+  std::optional<SseEvent> second = client.Next(kWait);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->data, "null");
+}
+
+TEST_F(EmbeddedBridgeTest, FormPublishLikeCycloneSse) {
+  StartBridge();
+  SseClient client;
+  ASSERT_TRUE(client.Open(port(), "/events/base"));
+  std::optional<HttpResponse> response =
+      harness::HttpRequest(port(), "POST", "/publish", "message=%5B123%2C+124%5D&channel=base",
+                           {{"Content-Type", "application/x-www-form-urlencoded"}});
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_NE(response->body.find("\"status\":\"ok\""), std::string::npos);
+  std::optional<SseEvent> event = client.Next(kWait);
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->data, "[123, 124]");
+}
+
+TEST_F(EmbeddedBridgeTest, PayloadLinesCannotInjectFields) {
+  StartBridge();
+  SseClient client;
+  ASSERT_TRUE(client.Open(port(), "/events/a"));
+  Publish(R"({"channel":"a","data":"x\r\nid: 666\rdata: y\n\nevent: evil\n leading space"})");
+  Publish(R"({"channel":"a","data":"after"})");
+  std::optional<SseEvent> event = client.Next(kWait);
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->event, "message");
+  EXPECT_EQ(event->data, "x\nid: 666\ndata: y\n\nevent: evil\n leading space");
+  EXPECT_NE(event->id, "666");
+  std::optional<SseEvent> after = client.Next(kWait);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->data, "after");
+}
+
+TEST_F(EmbeddedBridgeTest, PathSegmentsArePercentDecodedAndUtf8Survives) {
+  StartBridge();
+  SseClient client;
+  ASSERT_TRUE(client.Open(port(), "/events/caf%C3%A9/a%2Fb?channel=x"));
+  Publish(R"({"channel":"a/b","data":"slash"})");
+  Publish(R"({"channel":"café","data":"héllo wörld ✓"})");
+  std::optional<SseEvent> first = client.Next(kWait);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->data, "slash");
+  std::optional<SseEvent> second = client.Next(kWait);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->data, "héllo wörld ✓");
+}
+
+TEST_F(EmbeddedBridgeTest, OverlappingChannelsAndPatternsDeliverOnce) {
+  StartBridge();
+  SseClient client;
+  ASSERT_TRUE(client.Open(port(), "/events?channel=news.uk&channels=news.*&channel=*&channel=sport"));
+  Publish(R"({"channel":"news.uk","data":"1"})");
+  Publish(R"({"channels":["news.uk","sport","other"],"data":"2"})");
+  Publish(R"({"channel":"unrelated","data":"3"})");
+  for (const char* expected : {"1", "2", "3"}) {
+    std::optional<SseEvent> event = client.Next(kWait);
+    ASSERT_TRUE(event);
+    EXPECT_EQ(event->data, expected);  // A duplicate would show up here instead.
+  }
+}
+
+TEST_F(EmbeddedBridgeTest, PatternSubscriptionUsesGlobSyntax) {
+  StartBridge();
+  SseClient client;
+  ASSERT_TRUE(client.Open(port(), "/events?channel=room.%5Bab%5D.?"));
+  Publish(R"({"channel":"room.c.1","data":"no"})");
+  Publish(R"({"channel":"room.a.12","data":"no"})");
+  Publish(R"({"channel":"room.b.7","data":"yes"})");
+  std::optional<SseEvent> event = client.Next(kWait);
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->data, "yes");
+}
+
+struct ErrorCase {
+  const char* name;
+  std::string method;
+  std::string target;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  int status;
+};
+
+TEST_F(EmbeddedBridgeTest, EveryErrorHasJsonBodyAndServerKeepsServing) {
+  StartBridge({"--max-body-bytes", "1024", "--max-header-bytes", "2048"});
+  SseClient watcher;
+  ASSERT_TRUE(watcher.Open(port(), "/events/ok"));
+  const std::vector<std::pair<std::string, std::string>> json = {{"Content-Type", "application/json"}};
+  std::vector<ErrorCase> cases = {
+      {"bad json", "POST", "/publish", "{nope", json, 400},
+      {"not an object", "POST", "/publish", "[1]", json, 400},
+      {"no channel", "POST", "/publish", R"({"data":1})", json, 400},
+      {"bad channel", "POST", "/publish", R"({"channel":"a\u0001b","data":1})", json, 400},
+      {"pattern channel", "POST", "/publish", R"({"channel":"a*","data":1})", json, 400},
+      {"empty event", "POST", "/publish", R"({"channel":"a","event":"","data":1})", json, 400},
+      {"event with newline", "POST", "/publish", R"({"channel":"a","event":"x\ny","data":1})", json, 400},
+      {"missing data", "POST", "/publish", R"({"channel":"a"})", json, 400},
+      {"form without message", "POST", "/publish", "channel=a", {{"Content-Type", "application/x-www-form-urlencoded"}}, 400},
+      {"unknown path", "GET", "/nothing-here", "", {}, 404},
+      {"wrong method on publish", "GET", "/publish", "", {}, 405},
+      {"wrong method on events", "POST", "/events/a", "x", json, 405},
+      {"body too large", "POST", "/publish", std::string(2000, 'x'), json, 413},
+      {"unsupported type", "POST", "/publish", "hello", {{"Content-Type", "text/plain"}}, 415},
+      {"no content type", "POST", "/publish", "hello", {}, 415},
+      {"headers too large", "GET", "/healthz", "", {{"X-Big", std::string(3000, 'h')}}, 431},
+      {"stream without channel", "GET", "/events", "", {}, 400},
+      {"stream with control char", "GET", "/events?channel=a%0Ab", "", {}, 400},
+      {"stream with long channel", "GET", "/events/" + std::string(300, 'c'), "", {}, 400},
+  };
+  for (const ErrorCase& error : cases) {
+    std::optional<HttpResponse> response = harness::HttpRequest(port(), error.method, error.target, error.body, error.headers);
+    ASSERT_TRUE(response) << error.name;
+    EXPECT_EQ(response->status, error.status) << error.name << ": " << response->body;
+    EXPECT_EQ(response->headers["content-type"], "application/json") << error.name;
+    EXPECT_EQ(response->body.rfind("{\"error\":\"", 0), 0u) << error.name << ": " << response->body;
+  }
+  // Malformed HTTP is a 400 too.
+  Socket raw;
+  ASSERT_TRUE(raw.Connect(port()));
+  ASSERT_TRUE(raw.SendAll("THIS IS NOT HTTP\r\n\r\n"));
+  std::string buffer;
+  std::optional<HttpResponse> malformed = harness::ReadResponse(raw, buffer, kWait);
+  ASSERT_TRUE(malformed);
+  EXPECT_EQ(malformed->status, 400);
+
+  Publish(R"({"channel":"ok","data":"still here"})");
+  std::optional<SseEvent> event = watcher.Next(kWait);
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->data, "still here");
+}
+
+TEST_F(EmbeddedBridgeTest, KeepAliveAndPipelinedRequestsAnswerInOrder) {
+  StartBridge();
+  SseClient client;
+  ASSERT_TRUE(client.Open(port(), "/events/p"));
+  Socket socket;
+  ASSERT_TRUE(socket.Connect(port()));
+  std::string body1 = R"({"channel":"p","data":"one"})";
+  std::string body2 = R"({"channel":"p","data":"two"})";
+  std::string requests =
+      "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+      "POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+      std::to_string(body1.size()) + "\r\n\r\n" + body1 +
+      "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+      "POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+      std::to_string(body2.size()) + "\r\n\r\n" + body2;
+  ASSERT_TRUE(socket.SendAll(requests));
+  std::string buffer;
+  std::vector<int> statuses;
+  for (int i = 0; i < 4; ++i) {
+    std::optional<HttpResponse> response = harness::ReadResponse(socket, buffer, kWait);
+    ASSERT_TRUE(response) << "response " << i;
+    statuses.push_back(response->status);
+  }
+  EXPECT_EQ(statuses, (std::vector<int>{200, 200, 404, 200}));
+  // The same connection is still usable afterwards.
+  ASSERT_TRUE(socket.SendAll("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::optional<HttpResponse> again = harness::ReadResponse(socket, buffer, kWait);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 200);
+  std::optional<SseEvent> one = client.Next(kWait);
+  std::optional<SseEvent> two = client.Next(kWait);
+  ASSERT_TRUE(one && two);
+  EXPECT_EQ(one->data, "one");
+  EXPECT_EQ(two->data, "two");
+}
+
+TEST_F(EmbeddedBridgeTest, ExpectContinueIsAnswered) {
+  StartBridge();
+  Socket socket;
+  ASSERT_TRUE(socket.Connect(port()));
+  std::string body = R"({"channel":"c","data":"x"})";
+  ASSERT_TRUE(socket.SendAll("POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                             "Expect: 100-continue\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n"));
+  std::string buffer;
+  while (buffer.find("\r\n\r\n") == std::string::npos) ASSERT_GT(socket.ReadSome(&buffer, kWait), 0);
+  EXPECT_EQ(buffer.rfind("HTTP/1.1 100 Continue\r\n", 0), 0u);
+  buffer.clear();
+  ASSERT_TRUE(socket.SendAll(body));
+  std::optional<HttpResponse> response = harness::ReadResponse(socket, buffer, kWait);
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+}
+
+TEST_F(EmbeddedBridgeTest, SilentAndSlowClientsAreClosedAfterHeaderTimeout) {
+  StartBridge({"--header-timeout", "1"});
+  Socket silent;
+  ASSERT_TRUE(silent.Connect(port()));
+  Socket slow;
+  ASSERT_TRUE(slow.Connect(port()));
+  ASSERT_TRUE(slow.SendAll("GET /healthz HTTP/1.1\r\nHost: exa"));
+  EXPECT_TRUE(silent.WaitClosed(Millis(5000)));
+  std::string buffer;
+  std::optional<HttpResponse> response = harness::ReadResponse(slow, buffer, Millis(5000));
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 408);
+  EXPECT_TRUE(slow.WaitClosed(Millis(5000)));
+  // A stream is not subject to the header timeout.
+  SseClient stream;
+  ASSERT_TRUE(stream.Open(port(), "/events/t"));
+  EXPECT_FALSE(stream.Next(Millis(2000)));
+  EXPECT_FALSE(stream.closed());
+}
+
+TEST_F(EmbeddedBridgeTest, Http10GetsCloseDelimitedStream) {
+  StartBridge();
+  SseClient client;
+  ASSERT_TRUE(client.Open(port(), "/events/old", {}, /*http10=*/true));
+  EXPECT_EQ(client.head().raw_head.rfind("HTTP/1.0 200", 0), 0u);
+  EXPECT_EQ(client.head().headers.count("transfer-encoding"), 0u);
+  Publish(R"({"channel":"old","data":"line1\nline2"})");
+  std::optional<SseEvent> event = client.Next(kWait);
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->data, "line1\nline2");
+}
+
+TEST_F(EmbeddedBridgeTest, CorsHeadersOnlyForAllowedOrigins) {
+  StartBridge({"--cors-origin", "https://app.example", "--cors-origin", "https://other.example"});
+  auto allowed = harness::HttpRequest(port(), "GET", "/healthz", "", {{"Origin", "https://app.example"}});
+  ASSERT_TRUE(allowed);
+  EXPECT_EQ(allowed->headers["access-control-allow-origin"], "https://app.example");
+  auto denied = harness::HttpRequest(port(), "GET", "/healthz", "", {{"Origin", "https://evil.example"}});
+  ASSERT_TRUE(denied);
+  EXPECT_EQ(denied->headers.count("access-control-allow-origin"), 0u);
+  auto preflight = harness::HttpRequest(port(), "OPTIONS", "/publish", "",
+                                        {{"Origin", "https://other.example"},
+                                         {"Access-Control-Request-Method", "POST"},
+                                         {"Access-Control-Request-Headers", "content-type"}});
+  ASSERT_TRUE(preflight);
+  EXPECT_EQ(preflight->status, 204);
+  EXPECT_EQ(preflight->headers["access-control-allow-origin"], "https://other.example");
+  EXPECT_NE(preflight->headers["access-control-allow-methods"].find("POST"), std::string::npos);
+  EXPECT_EQ(preflight->headers["access-control-allow-headers"], "content-type");
+  SseClient stream;
+  ASSERT_TRUE(stream.Open(port(), "/events/c", {{"Origin", "https://app.example"}}));
+  EXPECT_EQ(stream.head().headers.at("access-control-allow-origin"), "https://app.example");
+}
+
+TEST_F(EmbeddedBridgeTest, BasePathMovesEveryRoute) {
+  StartBridge({"--base-path", "/sse/"});
+  for (const char* path : {"/sse/healthz", "/sse/metrics", "/sse/", "/sse"}) {
+    auto response = harness::HttpRequest(port(), "GET", path);
+    ASSERT_TRUE(response) << path;
+    EXPECT_EQ(response->status, 200) << path;
+  }
+  for (const char* path : {"/healthz", "/metrics", "/", "/events/a"}) {
+    auto response = harness::HttpRequest(port(), "GET", path);
+    ASSERT_TRUE(response) << path;
+    EXPECT_EQ(response->status, 404) << path;
+  }
+  auto page = harness::HttpRequest(port(), "GET", "/sse/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->headers["content-type"].substr(0, 9), "text/html");
+  EXPECT_NE(page->body.find("EventSource"), std::string::npos);
+  SseClient client;
+  ASSERT_TRUE(client.Open(port(), "/sse/events/x"));
+  auto published = harness::HttpRequest(port(), "POST", "/sse/publish", R"({"channel":"x","data":"moved"})",
+                                        {{"Content-Type", "application/json"}});
+  ASSERT_TRUE(published);
+  EXPECT_EQ(published->status, 200);
+  std::optional<SseEvent> event = client.Next(kWait);
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->data, "moved");
+}
+
+TEST_F(EmbeddedBridgeTest, HeartbeatCommentsFlowOnIdleStreams) {
+  StartBridge({"--heartbeat", "1"});
+  SseClient client;
+  ASSERT_TRUE(client.Open(port(), "/events/quiet"));
+  int before = client.comments();
+  // No event will come; the read returns when bytes (heartbeats) arrive and
+  // finally times out. Two heartbeats must have been seen by then.
+  EXPECT_FALSE(client.Next(Millis(2600)));
+  EXPECT_GE(client.comments() - before, 2);
+  EXPECT_FALSE(client.closed());
+}
+
+TEST_F(EmbeddedBridgeTest, MetricsAndHealth) {
+  StartBridge();
+  SseClient a;
+  SseClient b;
+  ASSERT_TRUE(a.Open(port(), "/events?channel=m1&channel=m*"));
+  ASSERT_TRUE(b.Open(port(), "/events/m1"));
+  Publish(R"({"channel":"m1","data":"x"})");
+  ASSERT_TRUE(a.Next(kWait));
+  ASSERT_TRUE(b.Next(kWait));
+  auto health = harness::HttpRequest(port(), "GET", "/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  auto metrics = harness::HttpRequest(port(), "GET", "/metrics");
+  ASSERT_TRUE(metrics);
+  const std::string& text = metrics->body;
+  EXPECT_NE(text.find("\nssebridge_open_streams 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nssebridge_subscriptions 3\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nssebridge_channels 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nssebridge_patterns 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nssebridge_deliveries_total 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nssebridge_messages_published_total 1\n"), std::string::npos) << text;
+}
+
+TEST_F(EmbeddedBridgeTest, MaxConnectionsAnswers503) {
+  StartBridge({"--max-connections", "2"});
+  SseClient first;
+  SseClient second;
+  ASSERT_TRUE(first.Open(port(), "/events/a"));
+  ASSERT_TRUE(second.Open(port(), "/events/a"));
+  SseClient third;
+  ASSERT_TRUE(third.Open(port(), "/events/a"));
+  EXPECT_EQ(third.head().status, 503);
+  EXPECT_NE(third.head().body.find("too many connections"), std::string::npos);
+}
+
+TEST_F(EmbeddedBridgeTest, SlowConsumerIsCutOffWhileFastOneGetsEverything) {
+  StartBridge({"--client-buffer-bytes", "65536"});
+  SseClient fast;
+  ASSERT_TRUE(fast.Open(port(), "/events/firehose"));
+  SseClient slow;  // Never reads after the head; tiny receive buffer.
+  ASSERT_TRUE(slow.Open(port(), "/events/firehose", {}, false, 4096));
+
+  // Enough bytes to fill the kernel buffers on both ends and then the queue.
+  constexpr int kMessages = 1500;
+  const std::string padding(8000, 'p');
+  std::atomic<int> received{0};
+  std::atomic<bool> in_order{true};
+  std::thread reader([&] {
+    for (int i = 0; i < kMessages; ++i) {
+      std::optional<SseEvent> event = fast.Next(Millis(20000));
+      if (!event) break;
+      if (event->data.rfind(std::to_string(i) + ":", 0) != 0) in_order = false;
+      ++received;
+    }
+  });
+  Socket publisher;
+  ASSERT_TRUE(publisher.Connect(port()));
+  std::string buffer;
+  for (int i = 0; i < kMessages; ++i) {
+    std::string body = R"({"channel":"firehose","data":")" + std::to_string(i) + ":" + padding + "\"}";
+    ASSERT_TRUE(publisher.SendAll("POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                  "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body));
+    std::optional<HttpResponse> response = harness::ReadResponse(publisher, buffer, kWait);
+    ASSERT_TRUE(response);
+    ASSERT_EQ(response->status, 200);
+  }
+  reader.join();
+  EXPECT_EQ(received.load(), kMessages);
+  EXPECT_TRUE(in_order.load());
+  // The slow client's connection was closed by the server.
+  EXPECT_TRUE(slow.socket().WaitClosed(Millis(20000)));
+  auto metrics = harness::HttpRequest(port(), "GET", "/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("\nssebridge_slow_consumer_disconnects_total 1\n"), std::string::npos);
+  EXPECT_NE(bridge_.process().output().find("slow consumer"), std::string::npos);
+}
+
+TEST_F(EmbeddedBridgeTest, SigtermEndsStreamsCleanlyAndExitsZero) {
+  StartBridge();
+  SseClient chunked;
+  SseClient old;
+  ASSERT_TRUE(chunked.Open(port(), "/events/bye"));
+  ASSERT_TRUE(old.Open(port(), "/events/bye", {}, /*http10=*/true));
+  auto started = harness::Clock::now();
+  kill(bridge_.process().pid(), SIGTERM);
+  EXPECT_TRUE(chunked.WaitEnd(Millis(5000)));
+  EXPECT_TRUE(chunked.saw_final_chunk());
+  EXPECT_TRUE(old.WaitEnd(Millis(5000)));
+  std::optional<int> status = bridge_.process().WaitExit(Millis(5000));
+  ASSERT_TRUE(status);
+  EXPECT_EQ(*status, 0);
+  EXPECT_LT(harness::Clock::now() - started, Millis(5000));
+}
+
+TEST(BridgeCommandLine, InvalidConfigurationExitsWithStatus2NamingTheOption) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string mention;
+  };
+  std::vector<Case> cases = {
+      {{"--no-such-option"}, "--no-such-option"},
+      {{"--heartbeat", "soon"}, "--heartbeat"},
+      {{"--listen", "127.0.0.1:99999"}, "--listen"},
+      {{"--redis", "http://x"}, "--redis"},
+      {{"--config", "/nonexistent/ssebridge.json"}, "--config"},
+  };
+  for (const Case& c : cases) {
+    harness::Subprocess process;
+    std::vector<std::string> argv = {SSEBRIDGE_BINARY};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    ASSERT_TRUE(process.Start(argv));
+    std::optional<int> status = process.WaitExit(Millis(5000));
+    ASSERT_TRUE(status) << c.mention;
+    EXPECT_EQ(*status, 2) << c.mention;
+    EXPECT_NE(process.output().find(c.mention), std::string::npos) << process.output();
+  }
+}
+
+TEST(BridgeCommandLine, EnvironmentAndConfigFileAreApplied) {
+  harness::TempDir dir;
+  std::string file = dir.path() + "/config.json";
+  FILE* out = fopen(file.c_str(), "w");
+  ASSERT_NE(out, nullptr);
+  fputs(R"({"base-path": "/fromfile", "heartbeat": 30})", out);
+  fclose(out);
+  harness::Subprocess process;
+  ASSERT_TRUE(process.Start({SSEBRIDGE_BINARY, "--config", file, "--listen", "127.0.0.1:0"},
+                            {"SSEBRIDGE_BASE_PATH=/fromenv"}));
+  std::optional<std::string> line = process.WaitForLine("listening on", Millis(5000));
+  ASSERT_TRUE(line);
+  // The environment beats the file.
+  EXPECT_NE(line->find("base path '/fromenv'"), std::string::npos) << *line;
+  EXPECT_EQ(process.Stop(SIGTERM, Millis(5000)), 0);
+}
+
+}  // namespace

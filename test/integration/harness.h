@@ -1,0 +1,188 @@
+// Test harness for integration tests: real processes (ssebridge, redis-server)
+// on free loopback ports in temporary directories, and small blocking
+// clients (HTTP, SSE, Redis via hiredis's synchronous API).
+//
+// Waiting is always for an event (a log line, a byte, an EOF, a condition
+// polled against Redis) with a deadline — never a bare sleep.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace harness {
+
+using Clock = std::chrono::steady_clock;
+using Millis = std::chrono::milliseconds;
+
+// A child process whose stdout+stderr are captured by a reader thread.
+class Subprocess {
+ public:
+  Subprocess() = default;
+  ~Subprocess();
+  Subprocess(const Subprocess&) = delete;
+  Subprocess& operator=(const Subprocess&) = delete;
+
+  bool Start(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env = {});
+  // Waits until the output contains `needle` (returns the full output line).
+  std::optional<std::string> WaitForLine(const std::string& needle, Millis timeout);
+  // Sends a signal and waits for exit; returns the exit status (or 128+signal).
+  int Stop(int signal_number, Millis timeout);
+  // Waits for exit without signalling.
+  std::optional<int> WaitExit(Millis timeout);
+  bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
+  std::string output();
+
+ private:
+  void ReadLoop(int fd);
+
+  pid_t pid_ = -1;
+  std::thread reader_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::string output_;
+  bool eof_ = false;
+};
+
+// A private temporary directory removed on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+int FreePort();
+
+class RedisServer {
+ public:
+  RedisServer();
+  ~RedisServer();
+  bool Start();        // Picks a free port on first start; restarts reuse it.
+  void Stop();         // SIGTERM and wait.
+  int port() const { return port_; }
+  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  TempDir dir_;
+  Subprocess process_;
+  int port_ = 0;
+};
+
+// Redis reply flattened for assertions.
+struct RedisReply {
+  bool ok = false;             // Not an error and the connection worked.
+  std::string text;            // Status, string, error text, or integer as text.
+  long long integer = 0;
+  std::vector<std::string> elements;  // For array replies (strings/ints as text).
+};
+
+RedisReply RedisCommand(int port, const std::vector<std::string>& args);
+
+class Bridge {
+ public:
+  ~Bridge();
+  // Starts ssebridge on a free port with these extra arguments.
+  bool Start(const std::vector<std::string>& args = {});
+  int Stop(int signal_number = 15, Millis timeout = Millis(8000));
+  int port() const { return port_; }
+  Subprocess& process() { return process_; }
+
+ private:
+  Subprocess process_;
+  int port_ = 0;
+};
+
+// Blocking loopback TCP socket with deadline-based reads.
+class Socket {
+ public:
+  Socket() = default;
+  ~Socket();
+  Socket(Socket&& other) noexcept;
+  Socket& operator=(Socket&& other) noexcept;
+  bool Connect(int port, int receive_buffer = 0);
+  bool SendAll(const std::string& data);
+  // Reads whatever arrives within the timeout; returns bytes read, 0 on EOF, -1 on timeout/error.
+  ssize_t ReadSome(std::string* out, Millis timeout);
+  // Waits until the peer closes (EOF) or the timeout passes. Returns true on EOF/reset.
+  bool WaitClosed(Millis timeout);
+  void Close();
+  int fd() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // Lower-case names.
+  std::string body;
+  std::string raw_head;
+};
+
+// Reads one response (Content-Length, chunked or close-delimited) from a socket,
+// keeping any extra bytes in `buffer` for the next call.
+std::optional<HttpResponse> ReadResponse(Socket& socket, std::string& buffer, Millis timeout);
+
+// One request on a fresh connection.
+std::optional<HttpResponse> HttpRequest(int port, const std::string& method, const std::string& target,
+                                        const std::string& body = "",
+                                        const std::vector<std::pair<std::string, std::string>>& headers = {});
+
+std::optional<HttpResponse> PublishJson(int port, const std::string& json);
+
+struct SseEvent {
+  std::string id;
+  std::string event = "message";
+  std::string data;
+};
+
+// An EventSource-like reader: sends GET, checks the head, decodes chunked or
+// close-delimited framing, and parses events per the WHATWG rules.
+class SseClient {
+ public:
+  bool Open(int port, const std::string& target, const std::vector<std::pair<std::string, std::string>>& headers = {},
+            bool http10 = false, int receive_buffer = 0);
+  std::optional<SseEvent> Next(Millis timeout);
+  // Reads until the stream ends; returns true if it ended cleanly (final chunk or EOF).
+  bool WaitEnd(Millis timeout);
+  const HttpResponse& head() const { return head_; }
+  int comments() const { return comments_; }
+  bool saw_final_chunk() const { return final_chunk_; }
+  bool closed() const { return closed_; }
+  Socket& socket() { return socket_; }
+  std::string last_event_id;
+  std::optional<int> retry_ms;
+
+ private:
+  bool Fill(Millis timeout);   // Adds decoded body bytes to text_.
+  bool DecodeChunks();
+  std::optional<SseEvent> ParseOne();
+
+  Socket socket_;
+  HttpResponse head_;
+  bool chunked_ = false;
+  bool closed_ = false;
+  bool final_chunk_ = false;
+  std::string wire_;   // Undecoded bytes from the socket.
+  std::string text_;   // Decoded event-stream text.
+  int comments_ = 0;
+};
+
+// Polls `condition` until true or the deadline passes (for state held by another
+// process, e.g. Redis's PUBSUB CHANNELS, where no event can be awaited).
+bool Eventually(const std::function<bool()>& condition, Millis timeout);
+
+}  // namespace harness

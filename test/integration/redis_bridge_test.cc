@@ -1,0 +1,287 @@
+// The bridge in Redis mode against a real redis-server started per test.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "harness.h"
+#include "ssebridge/channel.h"
+
+using harness::Bridge;
+using harness::Eventually;
+using harness::HttpResponse;
+using harness::Millis;
+using harness::PublishJson;
+using harness::RedisCommand;
+using harness::RedisServer;
+using harness::SseClient;
+using harness::SseEvent;
+
+namespace {
+
+constexpr Millis kWait(5000);
+
+class RedisBridgeTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(redis_.Start()) << "redis-server did not start"; }
+
+  void StartBridge(Bridge& bridge, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--redis", redis_.url()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    ASSERT_TRUE(bridge.Start(args)) << bridge.process().output();
+    ASSERT_TRUE(bridge.process().WaitForLine("redis-subscriber: connected", kWait)) << bridge.process().output();
+    ASSERT_TRUE(bridge.process().WaitForLine("redis-commands: connected", kWait)) << bridge.process().output();
+  }
+
+  std::vector<std::string> RedisChannels() {
+    std::vector<std::string> channels = RedisCommand(redis_.port(), {"PUBSUB", "CHANNELS"}).elements;
+    std::sort(channels.begin(), channels.end());
+    return channels;
+  }
+
+  // Redis confirms a subscription asynchronously; messages published before
+  // that are (correctly) not delivered, so tests wait for it.
+  void AwaitRedisChannels(const std::vector<std::string>& expected) {
+    std::vector<std::string> sorted = expected;
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_TRUE(Eventually([&] { return RedisChannels() == sorted; }, kWait));
+  }
+
+  long long PatternCount() { return RedisCommand(redis_.port(), {"PUBSUB", "NUMPAT"}).integer; }
+
+  RedisServer redis_;
+};
+
+TEST_F(RedisBridgeTest, RedisCliPublishArrivesAsExactData) {
+  Bridge bridge;
+  StartBridge(bridge);
+  SseClient client;
+  ASSERT_TRUE(client.Open(bridge.port(), "/events/base"));
+  AwaitRedisChannels({"base"});
+  EXPECT_EQ(RedisCommand(redis_.port(), {"PUBLISH", "base", "[1, 2, 3]"}).integer, 1);
+  std::optional<SseEvent> event = client.Next(kWait);
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->data, "[1, 2, 3]");
+  EXPECT_EQ(event->event, "message");
+}
+
+TEST_F(RedisBridgeTest, EnvelopesBecomeNamedEventsAndOtherJsonStaysData) {
+  Bridge bridge;
+  StartBridge(bridge);
+  SseClient client;
+  ASSERT_TRUE(client.Open(bridge.port(), "/events/todo"));
+  AwaitRedisChannels({"todo"});
+  RedisCommand(redis_.port(), {"PUBLISH", "todo", R"({"event":"todochanged","data":{"n":7}})"});
+  RedisCommand(redis_.port(), {"PUBLISH", "todo", R"({"event":"x","data":1,"extra":true})"});
+  RedisCommand(redis_.port(), {"PUBLISH", "todo", R"({"event":"withid","data":"text","id":"app-42","retry":500})"});
+  RedisCommand(redis_.port(), {"PUBLISH", "todo", "not json at all"});
+  std::optional<SseEvent> named = client.Next(kWait);
+  ASSERT_TRUE(named);
+  EXPECT_EQ(named->event, "todochanged");
+  EXPECT_EQ(named->data, R"({"n":7})");
+  std::optional<SseEvent> plain = client.Next(kWait);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->event, "message");
+  EXPECT_EQ(plain->data, R"({"event":"x","data":1,"extra":true})");
+  std::optional<SseEvent> with_id = client.Next(kWait);
+  ASSERT_TRUE(with_id);
+  EXPECT_EQ(with_id->event, "withid");
+  EXPECT_EQ(with_id->id, "app-42");
+  EXPECT_EQ(with_id->data, "text");
+  EXPECT_EQ(client.retry_ms, 500);
+  std::optional<SseEvent> text = client.Next(kWait);
+  ASSERT_TRUE(text);
+  EXPECT_EQ(text->data, "not json at all");
+}
+
+TEST_F(RedisBridgeTest, EnvelopeRecognitionCanBeTurnedOff) {
+  Bridge bridge;
+  StartBridge(bridge, {"--redis-envelope", "off"});
+  SseClient client;
+  ASSERT_TRUE(client.Open(bridge.port(), "/events/raw"));
+  AwaitRedisChannels({"raw"});
+  std::string payload = R"({"event":"todochanged","data":{"n":7}})";
+  RedisCommand(redis_.port(), {"PUBLISH", "raw", payload});
+  std::optional<SseEvent> event = client.Next(kWait);
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->event, "message");
+  EXPECT_EQ(event->data, payload);
+}
+
+TEST_F(RedisBridgeTest, HttpPublishOnOneProcessReachesClientsOfAnother) {
+  Bridge first;
+  Bridge second;
+  StartBridge(first);
+  StartBridge(second);
+  SseClient on_first;
+  SseClient on_second;
+  ASSERT_TRUE(on_first.Open(first.port(), "/events/shared"));
+  ASSERT_TRUE(on_second.Open(second.port(), "/events/shared"));
+  EXPECT_TRUE(Eventually(
+      [&] { return RedisCommand(redis_.port(), {"PUBSUB", "NUMSUB", "shared"}).elements == std::vector<std::string>{"shared", "2"}; },
+      kWait));
+  std::optional<HttpResponse> response =
+      PublishJson(first.port(), R"({"channel":"shared","event":"update","data":{"k":[1,2,{"b":1,"a":2}]}})");
+  ASSERT_TRUE(response);
+  ASSERT_EQ(response->status, 200) << response->body;
+  for (SseClient* client : {&on_first, &on_second}) {
+    std::optional<SseEvent> event = client->Next(kWait);
+    ASSERT_TRUE(event);
+    EXPECT_EQ(event->event, "update");
+    EXPECT_EQ(event->data, R"({"k":[1,2,{"b":1,"a":2}]})");
+    EXPECT_FALSE(event->id.empty());
+    EXPECT_NE(response->body.find("\"id\":\"" + event->id + "\""), std::string::npos) << response->body;
+  }
+}
+
+TEST_F(RedisBridgeTest, SubscribesOnlyWhileLocalSubscribersExist) {
+  Bridge bridge;
+  StartBridge(bridge);
+  AwaitRedisChannels({});
+  {
+    SseClient a1;
+    SseClient a2;
+    ASSERT_TRUE(a1.Open(bridge.port(), "/events?channel=alpha&channel=beta.*"));
+    ASSERT_TRUE(a2.Open(bridge.port(), "/events/alpha"));
+    AwaitRedisChannels({"alpha"});
+    EXPECT_TRUE(Eventually([&] { return PatternCount() == 1; }, kWait));
+    a1.socket().Close();
+    // alpha still has a subscriber; the pattern does not.
+    EXPECT_TRUE(Eventually([&] { return PatternCount() == 0; }, kWait));
+    EXPECT_EQ(RedisChannels(), std::vector<std::string>{"alpha"});
+  }
+  AwaitRedisChannels({});
+  // And it comes back for a new subscriber.
+  SseClient again;
+  ASSERT_TRUE(again.Open(bridge.port(), "/events/alpha"));
+  AwaitRedisChannels({"alpha"});
+  RedisCommand(redis_.port(), {"PUBLISH", "alpha", "back"});
+  std::optional<SseEvent> event = again.Next(kWait);
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->data, "back");
+}
+
+TEST_F(RedisBridgeTest, PatternsAndOverlapsDeliverOnceThroughRedis) {
+  Bridge bridge;
+  StartBridge(bridge);
+  SseClient client;
+  ASSERT_TRUE(client.Open(bridge.port(), "/events?channel=news.uk&channel=news.*&channel=*"));
+  AwaitRedisChannels({"news.uk"});
+  EXPECT_TRUE(Eventually([&] { return PatternCount() == 2; }, kWait));
+  RedisCommand(redis_.port(), {"PUBLISH", "news.uk", "1"});
+  RedisCommand(redis_.port(), {"PUBLISH", "news.fr", "2"});
+  RedisCommand(redis_.port(), {"PUBLISH", "weather", "3"});
+  auto multi = PublishJson(bridge.port(), R"({"channels":["news.uk","news.de","x"],"data":"4"})");
+  ASSERT_TRUE(multi);
+  EXPECT_EQ(multi->status, 200);
+  RedisCommand(redis_.port(), {"PUBLISH", "news.uk", "5"});
+  for (const char* expected : {"1", "2", "3", "4", "5"}) {
+    std::optional<SseEvent> event = client.Next(kWait);
+    ASSERT_TRUE(event);
+    EXPECT_EQ(event->data, expected);
+  }
+}
+
+TEST_F(RedisBridgeTest, RedisRestartMidStreamResubscribesAndDelivers) {
+  Bridge bridge;
+  StartBridge(bridge);
+  SseClient client;
+  ASSERT_TRUE(client.Open(bridge.port(), "/events?channel=live&channel=li*"));
+  AwaitRedisChannels({"live"});
+  RedisCommand(redis_.port(), {"PUBLISH", "live", "before"});
+  std::optional<SseEvent> before = client.Next(kWait);
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->data, "before");
+
+  redis_.Stop();
+  EXPECT_TRUE(Eventually(
+      [&] {
+        auto health = harness::HttpRequest(bridge.port(), "GET", "/healthz");
+        return health && health->status == 503;
+      },
+      kWait));
+  // Publishing while Redis is down must fail loudly, not vanish.
+  std::optional<HttpResponse> refused = PublishJson(bridge.port(), R"({"channel":"live","data":"lost?"})");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 503);
+  EXPECT_EQ(refused->body.rfind("{\"error\":", 0), 0u) << refused->body;
+
+  ASSERT_TRUE(redis_.Start());
+  AwaitRedisChannels({"live"});
+  EXPECT_TRUE(Eventually([&] { return PatternCount() == 1; }, kWait));
+  EXPECT_TRUE(Eventually(
+      [&] {
+        auto health = harness::HttpRequest(bridge.port(), "GET", "/healthz");
+        return health && health->status == 200;
+      },
+      Millis(10000)));
+  RedisCommand(redis_.port(), {"PUBLISH", "live", "after"});
+  auto published = PublishJson(bridge.port(), R"({"channel":"live","data":"after-http"})");
+  ASSERT_TRUE(published);
+  EXPECT_EQ(published->status, 200) << published->body;
+  std::optional<SseEvent> after = client.Next(kWait);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->data, "after");
+  std::optional<SseEvent> after_http = client.Next(kWait);
+  ASSERT_TRUE(after_http);
+  EXPECT_EQ(after_http->data, "after-http");
+  EXPECT_FALSE(client.closed());
+}
+
+TEST_F(RedisBridgeTest, SubscriberConnectionKilledIsRestored) {
+  Bridge bridge;
+  StartBridge(bridge);
+  SseClient client;
+  ASSERT_TRUE(client.Open(bridge.port(), "/events/k"));
+  AwaitRedisChannels({"k"});
+  EXPECT_GE(RedisCommand(redis_.port(), {"CLIENT", "KILL", "TYPE", "pubsub"}).integer, 1);
+  EXPECT_TRUE(bridge.process().WaitForLine("redis-subscriber: connection lost", kWait));
+  AwaitRedisChannels({"k"});
+  RedisCommand(redis_.port(), {"PUBLISH", "k", "restored"});
+  std::optional<SseEvent> event = client.Next(kWait);
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->data, "restored");
+}
+
+TEST_F(RedisBridgeTest, UnreachableRedisAtStartupIsRetriedAndReported) {
+  redis_.Stop();
+  Bridge bridge;
+  ASSERT_TRUE(bridge.Start({"--redis", redis_.url()}));
+  auto health = harness::HttpRequest(bridge.port(), "GET", "/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 503);
+  ASSERT_TRUE(redis_.Start());
+  EXPECT_TRUE(bridge.process().WaitForLine("redis-commands: connected", Millis(15000)));
+  EXPECT_TRUE(Eventually(
+      [&] {
+        auto again = harness::HttpRequest(bridge.port(), "GET", "/healthz");
+        return again && again->status == 200;
+      },
+      Millis(15000)));
+}
+
+// The embedded broker must match patterns exactly as Redis does. Redis's KEYS
+// uses the same matcher (stringmatchlen) as PSUBSCRIBE, so it is the oracle.
+TEST_F(RedisBridgeTest, GlobMatchingAgreesWithRedis) {
+  const std::vector<std::string> names = {
+      "news",     "news.uk", "news.", "newsX",   "a",     "ab",    "abc",   "a*b",  "a?b", "a[b",
+      "a]b",      "a-b",     "a\\b", "x.y.z",   "room1", "room9", "roomA", "b",    "c",   "^x",
+      "hello",    "hallo",   "hxllo", "heeeello", "h\xc3\xa9llo", "z-a", "m",  "-",    "]",   "[",
+  };
+  const std::vector<std::string> patterns = {
+      "*",     "news*", "news.*", "news?",  "a*b",   "a\\*b", "a?b",    "a[b-c]", "a[^b]*", "room[0-9]",
+      "room[^0-9]", "h?llo", "h*llo", "h[ae]llo", "h[^e]llo", "[z-a]", "a[\\]]b", "a[", "a\\",  "[-]",
+      "[]]",   "x.*.z", "**a**", "?",      "[^a-z]", "h[a-e]llo", "[\\^x]*", "a[b-]", "*[",  "\\[",
+  };
+  for (const std::string& name : names) ASSERT_TRUE(RedisCommand(redis_.port(), {"SET", name, "1"}).ok);
+  for (const std::string& pattern : patterns) {
+    std::vector<std::string> keys = RedisCommand(redis_.port(), {"KEYS", pattern}).elements;
+    std::set<std::string> redis_matches(keys.begin(), keys.end());
+    for (const std::string& name : names) {
+      EXPECT_EQ(ssebridge::GlobMatch(pattern, name), redis_matches.count(name) == 1)
+          << "pattern '" << pattern << "' name '" << name << "'";
+    }
+  }
+}
+
+}  // namespace
