@@ -39,6 +39,7 @@ HttpParser::HttpParser(Limits limits) : limits_(limits) {
 
 HttpParser::FeedResult HttpParser::Feed(const char* data, size_t length) {
   if (error_status_ != 0) return {Status::kError, 0};
+  counted_until_ = data;
   llhttp_errno_t err = llhttp_execute(&parser_, data, length);
   if (err == HPE_OK) return {Status::kNeedMore, length};
   if (err == HPE_PAUSED) {
@@ -67,8 +68,13 @@ int HttpParser::Fail(int status, std::string message) {
   return HPE_USER;
 }
 
-int HttpParser::CountHeaderBytes(size_t length) {
-  header_bytes_ += length;
+int HttpParser::CountHeaderBytes(const char* at, size_t length) {
+  // Count everything from the end of the previous head callback (or the start
+  // of this input) to the end of this one, so separators, padding and empty
+  // headers count too, not only the names and values llhttp hands us.
+  const char* end = at + length;
+  header_bytes_ += (at >= counted_until_) ? static_cast<size_t>(end - counted_until_) : length;
+  counted_until_ = end;
   if (header_bytes_ > limits_.max_header_bytes) {
     return Fail(431, "request line and headers exceed " + std::to_string(limits_.max_header_bytes) + " bytes");
   }
@@ -86,14 +92,14 @@ int HttpParser::OnMessageBegin(llhttp_t* parser) {
 
 int HttpParser::OnUrl(llhttp_t* parser, const char* at, size_t length) {
   HttpParser* self = Self(parser);
-  if (int rc = self->CountHeaderBytes(length); rc != HPE_OK) return rc;
+  if (int rc = self->CountHeaderBytes(at, length); rc != HPE_OK) return rc;
   self->request_.target.append(at, length);
   return HPE_OK;
 }
 
 int HttpParser::OnHeaderField(llhttp_t* parser, const char* at, size_t length) {
   HttpParser* self = Self(parser);
-  if (int rc = self->CountHeaderBytes(length); rc != HPE_OK) return rc;
+  if (int rc = self->CountHeaderBytes(at, length); rc != HPE_OK) return rc;
   // llhttp may deliver a name in several pieces; a new header starts after a value.
   if (self->request_.headers.empty() || self->last_was_value_) self->request_.headers.emplace_back();
   std::string& name = self->request_.headers.back().first;
@@ -104,7 +110,7 @@ int HttpParser::OnHeaderField(llhttp_t* parser, const char* at, size_t length) {
 
 int HttpParser::OnHeaderValue(llhttp_t* parser, const char* at, size_t length) {
   HttpParser* self = Self(parser);
-  if (int rc = self->CountHeaderBytes(length); rc != HPE_OK) return rc;
+  if (int rc = self->CountHeaderBytes(at, length); rc != HPE_OK) return rc;
   if (self->request_.headers.empty()) self->request_.headers.emplace_back();
   self->request_.headers.back().second.append(at, length);
   self->last_was_value_ = true;
@@ -118,6 +124,9 @@ int HttpParser::OnHeadersComplete(llhttp_t* parser) {
   request.http_major = parser->http_major;
   request.http_minor = parser->http_minor;
   request.keep_alive = llhttp_should_keep_alive(parser) != 0;
+  // We never switch protocols; ignoring Upgrade (allowed by RFC 9110) keeps the
+  // connection in HTTP/1.1 instead of llhttp pausing on it for good.
+  parser->upgrade = 0;
   if ((parser->flags & F_CONTENT_LENGTH) && parser->content_length > self->limits_.max_body_bytes) {
     return self->Fail(413, "request body exceeds " + std::to_string(self->limits_.max_body_bytes) + " bytes");
   }

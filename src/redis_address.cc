@@ -66,7 +66,8 @@ std::string ParseRedisAddress(const std::string& url, RedisAddress* address) {
   }
   std::string host = authority;
   std::string port;
-  if (!host.empty() && host[0] == '[') {
+  const bool bracketed = !host.empty() && host[0] == '[';
+  if (bracketed) {
     size_t close = host.find(']');
     if (close == std::string::npos) return "unterminated IPv6 address in '" + url + "'";
     if (close + 1 < host.size()) {
@@ -82,6 +83,8 @@ std::string ParseRedisAddress(const std::string& url, RedisAddress* address) {
     }
   }
   if (host.empty()) return "missing host in '" + url + "'";
+  if (!bracketed && host.find(':') != std::string::npos) return "IPv6 hosts need brackets, e.g. redis://[::1]:6379, in '" + url + "'";
+  if (!authority.empty() && authority.back() == ':') return "empty port in '" + url + "'";
   if (!port.empty() && (!ParseSmallInt(port, 65535, &result.port) || result.port == 0)) {
     return "bad port in '" + url + "'";
   }

@@ -76,7 +76,7 @@ class HttpParser {
   static int OnBody(llhttp_t* parser, const char* at, size_t length);
   static int OnMessageComplete(llhttp_t* parser);
 
-  int CountHeaderBytes(size_t length);
+  int CountHeaderBytes(const char* at, size_t length);
   int Fail(int status, std::string message);
 
   Limits limits_;
@@ -84,6 +84,7 @@ class HttpParser {
   llhttp_t parser_;
   HttpRequest request_;
   size_t header_bytes_ = 0;
+  const char* counted_until_ = nullptr;  // End of the last counted head bytes in this input.
   bool last_was_value_ = false;
   bool in_request_ = false;
   bool expect_continue_ = false;

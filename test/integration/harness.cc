@@ -69,6 +69,19 @@ bool Subprocess::Start(const std::vector<std::string>& argv, const std::vector<s
 void Subprocess::ReadLoop(int fd) {
   char buffer[4096];
   for (;;) {
+    // Poll with a short timeout so WaitExit() can stop this thread even when a
+    // grandchild (an nginx worker, say) still holds the pipe open.
+    pollfd descriptor{fd, POLLIN, 0};
+    int ready = poll(&descriptor, 1, 100);
+    if (ready == 0) {
+      if (stop_reader_) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        eof_ = true;
+        changed_.notify_all();
+        break;
+      }
+      continue;
+    }
     ssize_t n = read(fd, buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
     std::lock_guard<std::mutex> lock(mutex_);
@@ -117,7 +130,9 @@ std::optional<int> Subprocess::WaitExit(Millis timeout) {
     std::this_thread::yield();
   }
   pid_ = -1;
+  stop_reader_ = true;
   if (reader_.joinable()) reader_.join();
+  stop_reader_ = false;
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   return 128 + WTERMSIG(status);
 }

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -51,6 +52,7 @@ class Subprocess {
   std::condition_variable changed_;
   std::string output_;
   bool eof_ = false;
+  std::atomic<bool> stop_reader_{false};
 };
 
 // A private temporary directory removed on destruction.

@@ -1,0 +1,430 @@
+// Unit tests for the configuration loader (include/ssebridge/config.h):
+// defaults, the three sources (flag, SSEBRIDGE_* env, JSON file), their
+// precedence, and error messages naming the offending option. The environment
+// and the filesystem are injected fakes.
+
+#include "ssebridge/config.h"
+
+#include <algorithm>
+#include <cctype>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace ssebridge {
+namespace {
+
+using testing::HasSubstr;
+
+// Fake process environment and filesystem.
+class ConfigTest : public testing::Test {
+ protected:
+  ConfigLoadResult Load(const std::vector<std::string>& args) {
+    EnvLookup env = [this](const std::string& name) -> std::optional<std::string> {
+      env_lookups_.push_back(name);
+      auto it = env_.find(name);
+      if (it == env_.end()) return std::nullopt;
+      return it->second;
+    };
+    FileReader reader = [this](const std::string& path) -> std::optional<std::string> {
+      files_read_.push_back(path);
+      auto it = files_.find(path);
+      if (it == files_.end()) return std::nullopt;
+      return it->second;
+    };
+    return LoadConfig(args, env, reader);
+  }
+
+  // Loads and asserts success.
+  Config LoadOk(const std::vector<std::string>& args) {
+    ConfigLoadResult result = Load(args);
+    EXPECT_EQ(result.error, "");
+    return result.config;
+  }
+
+  std::map<std::string, std::string> env_;
+  std::map<std::string, std::string> files_;
+  std::vector<std::string> env_lookups_;
+  std::vector<std::string> files_read_;
+};
+
+TEST_F(ConfigTest, DefaultsWithNoInput) {
+  ConfigLoadResult result = Load({});
+  ASSERT_EQ(result.error, "");
+  EXPECT_FALSE(result.show_help);
+  EXPECT_FALSE(result.show_version);
+  const Config& c = result.config;
+  EXPECT_EQ(c.listen_host, "127.0.0.1");
+  EXPECT_EQ(c.listen_port, 8080);
+  EXPECT_EQ(c.redis_url, "");
+  EXPECT_EQ(c.base_path, "");
+  EXPECT_EQ(c.heartbeat_seconds, 15u);
+  EXPECT_EQ(c.retry_ms, 3000u);
+  EXPECT_TRUE(c.cors_origins.empty());
+  EXPECT_EQ(c.max_connections, 0u);
+  EXPECT_EQ(c.max_body_bytes, 1u << 20);
+  EXPECT_EQ(c.client_buffer_bytes, 1u << 20);
+  EXPECT_EQ(c.max_header_bytes, 16u << 10);
+  EXPECT_EQ(c.header_timeout_seconds, 10u);
+  EXPECT_EQ(c.log_level, LogLevel::kInfo);
+  EXPECT_TRUE(c.redis_envelope);
+  EXPECT_TRUE(files_read_.empty());  // No --config, no SSEBRIDGE_CONFIG: no file is read.
+}
+
+// --- Each option from each source -------------------------------------------
+
+struct OptionCase {
+  const char* name;   // Option name: flag "--name", env SSEBRIDGE_NAME, file key "name".
+  const char* value;  // Text value (a JSON string in the file).
+  std::function<bool(const Config&)> applied;
+};
+
+std::vector<OptionCase> OptionCases() {
+  return {
+      {"listen", "0.0.0.0:9000", [](const Config& c) { return c.listen_host == "0.0.0.0" && c.listen_port == 9000; }},
+      {"redis", "redis://cache:6380/2", [](const Config& c) { return c.redis_url == "redis://cache:6380/2"; }},
+      {"base-path", "/sse", [](const Config& c) { return c.base_path == "/sse"; }},
+      {"heartbeat", "30", [](const Config& c) { return c.heartbeat_seconds == 30; }},
+      {"retry", "500", [](const Config& c) { return c.retry_ms == 500; }},
+      {"cors-origin", "https://app.example", [](const Config& c) {
+         return c.cors_origins == std::vector<std::string>{"https://app.example"};
+       }},
+      {"max-connections", "1000", [](const Config& c) { return c.max_connections == 1000; }},
+      {"max-body-bytes", "2048", [](const Config& c) { return c.max_body_bytes == 2048; }},
+      {"client-buffer-bytes", "65536", [](const Config& c) { return c.client_buffer_bytes == 65536; }},
+      {"max-header-bytes", "4096", [](const Config& c) { return c.max_header_bytes == 4096; }},
+      {"header-timeout", "3", [](const Config& c) { return c.header_timeout_seconds == 3; }},
+      {"log-level", "debug", [](const Config& c) { return c.log_level == LogLevel::kDebug; }},
+      {"redis-envelope", "off", [](const Config& c) { return !c.redis_envelope; }},
+  };
+}
+
+std::string EnvNameFor(const std::string& option) {
+  std::string name = "SSEBRIDGE_";
+  for (char ch : option) name += ch == '-' ? '_' : static_cast<char>(toupper(static_cast<unsigned char>(ch)));
+  return name;
+}
+
+TEST_F(ConfigTest, EveryOptionAsSeparateFlag) {
+  for (const OptionCase& option : OptionCases()) {
+    ConfigLoadResult result = Load({std::string("--") + option.name, option.value});
+    ASSERT_EQ(result.error, "") << option.name;
+    EXPECT_TRUE(option.applied(result.config)) << option.name;
+  }
+}
+
+TEST_F(ConfigTest, EveryOptionAsFlagWithEquals) {
+  for (const OptionCase& option : OptionCases()) {
+    ConfigLoadResult result = Load({std::string("--") + option.name + "=" + option.value});
+    ASSERT_EQ(result.error, "") << option.name;
+    EXPECT_TRUE(option.applied(result.config)) << option.name;
+  }
+}
+
+TEST_F(ConfigTest, EveryOptionFromEnvironment) {
+  for (const OptionCase& option : OptionCases()) {
+    env_.clear();
+    env_[EnvNameFor(option.name)] = option.value;
+    ConfigLoadResult result = Load({});
+    ASSERT_EQ(result.error, "") << option.name;
+    EXPECT_TRUE(option.applied(result.config)) << EnvNameFor(option.name);
+  }
+}
+
+TEST_F(ConfigTest, EnvironmentNamesAreUpperCaseWithUnderscores) {
+  Load({});
+  for (const char* name : {"SSEBRIDGE_LISTEN", "SSEBRIDGE_BASE_PATH", "SSEBRIDGE_CORS_ORIGIN",
+                           "SSEBRIDGE_MAX_BODY_BYTES", "SSEBRIDGE_REDIS_ENVELOPE", "SSEBRIDGE_CONFIG"}) {
+    EXPECT_NE(std::find(env_lookups_.begin(), env_lookups_.end(), name), env_lookups_.end()) << name;
+  }
+}
+
+TEST_F(ConfigTest, EveryOptionFromJsonFileAsString) {
+  for (const OptionCase& option : OptionCases()) {
+    files_["/etc/ssebridge.json"] = std::string("{\"") + option.name + "\": \"" + option.value + "\"}";
+    ConfigLoadResult result = Load({"--config", "/etc/ssebridge.json"});
+    ASSERT_EQ(result.error, "") << option.name;
+    EXPECT_TRUE(option.applied(result.config)) << option.name;
+  }
+}
+
+TEST_F(ConfigTest, JsonFileAcceptsNumbersAndBooleans) {
+  files_["c.json"] = R"({"heartbeat": 42, "max-body-bytes": 999, "redis-envelope": false})";
+  Config c = LoadOk({"--config=c.json"});
+  EXPECT_EQ(c.heartbeat_seconds, 42u);
+  EXPECT_EQ(c.max_body_bytes, 999u);
+  EXPECT_FALSE(c.redis_envelope);
+}
+
+TEST_F(ConfigTest, ConfigPathFromEnvironment) {
+  env_["SSEBRIDGE_CONFIG"] = "/from/env.json";
+  files_["/from/env.json"] = R"({"heartbeat": 7})";
+  EXPECT_EQ(LoadOk({}).heartbeat_seconds, 7u);
+  EXPECT_EQ(files_read_, std::vector<std::string>{"/from/env.json"});
+}
+
+TEST_F(ConfigTest, ConfigFlagOverridesConfigEnvironment) {
+  env_["SSEBRIDGE_CONFIG"] = "/from/env.json";
+  files_["/from/env.json"] = R"({"heartbeat": 7})";
+  files_["/from/flag.json"] = R"({"heartbeat": 8})";
+  EXPECT_EQ(LoadOk({"--config", "/from/flag.json"}).heartbeat_seconds, 8u);
+}
+
+// --- Precedence: flag > env > file > default ----------------------------------
+
+TEST_F(ConfigTest, ListenPrecedence) {
+  files_["c.json"] = R"({"listen": "10.0.0.1:1001"})";
+  EXPECT_EQ(LoadOk({"--config", "c.json"}).listen_port, 1001);
+
+  env_["SSEBRIDGE_LISTEN"] = "10.0.0.2:1002";
+  Config c = LoadOk({"--config", "c.json"});
+  EXPECT_EQ(c.listen_host, "10.0.0.2");
+  EXPECT_EQ(c.listen_port, 1002);
+
+  c = LoadOk({"--config", "c.json", "--listen", "10.0.0.3:1003"});
+  EXPECT_EQ(c.listen_host, "10.0.0.3");
+  EXPECT_EQ(c.listen_port, 1003);
+}
+
+TEST_F(ConfigTest, HeartbeatPrecedence) {
+  EXPECT_EQ(LoadOk({}).heartbeat_seconds, 15u);
+  files_["c.json"] = R"({"heartbeat": 20})";
+  EXPECT_EQ(LoadOk({"--config", "c.json"}).heartbeat_seconds, 20u);
+  env_["SSEBRIDGE_HEARTBEAT"] = "25";
+  EXPECT_EQ(LoadOk({"--config", "c.json"}).heartbeat_seconds, 25u);
+  EXPECT_EQ(LoadOk({"--heartbeat", "30", "--config", "c.json"}).heartbeat_seconds, 30u);
+}
+
+TEST_F(ConfigTest, RepeatedScalarFlagLastOneWins) {
+  EXPECT_EQ(LoadOk({"--heartbeat", "5", "--heartbeat", "6"}).heartbeat_seconds, 6u);
+}
+
+TEST_F(ConfigTest, CorsOriginFromEachSourceAndPrecedence) {
+  files_["c.json"] = R"({"cors-origin": ["https://file-a", "https://file-b"]})";
+  EXPECT_EQ(LoadOk({"--config", "c.json"}).cors_origins,
+            (std::vector<std::string>{"https://file-a", "https://file-b"}));
+
+  // Env is a comma-separated list (spaces around items trimmed) and replaces the file's list.
+  env_["SSEBRIDGE_CORS_ORIGIN"] = "https://env-a, https://env-b";
+  EXPECT_EQ(LoadOk({"--config", "c.json"}).cors_origins,
+            (std::vector<std::string>{"https://env-a", "https://env-b"}));
+
+  // Repeated flags accumulate and replace both lower sources.
+  EXPECT_EQ(LoadOk({"--config", "c.json", "--cors-origin", "https://flag-a", "--cors-origin=https://flag-b"})
+                .cors_origins,
+            (std::vector<std::string>{"https://flag-a", "https://flag-b"}));
+}
+
+TEST_F(ConfigTest, CorsOriginFileScalarIsOneOrigin) {
+  files_["c.json"] = R"({"cors-origin": "*"})";
+  EXPECT_EQ(LoadOk({"--config", "c.json"}).cors_origins, std::vector<std::string>{"*"});
+}
+
+TEST_F(ConfigTest, CorsOriginEmptyFlagIsAnError) {
+  ConfigLoadResult result = Load({"--cors-origin", ""});
+  EXPECT_THAT(result.error, HasSubstr("--cors-origin"));
+}
+
+TEST_F(ConfigTest, SourcesMixPerOption) {
+  // Each option independently takes its highest source.
+  files_["c.json"] = R"({"heartbeat": 20, "retry": 100, "log-level": "warn"})";
+  env_["SSEBRIDGE_RETRY"] = "200";
+  Config c = LoadOk({"--config", "c.json", "--log-level", "error"});
+  EXPECT_EQ(c.heartbeat_seconds, 20u);
+  EXPECT_EQ(c.retry_ms, 200u);
+  EXPECT_EQ(c.log_level, LogLevel::kError);
+}
+
+// --- Errors name the option ---------------------------------------------------
+
+TEST_F(ConfigTest, InvalidFlagValueNamesTheOption) {
+  ConfigLoadResult result = Load({"--heartbeat", "soon"});
+  EXPECT_THAT(result.error, HasSubstr("--heartbeat"));
+}
+
+TEST_F(ConfigTest, InvalidEnvValueNamesTheOption) {
+  env_["SSEBRIDGE_MAX_BODY_BYTES"] = "-1";
+  EXPECT_THAT(Load({}).error, HasSubstr("--max-body-bytes"));
+}
+
+TEST_F(ConfigTest, InvalidFileValueNamesTheOption) {
+  files_["c.json"] = R"({"retry": "fast"})";
+  EXPECT_THAT(Load({"--config", "c.json"}).error, HasSubstr("--retry"));
+}
+
+TEST_F(ConfigTest, OutOfRangeValuesAreRejected) {
+  EXPECT_THAT(Load({"--heartbeat", "0"}).error, HasSubstr("--heartbeat"));
+  EXPECT_THAT(Load({"--heartbeat", "86401"}).error, HasSubstr("--heartbeat"));
+  EXPECT_THAT(Load({"--max-header-bytes", "255"}).error, HasSubstr("--max-header-bytes"));
+  EXPECT_THAT(Load({"--client-buffer-bytes", "1023"}).error, HasSubstr("--client-buffer-bytes"));
+  EXPECT_THAT(Load({"--max-connections", "0"}).error, HasSubstr("--max-connections"));
+  EXPECT_THAT(Load({"--retry", "99999999999999999999999"}).error, HasSubstr("--retry"));
+  EXPECT_EQ(Load({"--heartbeat", "86400"}).error, "");
+}
+
+TEST_F(ConfigTest, NonNumericValuesAreRejected) {
+  for (const char* bad : {"", "12a", "1.5", "-3", " 4", "0x10"}) {
+    EXPECT_THAT(Load({"--retry", bad}).error, HasSubstr("--retry")) << "'" << bad << "'";
+  }
+}
+
+TEST_F(ConfigTest, InvalidLogLevelAndOnOff) {
+  EXPECT_THAT(Load({"--log-level", "verbose"}).error, HasSubstr("--log-level"));
+  EXPECT_THAT(Load({"--redis-envelope", "maybe"}).error, HasSubstr("--redis-envelope"));
+  EXPECT_TRUE(LoadOk({"--redis-envelope", "on"}).redis_envelope);
+  EXPECT_EQ(LoadOk({"--log-level", "off"}).log_level, LogLevel::kOff);
+}
+
+TEST_F(ConfigTest, UnknownFlagIsAnError) {
+  ConfigLoadResult result = Load({"--no-such-option", "1"});
+  EXPECT_THAT(result.error, HasSubstr("--no-such-option"));
+}
+
+TEST_F(ConfigTest, PositionalArgumentIsAnError) {
+  EXPECT_THAT(Load({"stray"}).error, HasSubstr("stray"));
+}
+
+TEST_F(ConfigTest, FlagWithoutValueIsAnError) {
+  EXPECT_THAT(Load({"--listen"}).error, HasSubstr("--listen"));
+  EXPECT_THAT(Load({"--config"}).error, HasSubstr("--config"));
+}
+
+TEST_F(ConfigTest, UnknownFileKeyIsAnError) {
+  files_["c.json"] = R"({"heartbeat": 5, "hartbeat": 6})";
+  ConfigLoadResult result = Load({"--config", "c.json"});
+  EXPECT_THAT(result.error, HasSubstr("hartbeat"));
+}
+
+TEST_F(ConfigTest, MissingFileIsAnError) {
+  ConfigLoadResult result = Load({"--config", "/nope.json"});
+  EXPECT_THAT(result.error, HasSubstr("/nope.json"));
+  EXPECT_THAT(result.error, HasSubstr("config"));
+}
+
+TEST_F(ConfigTest, NonObjectFileIsAnError) {
+  files_["array.json"] = R"(["listen", ":80"])";
+  EXPECT_THAT(Load({"--config", "array.json"}).error, HasSubstr("array.json"));
+  files_["broken.json"] = R"({"listen": )";
+  EXPECT_THAT(Load({"--config", "broken.json"}).error, HasSubstr("broken.json"));
+  files_["scalar.json"] = "42";
+  EXPECT_THAT(Load({"--config", "scalar.json"}).error, HasSubstr("scalar.json"));
+}
+
+TEST_F(ConfigTest, ArrayForSingleValuedFileKeyIsAnError) {
+  files_["c.json"] = R"({"heartbeat": [1, 2]})";
+  EXPECT_THAT(Load({"--config", "c.json"}).error, HasSubstr("--heartbeat"));
+}
+
+TEST_F(ConfigTest, UnsupportedJsonValueTypesAreErrors) {
+  files_["c.json"] = R"({"heartbeat": 1.5})";
+  EXPECT_THAT(Load({"--config", "c.json"}).error, HasSubstr("--heartbeat"));
+  files_["c.json"] = R"({"listen": {"host": "x"}})";
+  EXPECT_THAT(Load({"--config", "c.json"}).error, HasSubstr("--listen"));
+  files_["c.json"] = R"({"retry": null})";
+  EXPECT_THAT(Load({"--config", "c.json"}).error, HasSubstr("--retry"));
+}
+
+// --- --help / --version ---------------------------------------------------------
+
+TEST_F(ConfigTest, HelpFlags) {
+  EXPECT_TRUE(Load({"--help"}).show_help);
+  EXPECT_TRUE(Load({"-h"}).show_help);
+  EXPECT_FALSE(Load({"--help"}).show_version);
+}
+
+TEST_F(ConfigTest, VersionFlag) {
+  ConfigLoadResult result = Load({"--version"});
+  EXPECT_TRUE(result.show_version);
+  EXPECT_FALSE(result.show_help);
+  EXPECT_EQ(result.error, "");
+}
+
+TEST_F(ConfigTest, HelpDoesNotReadTheConfigFile) {
+  // --help must work even when the configured file is broken or missing.
+  env_["SSEBRIDGE_CONFIG"] = "/missing.json";
+  ConfigLoadResult result = Load({"--help"});
+  EXPECT_TRUE(result.show_help);
+  EXPECT_EQ(result.error, "");
+}
+
+TEST(ConfigUsageTest, MentionsEveryOption) {
+  std::string usage = ConfigUsage();
+  for (const OptionCase& option : OptionCases()) {
+    EXPECT_THAT(usage, HasSubstr(std::string("--") + option.name)) << option.name;
+  }
+  EXPECT_THAT(usage, HasSubstr("--config"));
+  EXPECT_THAT(usage, HasSubstr("--help"));
+  EXPECT_THAT(usage, HasSubstr("--version"));
+}
+
+// --- --listen forms ----------------------------------------------------------------
+
+TEST_F(ConfigTest, ListenIpv4) {
+  Config c = LoadOk({"--listen", "127.0.0.1:80"});
+  EXPECT_EQ(c.listen_host, "127.0.0.1");
+  EXPECT_EQ(c.listen_port, 80);
+}
+
+TEST_F(ConfigTest, ListenBracketedIpv6) {
+  Config c = LoadOk({"--listen", "[::1]:8080"});
+  EXPECT_EQ(c.listen_host, "::1");
+  EXPECT_EQ(c.listen_port, 8080);
+}
+
+TEST_F(ConfigTest, ListenPortOnlyMeansAllInterfaces) {
+  Config c = LoadOk({"--listen", ":8080"});
+  EXPECT_EQ(c.listen_host, "0.0.0.0");
+  EXPECT_EQ(c.listen_port, 8080);
+}
+
+TEST_F(ConfigTest, ListenPortZeroAndMax) {
+  EXPECT_EQ(LoadOk({"--listen", "127.0.0.1:0"}).listen_port, 0);
+  EXPECT_EQ(LoadOk({"--listen", "127.0.0.1:65535"}).listen_port, 65535);
+}
+
+TEST_F(ConfigTest, ListenBadForms) {
+  for (const char* bad : {"127.0.0.1:65536", "127.0.0.1:http", "127.0.0.1:", "127.0.0.1", "[::1]", "[::1]8080",
+                          "[::1:8080", "host:-1"}) {
+    EXPECT_THAT(Load({"--listen", bad}).error, HasSubstr("--listen")) << bad;
+  }
+}
+
+// --- --base-path normalisation -------------------------------------------------------
+
+TEST_F(ConfigTest, BasePathNormalisation) {
+  EXPECT_EQ(LoadOk({"--base-path", "/sse/"}).base_path, "/sse");
+  EXPECT_EQ(LoadOk({"--base-path", "/sse"}).base_path, "/sse");
+  EXPECT_EQ(LoadOk({"--base-path", "/a/b//"}).base_path, "/a/b");
+  EXPECT_EQ(LoadOk({"--base-path", "/"}).base_path, "");
+  EXPECT_EQ(LoadOk({"--base-path", ""}).base_path, "");
+}
+
+TEST_F(ConfigTest, BasePathMustBeAbsolutePlainPath) {
+  for (const char* bad : {"sse", "sse/", "/sse?x=1", "/sse#top", "/s%20e", "/s e"}) {
+    EXPECT_THAT(Load({"--base-path", bad}).error, HasSubstr("--base-path")) << bad;
+  }
+}
+
+// --- --redis URL validation ----------------------------------------------------------
+
+TEST_F(ConfigTest, RedisUrlIsValidatedAndKept) {
+  EXPECT_EQ(LoadOk({"--redis", "redis://localhost"}).redis_url, "redis://localhost");
+  EXPECT_EQ(LoadOk({"--redis", "unix:///run/redis.sock"}).redis_url, "unix:///run/redis.sock");
+  // Empty means the embedded broker, overriding a lower source.
+  env_["SSEBRIDGE_REDIS"] = "redis://from-env";
+  EXPECT_EQ(LoadOk({"--redis", ""}).redis_url, "");
+}
+
+TEST_F(ConfigTest, InvalidRedisUrlIsAnError) {
+  for (const char* bad : {"localhost:6379", "http://localhost", "redis://", "redis://host:99999", "unix://relative"}) {
+    EXPECT_THAT(Load({"--redis", bad}).error, HasSubstr("--redis")) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace ssebridge

@@ -1,0 +1,194 @@
+// Unit tests for Redis payload envelopes (include/ssebridge/envelope.h).
+
+#include "ssebridge/envelope.h"
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace ssebridge {
+namespace {
+
+std::optional<Message> Decode(std::string_view payload) {
+  Message message;
+  if (!DecodeEnvelope(payload, &message)) return std::nullopt;
+  return message;
+}
+
+TEST(DecodeEnvelopeTest, EventAndStringData) {
+  std::optional<Message> m = Decode(R"({"event":"order","data":"hello"})");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->event, "order");
+  EXPECT_EQ(m->data, "hello");
+  EXPECT_EQ(m->id, "");
+  EXPECT_FALSE(m->retry_ms.has_value());
+}
+
+TEST(DecodeEnvelopeTest, KeyOrderDoesNotMatter) {
+  std::optional<Message> m = Decode(R"({"data":"d","event":"e"})");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->event, "e");
+  EXPECT_EQ(m->data, "d");
+}
+
+TEST(DecodeEnvelopeTest, WhitespaceAroundIsAccepted) {
+  EXPECT_TRUE(Decode(" \n {\"event\" : \"e\" , \"data\" : 1 } \n").has_value());
+}
+
+TEST(DecodeEnvelopeTest, ObjectDataIsCompactJsonInOriginalKeyOrder) {
+  std::optional<Message> m = Decode(R"({"event":"e","data":{ "z": 1, "a": [true, null], "m": {"y": 2, "b": 3} }})");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->data, R"({"z":1,"a":[true,null],"m":{"y":2,"b":3}})");
+}
+
+TEST(DecodeEnvelopeTest, NonStringScalarDataIsItsJsonText) {
+  EXPECT_EQ(Decode(R"({"event":"e","data":42})")->data, "42");
+  EXPECT_EQ(Decode(R"({"event":"e","data":null})")->data, "null");
+  EXPECT_EQ(Decode(R"({"event":"e","data":[1,"two"]})")->data, R"([1,"two"])");
+}
+
+TEST(DecodeEnvelopeTest, StringDataIsUnescaped) {
+  EXPECT_EQ(Decode(R"({"event":"e","data":"a\nb \"q\" \u00e9"})")->data, "a\nb \"q\" \xC3\xA9");
+}
+
+TEST(DecodeEnvelopeTest, OptionalIdAndRetry) {
+  std::optional<Message> m = Decode(R"({"event":"e","data":"d","id":"1718000000000001","retry":2500})");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->id, "1718000000000001");
+  ASSERT_TRUE(m->retry_ms.has_value());
+  EXPECT_EQ(*m->retry_ms, 2500u);
+}
+
+TEST(DecodeEnvelopeTest, RetryZeroAndMaximum) {
+  EXPECT_EQ(*Decode(R"({"event":"e","data":"d","retry":0})")->retry_ms, 0u);
+  EXPECT_EQ(*Decode(R"({"event":"e","data":"d","retry":4294967295})")->retry_ms, 4294967295u);
+}
+
+TEST(DecodeEnvelopeTest, RejectsExtraKeys) {
+  EXPECT_FALSE(Decode(R"({"event":"e","data":"d","extra":1})").has_value());
+  EXPECT_FALSE(Decode(R"({"event":"e","data":"d","id":"1","retry":1,"x":null})").has_value());
+}
+
+TEST(DecodeEnvelopeTest, RejectsBadEvent) {
+  EXPECT_FALSE(Decode(R"({"event":5,"data":"d"})").has_value());
+  EXPECT_FALSE(Decode(R"({"event":null,"data":"d"})").has_value());
+  EXPECT_FALSE(Decode(R"({"event":"","data":"d"})").has_value());
+  EXPECT_FALSE(Decode(R"({"event":"a\nb","data":"d"})").has_value());
+  EXPECT_FALSE(Decode(R"({"data":"d"})").has_value());
+}
+
+TEST(DecodeEnvelopeTest, RejectsMissingData) { EXPECT_FALSE(Decode(R"({"event":"e"})").has_value()); }
+
+TEST(DecodeEnvelopeTest, RejectsBadIdAndRetry) {
+  EXPECT_FALSE(Decode(R"({"event":"e","data":"d","id":true})").has_value());
+  EXPECT_FALSE(Decode(R"({"event":"e","data":"d","id":"a\r\nb"})").has_value());
+  EXPECT_FALSE(Decode(R"({"event":"e","data":"d","retry":-1})").has_value());
+  EXPECT_FALSE(Decode(R"({"event":"e","data":"d","retry":1.5})").has_value());
+  EXPECT_FALSE(Decode(R"({"event":"e","data":"d","retry":"100"})").has_value());
+  EXPECT_FALSE(Decode(R"({"event":"e","data":"d","retry":4294967296})").has_value());
+}
+
+TEST(DecodeEnvelopeTest, RejectsNonJsonAndNonObjects) {
+  EXPECT_FALSE(Decode("").has_value());
+  EXPECT_FALSE(Decode("plain text mentioning \"event\"").has_value());
+  EXPECT_FALSE(Decode(R"({"event":"e","data":)").has_value());
+  EXPECT_FALSE(Decode(R"([{"event":"e","data":"d"}])").has_value());
+  EXPECT_FALSE(Decode(R"(["event","data"])").has_value());
+  EXPECT_FALSE(Decode(R"("{\"event\":\"e\",\"data\":\"d\"}")").has_value());
+  EXPECT_FALSE(Decode("42").has_value());
+}
+
+TEST(DecodeEnvelopeTest, FailureLeavesOutputUntouched) {
+  Message message;
+  message.id = "keep-id";
+  message.event = "keep-event";
+  message.data = "keep-data";
+  message.retry_ms = 7;
+  EXPECT_FALSE(DecodeEnvelope(R"({"event":"e","data":"d","extra":1})", &message));
+  EXPECT_EQ(message.id, "keep-id");
+  EXPECT_EQ(message.event, "keep-event");
+  EXPECT_EQ(message.data, "keep-data");
+  EXPECT_EQ(message.retry_ms, std::optional<uint32_t>(7));
+}
+
+TEST(DecodeEnvelopeTest, SuccessReplacesEveryField) {
+  // Stale fields from a previous message must not survive.
+  Message message;
+  message.id = "old";
+  message.retry_ms = 9;
+  ASSERT_TRUE(DecodeEnvelope(R"({"event":"e","data":"d"})", &message));
+  EXPECT_EQ(message.id, "");
+  EXPECT_FALSE(message.retry_ms.has_value());
+}
+
+// --- EncodeEnvelopeHead + the id suffix the Lua script appends ---------------------
+
+std::string CompleteEnvelope(const PublishRequest& request, const std::string& id) {
+  return EncodeEnvelopeHead(request) + ",\"id\":\"" + id + "\"}";
+}
+
+TEST(EncodeEnvelopeHeadTest, HeadHasNoClosingBrace) {
+  PublishRequest request;
+  request.event = "e";
+  request.data = "d";
+  EXPECT_EQ(EncodeEnvelopeHead(request), R"({"event":"e","data":"d")");
+}
+
+TEST(EncodeEnvelopeHeadTest, DefaultEventIsMessage) {
+  PublishRequest request;
+  request.data = "d";
+  std::optional<Message> m = Decode(CompleteEnvelope(request, "1"));
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->event, "message");
+}
+
+TEST(EncodeEnvelopeHeadTest, StringDataRoundTrips) {
+  PublishRequest request;
+  request.channels = {"c"};
+  request.event = "update";
+  request.data = "multi\nline \"quoted\" \\ tab\t ctl\x01 caf\xC3\xA9 {\"not\":\"json\"}";
+  request.data_is_json = false;
+  std::optional<Message> m = Decode(CompleteEnvelope(request, "7"));
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->event, "update");
+  EXPECT_EQ(m->data, request.data);
+  EXPECT_EQ(m->id, "7");
+}
+
+TEST(EncodeEnvelopeHeadTest, JsonDataRoundTripsVerbatim) {
+  PublishRequest request;
+  request.channels = {"c"};
+  request.event = "update";
+  request.data = R"({"z":1,"a":{"k":[1,2,"x"]},"s":"q\"uote"})";
+  request.data_is_json = true;
+  std::optional<Message> m = Decode(CompleteEnvelope(request, "7"));
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->event, "update");
+  EXPECT_EQ(m->data, request.data);  // Same bytes, same key order.
+  EXPECT_EQ(m->id, "7");
+}
+
+TEST(EncodeEnvelopeHeadTest, JsonScalarDataRoundTrips) {
+  for (const char* json : {"null", "42", "true", "[]", "\"s\""}) {
+    PublishRequest request;
+    request.data = json;
+    request.data_is_json = true;
+    std::optional<Message> m = Decode(CompleteEnvelope(request, "1"));
+    ASSERT_TRUE(m.has_value()) << json;
+    // A JSON string value decodes to its text; everything else to its JSON.
+    EXPECT_EQ(m->data, std::string(json) == "\"s\"" ? "s" : json);
+  }
+}
+
+TEST(EncodeEnvelopeHeadTest, EmptyStringDataRoundTrips) {
+  PublishRequest request;
+  request.event = "ping";
+  request.data = "";
+  std::optional<Message> m = Decode(CompleteEnvelope(request, "3"));
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->data, "");
+  EXPECT_EQ(m->event, "ping");
+}
+
+}  // namespace
+}  // namespace ssebridge

@@ -1,0 +1,152 @@
+// Unit tests for the Prometheus rendering (include/ssebridge/metrics.h).
+
+#include "ssebridge/metrics.h"
+
+#include <map>
+#include <sstream>
+#include <tuple>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace ssebridge {
+namespace {
+
+struct Sample {
+  std::string help;
+  std::string type;
+  std::string value;
+  bool has_value = false;
+};
+
+// Parses the text exposition format into name -> HELP/TYPE/value.
+std::map<std::string, Sample> ParseExposition(const std::string& text) {
+  std::map<std::string, Sample> samples;
+  std::istringstream stream(text);
+  std::string line;
+  while (std::getline(stream, line)) {
+    if (line.rfind("# HELP ", 0) == 0) {
+      std::string rest = line.substr(7);
+      size_t space = rest.find(' ');
+      samples[rest.substr(0, space)].help = space == std::string::npos ? "" : rest.substr(space + 1);
+    } else if (line.rfind("# TYPE ", 0) == 0) {
+      std::string rest = line.substr(7);
+      size_t space = rest.find(' ');
+      samples[rest.substr(0, space)].type = space == std::string::npos ? "" : rest.substr(space + 1);
+    } else if (!line.empty() && line[0] != '#') {
+      size_t space = line.find(' ');
+      Sample& s = samples[line.substr(0, space)];
+      EXPECT_FALSE(s.has_value) << "duplicate sample " << line;
+      s.value = space == std::string::npos ? "" : line.substr(space + 1);
+      s.has_value = true;
+    }
+  }
+  return samples;
+}
+
+// Distinct values so a swapped field shows up as a wrong number.
+Counters DistinctCounters() {
+  Counters c;
+  c.connections_accepted = 101;
+  c.connections_rejected = 102;
+  c.requests = 103;
+  c.http_errors = 104;
+  c.streams_opened = 105;
+  c.messages_published = 106;
+  c.messages_received = 107;
+  c.deliveries = 108;
+  c.slow_consumer_disconnects = 109;
+  c.header_timeouts = 110;
+  c.redis_reconnects = 111;
+  c.publish_failures = 112;
+  return c;
+}
+
+Gauges DistinctGauges() {
+  Gauges g;
+  g.open_connections = 201;
+  g.open_streams = 202;
+  g.subscriptions = 203;
+  g.channels = 204;
+  g.patterns = 205;
+  g.queued_bytes = 206;
+  g.redis_mode = true;
+  g.redis_connected = true;
+  return g;
+}
+
+TEST(MetricsTest, EveryMetricHasHelpTypeAndItsValue) {
+  const std::vector<std::tuple<const char*, const char*, const char*>> expected = {
+      {"ssebridge_open_connections", "gauge", "201"},
+      {"ssebridge_open_streams", "gauge", "202"},
+      {"ssebridge_subscriptions", "gauge", "203"},
+      {"ssebridge_channels", "gauge", "204"},
+      {"ssebridge_patterns", "gauge", "205"},
+      {"ssebridge_queued_bytes", "gauge", "206"},
+      {"ssebridge_redis_connected", "gauge", "1"},
+      {"ssebridge_connections_accepted_total", "counter", "101"},
+      {"ssebridge_connections_rejected_total", "counter", "102"},
+      {"ssebridge_requests_total", "counter", "103"},
+      {"ssebridge_http_errors_total", "counter", "104"},
+      {"ssebridge_streams_opened_total", "counter", "105"},
+      {"ssebridge_messages_published_total", "counter", "106"},
+      {"ssebridge_messages_received_total", "counter", "107"},
+      {"ssebridge_deliveries_total", "counter", "108"},
+      {"ssebridge_slow_consumer_disconnects_total", "counter", "109"},
+      {"ssebridge_header_timeouts_total", "counter", "110"},
+      {"ssebridge_redis_reconnects_total", "counter", "111"},
+      {"ssebridge_publish_failures_total", "counter", "112"},
+  };
+  std::map<std::string, Sample> samples = ParseExposition(RenderPrometheus(DistinctCounters(), DistinctGauges()));
+  for (const auto& [name, type, value] : expected) {
+    auto it = samples.find(name);
+    ASSERT_NE(it, samples.end()) << name;
+    EXPECT_FALSE(it->second.help.empty()) << name << " has no HELP";
+    EXPECT_EQ(it->second.type, type) << name;
+    EXPECT_TRUE(it->second.has_value) << name;
+    EXPECT_EQ(it->second.value, value) << name;
+  }
+  EXPECT_EQ(samples.size(), expected.size()) << "unexpected extra metrics";
+}
+
+TEST(MetricsTest, HelpAndTypePrecedeTheSample) {
+  std::string text = RenderPrometheus(Counters{}, Gauges{});
+  size_t help = text.find("# HELP ssebridge_deliveries_total ");
+  size_t type = text.find("# TYPE ssebridge_deliveries_total counter\n");
+  size_t sample = text.find("\nssebridge_deliveries_total 0\n");
+  ASSERT_NE(help, std::string::npos);
+  ASSERT_NE(type, std::string::npos);
+  ASSERT_NE(sample, std::string::npos);
+  EXPECT_LT(help, type);
+  EXPECT_LT(type, sample);
+}
+
+TEST(MetricsTest, LargeCounterValuesAreExact) {
+  Counters c;
+  c.deliveries = 18446744073709551615ull;
+  std::map<std::string, Sample> samples = ParseExposition(RenderPrometheus(c, Gauges{}));
+  EXPECT_EQ(samples["ssebridge_deliveries_total"].value, "18446744073709551615");
+}
+
+TEST(MetricsTest, RedisConnectedGauge) {
+  Gauges g;
+  g.redis_mode = true;
+  g.redis_connected = false;
+  EXPECT_EQ(ParseExposition(RenderPrometheus(Counters{}, g))["ssebridge_redis_connected"].value, "0");
+  g.redis_connected = true;
+  EXPECT_EQ(ParseExposition(RenderPrometheus(Counters{}, g))["ssebridge_redis_connected"].value, "1");
+  // Embedded mode has nothing to be disconnected from.
+  g.redis_mode = false;
+  g.redis_connected = false;
+  EXPECT_EQ(ParseExposition(RenderPrometheus(Counters{}, g))["ssebridge_redis_connected"].value, "1");
+}
+
+TEST(MetricsTest, OutputEndsWithNewline) {
+  std::string text = RenderPrometheus(Counters{}, Gauges{});
+  ASSERT_FALSE(text.empty());
+  EXPECT_EQ(text.back(), '\n');
+}
+
+}  // namespace
+}  // namespace ssebridge

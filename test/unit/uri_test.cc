@@ -1,0 +1,158 @@
+// Unit tests for percent-decoding, query splitting and JSON quoting
+// (include/ssebridge/uri.h).
+
+#include "ssebridge/uri.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace ssebridge {
+namespace {
+
+using Pairs = std::vector<std::pair<std::string, std::string>>;
+
+TEST(PercentDecodeTest, DecodesEscapesInEitherCase) {
+  EXPECT_EQ(PercentDecode("a%20b", false), "a b");
+  EXPECT_EQ(PercentDecode("%2f%2F", false), "//");
+  EXPECT_EQ(PercentDecode("%C3%A9", false), "\xC3\xA9");
+  EXPECT_EQ(PercentDecode("%00", false), std::string(1, '\0'));
+  EXPECT_EQ(PercentDecode("%ff", false), "\xFF");  // Bytes, not characters: validity is the caller's job.
+}
+
+TEST(PercentDecodeTest, PlainTextAndEmpty) {
+  EXPECT_EQ(PercentDecode("plain", false), "plain");
+  EXPECT_EQ(PercentDecode("", false), "");
+}
+
+TEST(PercentDecodeTest, PlusHandlingDependsOnMode) {
+  EXPECT_EQ(PercentDecode("a+b", false), "a+b");
+  EXPECT_EQ(PercentDecode("a+b", true), "a b");
+  // An encoded plus is always a plus.
+  EXPECT_EQ(PercentDecode("a%2Bb", true), "a+b");
+}
+
+TEST(PercentDecodeTest, DecodedPercentIsNotDecodedAgain) {
+  EXPECT_EQ(PercentDecode("%2541", false), "%41");
+}
+
+TEST(PercentDecodeTest, MalformedEscapesAreRejected) {
+  for (const char* bad : {"%", "%4", "a%", "a%4", "%G1", "%1G", "%%", "%-1", "% 1", "ok%zzok"}) {
+    EXPECT_EQ(PercentDecode(bad, false), std::nullopt) << bad;
+    EXPECT_EQ(PercentDecode(bad, true), std::nullopt) << bad;
+  }
+}
+
+TEST(PercentDecodeTest, EscapeCutByTheEndOfTheViewIsRejected) {
+  // The view ends inside the escape even though the buffer behind it goes on:
+  // the decoder must not read past the view.
+  const std::string buffer = "a%41";
+  EXPECT_EQ(PercentDecode(std::string_view(buffer.data(), 3), false), std::nullopt);
+  EXPECT_EQ(PercentDecode(std::string_view(buffer.data(), 2), false), std::nullopt);
+}
+
+TEST(PercentDecodeTest, EscapeAtVeryEndIsAccepted) {
+  EXPECT_EQ(PercentDecode("ab%41", false), "abA");
+}
+
+TEST(ParseQueryTest, PairsInOrder) {
+  EXPECT_EQ(ParseQuery("a=1&b=2&c=3"), (Pairs{{"a", "1"}, {"b", "2"}, {"c", "3"}}));
+}
+
+TEST(ParseQueryTest, RepeatedKeysAreAllKeptInOrder) {
+  EXPECT_EQ(ParseQuery("channel=x&other=1&channel=y&channel=x"),
+            (Pairs{{"channel", "x"}, {"other", "1"}, {"channel", "y"}, {"channel", "x"}}));
+}
+
+TEST(ParseQueryTest, DecodesKeysAndValuesWithPlusAsSpace) {
+  EXPECT_EQ(ParseQuery("na%6De=hello+world%21"), (Pairs{{"name", "hello world!"}}));
+}
+
+TEST(ParseQueryTest, ValueMayContainEquals) {
+  EXPECT_EQ(ParseQuery("k=a=b"), (Pairs{{"k", "a=b"}}));
+}
+
+TEST(ParseQueryTest, MissingValueAndEmptyValue) {
+  EXPECT_EQ(ParseQuery("flag&k="), (Pairs{{"flag", ""}, {"k", ""}}));
+}
+
+TEST(ParseQueryTest, EmptyPartsAreSkipped) {
+  EXPECT_EQ(ParseQuery(""), Pairs{});
+  EXPECT_EQ(ParseQuery("&&a=1&&"), (Pairs{{"a", "1"}}));
+}
+
+TEST(ParseQueryTest, MalformedEscapeKeepsRawText) {
+  // One bad parameter must not lose the others.
+  EXPECT_EQ(ParseQuery("a=%zz&b=%41"), (Pairs{{"a", "%zz"}, {"b", "A"}}));
+}
+
+TEST(SplitTargetTest, PathAndQuery) {
+  std::string_view path, query;
+  SplitTarget("/events/a?channel=b&x=1", &path, &query);
+  EXPECT_EQ(path, "/events/a");
+  EXPECT_EQ(query, "channel=b&x=1");
+}
+
+TEST(SplitTargetTest, NoQuery) {
+  std::string_view path = "junk", query = "junk";
+  SplitTarget("/healthz", &path, &query);
+  EXPECT_EQ(path, "/healthz");
+  EXPECT_EQ(query, "");
+}
+
+TEST(SplitTargetTest, EmptyQuery) {
+  std::string_view path, query;
+  SplitTarget("/p?", &path, &query);
+  EXPECT_EQ(path, "/p");
+  EXPECT_EQ(query, "");
+}
+
+TEST(SplitTargetTest, FragmentIsDropped) {
+  std::string_view path, query;
+  SplitTarget("/p?a=1#frag", &path, &query);
+  EXPECT_EQ(path, "/p");
+  EXPECT_EQ(query, "a=1");
+  SplitTarget("/q#frag?notquery", &path, &query);
+  EXPECT_EQ(path, "/q");
+  EXPECT_EQ(query, "");
+}
+
+TEST(SplitTargetTest, OnlyFirstQuestionMarkSplits) {
+  std::string_view path, query;
+  SplitTarget("/p?a=?b", &path, &query);
+  EXPECT_EQ(path, "/p");
+  EXPECT_EQ(query, "a=?b");
+}
+
+TEST(JsonQuoteTest, PlainText) {
+  EXPECT_EQ(JsonQuote("hello"), "\"hello\"");
+  EXPECT_EQ(JsonQuote(""), "\"\"");
+}
+
+TEST(JsonQuoteTest, EscapesQuoteAndBackslash) {
+  EXPECT_EQ(JsonQuote("a\"b\\c"), "\"a\\\"b\\\\c\"");
+}
+
+TEST(JsonQuoteTest, EscapesControlCharacters) {
+  EXPECT_EQ(JsonQuote("\n\r\t"), "\"\\n\\r\\t\"");
+  EXPECT_EQ(JsonQuote(std::string("\0\x01\x1f", 3)), "\"\\u0000\\u0001\\u001f\"");
+  EXPECT_EQ(JsonQuote("\b\f"), "\"\\u0008\\u000c\"");
+}
+
+TEST(JsonQuoteTest, EveryControlCharacterIsEscaped) {
+  // No raw byte below 0x20 may appear in the output (JSON forbids it).
+  std::string all;
+  for (int c = 0; c < 0x20; ++c) all.push_back(static_cast<char>(c));
+  std::string quoted = JsonQuote(all);
+  for (char c : quoted) EXPECT_GE(static_cast<unsigned char>(c), 0x20) << "raw control byte in output";
+}
+
+TEST(JsonQuoteTest, NonAsciiAndDelPassThrough) {
+  EXPECT_EQ(JsonQuote("caf\xC3\xA9 \x7F"), "\"caf\xC3\xA9 \x7F\"");
+  EXPECT_EQ(JsonQuote("/"), "\"/\"");  // Slash needs no escape.
+}
+
+}  // namespace
+}  // namespace ssebridge
