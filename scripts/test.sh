@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs the whole test suite:
+#   1. Release build: unit, integration (real redis-server, nginx), and
+#      WHATWG EventSource framing tests, via ctest;
+#   2. the same suite on an AddressSanitizer + UndefinedBehaviorSanitizer build;
+#   3. the fan-out instruction-count regression check (callgrind), when present.
+# scripts/test.sh --quick skips steps 2 and 3.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quick=0
+[[ "${1:-}" == "--quick" ]] && quick=1
+
+scripts/deps.sh --test
+status=0
+
+echo "== release build"
+scripts/build.sh build -DCMAKE_BUILD_TYPE=Release
+ctest --test-dir build --output-on-failure -j2 --timeout 300 || status=1
+
+if ((quick == 0)); then
+  echo "== asan+ubsan build"
+  scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSSEBRIDGE_SANITIZE=ON -DSSEBRIDGE_BENCH=OFF
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure -j2 --timeout 600 || status=1
+
+  if [[ -x bench/callgrind_check.sh ]]; then
+    echo "== fan-out instruction-count check"
+    bench/callgrind_check.sh build || status=1
+  fi
+fi
+exit $status
