@@ -1,6 +1,7 @@
 #include "ssebridge/broker.h"
 
 #include "ssebridge/sse.h"
+#include "ssebridge/uri.h"
 
 namespace ssebridge {
 
@@ -11,6 +12,18 @@ FrameRef EncodeMessageFrame(const Message& message) {
   event.event = message.event;
   event.data = message.data;
   event.retry_ms = message.retry_ms;
+  AppendSseEvent(&buffer, event);
+  return Frame::Seal(std::move(buffer), message.sequence);
+}
+
+FrameRef EncodeGapFrame(const std::string& last_event_id, uint64_t oldest_id, const std::string& reason) {
+  std::string data = "{\"lastEventId\":" + JsonQuote(last_event_id) + ",\"oldestId\":" +
+                     (oldest_id ? "\"" + std::to_string(oldest_id) + "\"" : std::string("null")) +
+                     ",\"reason\":" + JsonQuote(reason) + "}";
+  std::string buffer = Frame::StartBuffer();
+  SseEvent event;
+  event.event = "gap";
+  event.data = data;
   AppendSseEvent(&buffer, event);
   return Frame::Seal(std::move(buffer));
 }

@@ -145,6 +145,12 @@ const std::vector<OptionSpec>& Options() {
       {"redis-envelope", true, false,
        "on/off: treat {\"event\":..,\"data\":..} payloads from Redis as named events (default on)",
        [](Config& c, const std::string& v) { return ParseOnOff(v, &c.redis_envelope); }},
+      {"history-size", true, false, "messages kept per channel for Last-Event-ID resume; 0 disables (default 1000)",
+       UnsignedSetter(&Config::history_size, 0, 100000000)},
+      {"history-ttl", true, false, "seconds a message stays resumable (default 3600)",
+       UnsignedSetter(&Config::history_ttl_seconds, 1, 365u * 86400)},
+      {"history-max-bytes", true, false, "memory for local history across channels (default 67108864)",
+       UnsignedSetter(&Config::history_max_bytes, 1024, 1ull << 40)},
   };
   return kOptions;
 }

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include "ssebridge/demo_page.h"
+#include "ssebridge/history.h"
 #include "ssebridge/log.h"
 #include "ssebridge/router.h"
 #include "ssebridge/server.h"
@@ -281,26 +282,93 @@ void Connection::StartStream(const HttpRequest& request, SubscribeRequest subscr
   AppendSseComment(&preamble, "ssebridge " SSEBRIDGE_VERSION);
   queue_.PushUnbounded(Frame::FromPayload(preamble), chunked_);
 
+  // Subscribe first, then replay: live messages that arrive meanwhile are
+  // held and sent after the replay, de-duplicated by id.
   subscriber_ = server_->registry().Subscribe(this, subscribe.channels);
   // An idle stream needs no parser; dropping it keeps streams small.
   parser_.reset();
   last_write_ms_ = server_->now_ms();
   server_->TrackStream(this);
+  if (subscribe.last_event_id) {
+    replaying_ = true;
+    ParseEventId(*subscribe.last_event_id, &last_sent_id_);
+    Server* server = server_;
+    const uint64_t id = id_;
+    std::string last_event_id = *subscribe.last_event_id;
+    server_->broker().Replay(subscribe.channels, last_event_id,
+                             [server, id, last_event_id](ReplayResult result) {
+                               if (Connection* self = server->FindConnection(id)) {
+                                 self->FinishReplay(std::move(result), last_event_id);
+                               }
+                             });
+  }
   LOG_DEBUG("stream %llu opened by %s for %zu channel(s)", static_cast<unsigned long long>(id_), Peer().c_str(),
             subscribe.channels.size());
   ScheduleFlush();
 }
 
+void Connection::FinishReplay(ReplayResult result, const std::string& last_event_id) {
+  if (closing_ || !replaying_) return;
+  replaying_ = false;
+  if (result.gap) {
+    LOG_INFO("stream %s resumed from '%s' with a gap (%s)", Peer().c_str(), last_event_id.c_str(),
+             result.gap_reason.c_str());
+    queue_.PushUnbounded(EncodeGapFrame(last_event_id, result.oldest_id, result.gap_reason), chunked_);
+  }
+  // The replay is sent whole (the client asked for it); the slow-consumer cap
+  // applies to live traffic on top of it.
+  size_t replayed_bytes = 0;
+  for (const FrameRef& frame : result.frames) {
+    if (frame->id() != 0 && frame->id() <= last_sent_id_) continue;
+    if (frame->id() != 0) last_sent_id_ = frame->id();
+    queue_.PushUnbounded(frame, chunked_);
+    replayed_bytes += frame->view(chunked_).size();
+    ++server_->counters().replayed_messages;
+  }
+  queue_.set_limit_bytes(queue_.limit_bytes() + replayed_bytes);
+  std::vector<FrameRef> held = std::move(held_frames_);
+  held_frames_.clear();
+  held_bytes_ = 0;
+  for (const FrameRef& frame : held) {
+    if (!QueueLive(frame)) break;
+  }
+  ScheduleFlush();
+}
+
 void Connection::SendFrame(const FrameRef& frame) {
   if (closing_ || over_limit_ || close_after_flush_) return;
+  if (replaying_) {
+    held_bytes_ += frame->view(chunked_).size();
+    held_frames_.push_back(frame);
+    if (held_bytes_ > queue_.limit_bytes()) {
+      over_limit_ = true;
+      ++server_->counters().slow_consumer_disconnects;
+      LOG_WARN("stream %s cut off: %zu bytes of live messages piled up during its replay", Peer().c_str(),
+               held_bytes_);
+      ScheduleFlush();
+    }
+    return;
+  }
+  if (QueueLive(frame)) ScheduleFlush();
+}
+
+// Queues one live frame unless it is a duplicate. Returns false once the
+// stream is over its limit (and marked for closing).
+bool Connection::QueueLive(const FrameRef& frame) {
+  if (frame->id() != 0) {
+    if (frame->id() <= last_sent_id_) return true;
+    last_sent_id_ = frame->id();
+  }
   if (queue_.Push(frame, chunked_) == WriteQueue::PushResult::kOverLimit) {
     // Never close inside the fan-out loop: mark now, close at the next flush.
     over_limit_ = true;
     ++server_->counters().slow_consumer_disconnects;
     LOG_WARN("stream %s cut off as a slow consumer: %zu bytes queued, limit %zu", Peer().c_str(), queue_.bytes(),
              queue_.limit_bytes());
+    ScheduleFlush();
+    return false;
   }
-  ScheduleFlush();
+  return true;
 }
 
 void Connection::SendHeartbeat() {

@@ -2,23 +2,63 @@
 
 namespace ssebridge {
 
-EmbeddedBroker::EmbeddedBroker(PubsubRegistry* registry, Counters* counters, uint64_t first_id)
-    : registry_(registry), counters_(counters), next_id_(first_id) {}
+EmbeddedBroker::EmbeddedBroker(PubsubRegistry* registry, Counters* counters, History::Limits history_limits,
+                               MicrosClock clock, uint64_t (*now_ms)())
+    : registry_(registry), counters_(counters), history_(history_limits), clock_(clock), now_ms_(now_ms) {
+  // Nothing before this process started is known: an older resume id is a gap.
+  history_.set_recording_since(clock_());
+}
+
+uint64_t EmbeddedBroker::NextId() {
+  uint64_t now = clock_();
+  last_id_ = now > last_id_ ? now : last_id_ + 1;
+  return last_id_;
+}
 
 void EmbeddedBroker::Publish(const PublishRequest& request, PublishCallback done) {
   Message message;
-  message.id = std::to_string(next_id_++);
+  message.sequence = NextId();
+  message.id = std::to_string(message.sequence);
   message.event = request.event;
   message.data = request.data;
   // One frame for all channels of this publish: a stream subscribed to several
-  // of them receives it once.
+  // of them receives it once, and history stores it once per channel.
   PubsubRegistry::LazyFrame frame([&message] { return EncodeMessageFrame(message); });
+  const uint64_t now_ms = now_ms_();
   for (const std::string& channel : request.channels) {
     counters_->deliveries += registry_->Publish(channel, frame);
     ++counters_->messages_published;
+    if (history_.enabled()) history_.Append(channel, message.sequence, frame.get(), now_ms);
   }
   ++counters_->messages_received;
   done(PublishOutcome{200, message.id, ""});
+}
+
+void EmbeddedBroker::Replay(const std::vector<std::string>& topics, const std::string& after_text,
+                            ReplayCallback done) {
+  ReplayResult result;
+  if (!history_.enabled()) {
+    result.gap = true;
+    result.gap_reason = "history-disabled";
+    done(std::move(result));
+    return;
+  }
+  uint64_t after = 0;
+  bool known = ParseEventId(after_text, &after) && after <= last_id_ && after + 1 >= history_.recording_since();
+  if (!known) after = 0;
+  History::Collected collected = history_.Collect(topics, after);
+  for (const History::Entry* entry : collected.entries) result.frames.push_back(entry->frame);
+  result.oldest_id = collected.oldest_id;
+  if (!known) {
+    result.gap = true;
+    result.gap_reason = "unknown-id";
+  } else if (collected.watermark > after) {
+    result.gap = true;
+    result.gap_reason = "trimmed";
+  }
+  ++counters_->replays;
+  if (result.gap) ++counters_->replay_gaps;
+  done(std::move(result));
 }
 
 }  // namespace ssebridge

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ssebridge/history.h"
 #include "ssebridge/sse.h"
 #include "ssebridge/uri.h"
 
@@ -34,6 +35,12 @@ bool DecodeEnvelope(std::string_view payload, Message* out) {
     if (!IsValidSseFieldValue(message.id)) return false;
     ++known_keys;
   }
+  bool resumable = false;
+  if (auto marker = document.find("resumable"); marker != document.end()) {
+    if (!marker->is_boolean()) return false;
+    resumable = marker->get<bool>();
+    ++known_keys;
+  }
   if (auto retry = document.find("retry"); retry != document.end()) {
     if (!retry->is_number_unsigned() || retry->get<uint64_t>() > 0xFFFFFFFFu) return false;
     message.retry_ms = static_cast<uint32_t>(retry->get<uint64_t>());
@@ -45,6 +52,7 @@ bool DecodeEnvelope(std::string_view payload, Message* out) {
   } else {
     message.data = data->dump();
   }
+  if (resumable && !ParseEventId(message.id, &message.sequence)) message.sequence = 0;
   *out = std::move(message);
   return true;
 }

@@ -5,9 +5,10 @@
 
 namespace ssebridge {
 
-FrameRef Frame::Seal(std::string buffer) {
+FrameRef Frame::Seal(std::string buffer, uint64_t id) {
   assert(buffer.size() >= kHeaderRoom);
   auto* frame = new Frame();
+  frame->id_ = id;
   frame->raw_size_ = static_cast<uint32_t>(buffer.size() - kHeaderRoom);
   // Write "<hex>\r\n" right-aligned into the reserved room so the chunked view
   // and the raw view share the payload bytes.

@@ -39,6 +39,15 @@ std::string RenderPrometheus(const Counters& c, const Gauges& g) {
   Append(&out, "ssebridge_redis_reconnects_total", "counter", "Redis connections re-established.", c.redis_reconnects);
   Append(&out, "ssebridge_publish_failures_total", "counter", "Publishes answered 503 (not handed to Redis).",
          c.publish_failures);
+  Append(&out, "ssebridge_history_messages", "gauge", "Messages retained in local history.", g.history_messages);
+  Append(&out, "ssebridge_history_bytes", "gauge", "Bytes retained in local history.", g.history_bytes);
+  Append(&out, "ssebridge_replays_total", "counter", "Streams resumed from a Last-Event-ID.", c.replays);
+  Append(&out, "ssebridge_replays_from_redis_total", "counter", "Resumes that read history from Redis.",
+         c.replays_from_redis);
+  Append(&out, "ssebridge_replay_gaps_total", "counter", "Resumes that were sent a gap event.", c.replay_gaps);
+  Append(&out, "ssebridge_replayed_messages_total", "counter", "Messages sent by resumes.", c.replayed_messages);
+  Append(&out, "ssebridge_redis_history_reads_total", "counter", "History reads sent to Redis.",
+         c.redis_history_reads);
   return out;
 }
 

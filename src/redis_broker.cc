@@ -1,38 +1,14 @@
 #include "ssebridge/redis_broker.h"
 
+#include <algorithm>
+
 #include "ssebridge/log.h"
+#include "ssebridge/redis_scripts.h"
 
 namespace ssebridge {
-
-// Kept identical to deploy/redis/publish.lua (a unit test compares them).
-const char* const kPublishScript = R"LUA(-- ssebridge publish script: assigns a resumable event id and announces the
--- message on every channel in one atomic step.
---
--- Applications that want ssebridge ids for their own messages can run it too:
---   redis-cli --eval deploy/redis/publish.lua ssebridge:seq , '{"event":"message","data":{"n":7}' orders
--- KEYS[1]  the id counter key (ssebridge:seq)
--- ARGV[1]  the envelope without its closing brace: {"event":"<name>","data":<json>
--- ARGV[2..] the channels
--- Returns the id (a decimal string).
-local seq = redis.call('INCR', KEYS[1])
-if seq < 1000000 then
-  -- A fresh (or flushed) counter starts from the clock in microseconds, so ids
-  -- keep increasing across a Redis restart without persistence.
-  local now = redis.call('TIME')
-  seq = tonumber(now[1]) * 1000000 + tonumber(now[2])
-  redis.call('SET', KEYS[1], string.format('%d', seq))
-end
-local id = string.format('%d', seq)
-local envelope = ARGV[1] .. ',"id":"' .. id .. '"}'
-for i = 2, #ARGV do
-  redis.call('PUBLISH', ARGV[i], envelope)
-end
-return id
-)LUA";
-
 namespace {
 
-constexpr const char* kSequenceKey = "ssebridge:seq";
+constexpr const char* kClockKey = "ssebridge:seq";
 
 RedisClient::Options ClientOptions(const RedisAddress& address, const char* name, uint64_t command_timeout_ms) {
   RedisClient::Options options;
@@ -42,23 +18,52 @@ RedisClient::Options ClientOptions(const RedisAddress& address, const char* name
   return options;
 }
 
+std::string_view ReplyText(const redisReply* reply) {
+  if (reply == nullptr || (reply->type != REDIS_REPLY_STRING && reply->type != REDIS_REPLY_STATUS &&
+                           reply->type != REDIS_REPLY_ERROR)) {
+    return std::string_view();
+  }
+  return std::string_view(reply->str, reply->len);
+}
+
+uint64_t ReplyNumber(const redisReply* reply) {
+  if (reply == nullptr) return 0;
+  if (reply->type == REDIS_REPLY_INTEGER) return reply->integer > 0 ? static_cast<uint64_t>(reply->integer) : 0;
+  uint64_t value = 0;
+  ParseEventId(ReplyText(reply), &value);
+  return value;
+}
+
 }  // namespace
 
-RedisBroker::RedisBroker(uv_loop_t* loop, Options options, PubsubRegistry* registry, Counters* counters)
+RedisBroker::RedisBroker(uv_loop_t* loop, Options options, PubsubRegistry* registry, Counters* counters,
+                         uint64_t (*now_ms)())
     : options_(std::move(options)),
       registry_(registry),
       counters_(counters),
+      now_ms_(now_ms),
       commands_(loop, ClientOptions(options_.address, "redis-commands", options_.command_timeout_ms)),
       // The subscriber gets no command timeout: it only ever waits for pushes.
       subscriber_(loop, ClientOptions(options_.address, "redis-subscriber", 0),
                   [this](std::string_view source, bool is_pattern, std::string_view channel,
-                         std::string_view payload) { OnMessage(source, is_pattern, channel, payload); }) {
+                         std::string_view payload) { OnMessage(source, is_pattern, channel, payload); }),
+      history_(options_.history) {
   commands_.on_ready = [this] {
     commands_.Command({"SCRIPT", "LOAD", kPublishScript}, [this](const redisReply* reply) {
-      if (reply && reply->type == REDIS_REPLY_STRING) script_sha_.assign(reply->str, reply->len);
+      if (reply && reply->type == REDIS_REPLY_STRING) publish_sha_.assign(reply->str, reply->len);
     });
+    commands_.Command({"SCRIPT", "LOAD", kFetchScript}, [this](const redisReply* reply) {
+      if (reply && reply->type == REDIS_REPLY_STRING) fetch_sha_.assign(reply->str, reply->len);
+    });
+    MaybeStartCatchUp();
   };
-  subscriber_.on_lost = [this] { last_frame_.reset(); };
+  subscriber_.on_lost = [this] {
+    last_frame_.reset();
+    // Messages published while we are away are only in the streams.
+    if (history_.enabled()) catching_up_ = true;
+  };
+  subscriber_.on_ready = [this] { MaybeStartCatchUp(); };
+  subscriber_.on_confirmed = [this](const std::string& name, bool is_pattern) { OnConfirmed(name, is_pattern); };
 }
 
 void RedisBroker::Start() {
@@ -71,71 +76,354 @@ void RedisBroker::Shutdown() {
   subscriber_.Stop();
 }
 
+void RedisBroker::OnTopicActive(const std::string& name, bool is_pattern) {
+  topics_[name] = TopicState();
+  subscriber_.Want(name, is_pattern);
+}
+
+void RedisBroker::OnTopicIdle(const std::string& name, bool is_pattern) {
+  topics_.erase(name);
+  subscriber_.Unwant(name, is_pattern);
+}
+
+// ------------------------------------------------------------------ publish
+
 void RedisBroker::Publish(const PublishRequest& request, PublishCallback done) {
+  counters_->messages_published += request.channels.size();
+  if (!commands_.ready()) {
+    ++counters_->publish_failures;
+    LOG_WARN("publish refused: Redis is not connected");
+    done(PublishOutcome{503, "", "Redis is not connected; the message was not published"});
+    return;
+  }
   std::vector<std::string> args;
-  args.reserve(request.channels.size() + 5);
+  args.reserve(request.channels.size() + 7);
   args.push_back("");  // EVAL or EVALSHA, and the script or its hash, go here.
   args.push_back("");
   args.push_back("1");
-  args.push_back(kSequenceKey);
+  args.push_back(kClockKey);
   args.push_back(EncodeEnvelopeHead(request));
+  args.push_back(std::to_string(history_.limits().messages_per_channel));
+  args.push_back(std::to_string(history_.limits().ttl_ms));
   for (const std::string& channel : request.channels) args.push_back(channel);
-  counters_->messages_published += request.channels.size();
-  RunPublishScript(std::move(args), std::move(done), !script_sha_.empty());
-}
-
-void RedisBroker::RunPublishScript(std::vector<std::string> args, PublishCallback done, bool by_sha) {
-  args[0] = by_sha ? "EVALSHA" : "EVAL";
-  args[1] = by_sha ? script_sha_ : kPublishScript;
-  // The callback needs the arguments again only for the NOSCRIPT retry.
-  auto retry_args = by_sha ? args : std::vector<std::string>();
-  bool sent = commands_.Command(args, [this, done, retry_args = std::move(retry_args)](const redisReply* reply) mutable {
+  RunScript(true, std::move(args), [this, done = std::move(done)](const redisReply* reply) {
     if (reply != nullptr && reply->type == REDIS_REPLY_STRING) {
       done(PublishOutcome{200, std::string(reply->str, reply->len), ""});
       return;
     }
-    if (reply != nullptr && reply->type == REDIS_REPLY_ERROR && std::string_view(reply->str, reply->len).substr(0, 8) == "NOSCRIPT" &&
-        !retry_args.empty()) {
-      // Redis restarted and forgot the script: send its source once.
-      RunPublishScript(std::move(retry_args), std::move(done), false);
-      return;
-    }
     std::string reason = reply == nullptr ? "connection to Redis lost before the publish was confirmed"
-                                          : "Redis error: " + std::string(reply->str ? reply->str : "", reply->len);
+                                          : "Redis error: " + std::string(ReplyText(reply));
     LOG_WARN("publish failed: %s", reason.c_str());
     ++counters_->publish_failures;
     done(PublishOutcome{503, "", reason});
-  });
-  if (!sent) {
-    ++counters_->publish_failures;
-    LOG_WARN("publish refused: Redis is not connected");
-    done(PublishOutcome{503, "", "Redis is not connected; the message was not published"});
-  }
+  }, true);
 }
+
+void RedisBroker::RunScript(bool is_publish, std::vector<std::string> args, ScriptCallback done, bool by_sha) {
+  const std::string& sha = is_publish ? publish_sha_ : fetch_sha_;
+  by_sha = by_sha && !sha.empty();
+  args[0] = by_sha ? "EVALSHA" : "EVAL";
+  args[1] = by_sha ? sha : (is_publish ? kPublishScript : kFetchScript);
+  // The arguments are kept only for the NOSCRIPT retry.
+  std::vector<std::string> retry_args = by_sha ? args : std::vector<std::string>();
+  auto shared_done = std::make_shared<ScriptCallback>(std::move(done));
+  bool sent = commands_.Command(args, [this, is_publish, shared_done, retry_args = std::move(retry_args)](
+                                          const redisReply* reply) mutable {
+    if (reply != nullptr && reply->type == REDIS_REPLY_ERROR && ReplyText(reply).substr(0, 8) == "NOSCRIPT" &&
+        !retry_args.empty()) {
+      // Redis restarted and forgot the script: send its source once.
+      RunScript(is_publish, std::move(retry_args), std::move(*shared_done), false);
+      return;
+    }
+    (*shared_done)(reply);
+  });
+  if (!sent) (*shared_done)(nullptr);
+}
+
+// --------------------------------------------------------------- live path
 
 void RedisBroker::OnMessage(std::string_view source, bool is_pattern, std::string_view channel,
                             std::string_view payload) {
+  if (catching_up_) {
+    held_.push_back(Notification{std::string(source), is_pattern, std::string(channel), std::string(payload)});
+    return;
+  }
+  Deliver(source, is_pattern, channel, payload);
+}
+
+void RedisBroker::Deliver(std::string_view source, bool is_pattern, std::string_view channel,
+                          std::string_view payload) {
   if (!(last_frame_ && payload == last_payload_)) {
     Message message;
     if (!(options_.recognise_envelopes && DecodeEnvelope(payload, &message))) {
       message = Message();
       message.data.assign(payload.data(), payload.size());
     }
-    bool has_id = !message.id.empty();
+    last_sequence_ = message.sequence;
     last_frame_.emplace([message = std::move(message)] { return EncodeMessageFrame(message); });
-    if (has_id) {
+    if (last_sequence_ != 0) {
       last_payload_.assign(payload.data(), payload.size());
     } else {
       // Without an id two equal payloads are two messages; never merge them.
       last_payload_.clear();
-      ++counters_->messages_received;
-      counters_->deliveries += registry_->DeliverNotification(source, is_pattern, channel, *last_frame_);
-      last_frame_.reset();
-      return;
     }
     ++counters_->messages_received;
   }
+  if (last_sequence_ != 0) {
+    history_.Append(std::string(channel), last_sequence_, last_frame_->get(), now_ms_());
+    auto it = topics_.find(std::string(source));
+    if (it != topics_.end()) it->second.last_seen = std::max(it->second.last_seen, last_sequence_);
+  }
   counters_->deliveries += registry_->DeliverNotification(source, is_pattern, channel, *last_frame_);
+  if (last_sequence_ == 0) last_frame_.reset();
+}
+
+void RedisBroker::OnConfirmed(const std::string& name, bool /*is_pattern*/) {
+  if (catching_up_) {
+    MaybeStartCatchUp();
+    return;
+  }
+  auto it = topics_.find(name);
+  if (it == topics_.end() || it->second.covered || !history_.enabled()) return;
+  // Every message with an id above the clock's current value is published
+  // after this read, hence after the subscription took effect, so it will
+  // reach us: from here on the local history is complete for this topic.
+  TopicState* expected = &it->second;
+  commands_.Command({"GET", kClockKey}, [this, name, expected](const redisReply* reply) {
+    auto it = topics_.find(name);
+    // The topic may have gone idle and come back with a newer subscription.
+    if (it == topics_.end() || &it->second != expected || reply == nullptr || reply->type == REDIS_REPLY_ERROR) {
+      return;
+    }
+    uint64_t clock = ReplyNumber(reply);
+    it->second.covered = true;
+    it->second.covered_after = clock;
+    it->second.last_seen = std::max(it->second.last_seen, clock);
+  });
+}
+
+// ---------------------------------------------------------------- catch-up
+
+void RedisBroker::MaybeStartCatchUp() {
+  if (!catching_up_ || catch_up_running_) return;
+  if (!subscriber_.ready() || !commands_.ready() || !subscriber_.AllConfirmed()) return;
+  // Every topic is subscribed again: whatever is published from now on
+  // arrives live, so one read of the streams closes the hole.
+  std::vector<std::pair<std::string, uint64_t>> asked;
+  for (const auto& [name, state] : topics_) {
+    if (state.last_seen > 0) asked.emplace_back(name, state.last_seen);
+  }
+  if (asked.empty()) {
+    catching_up_ = false;
+    ReleaseHeld();
+    return;
+  }
+  catch_up_running_ = true;
+  LOG_INFO("redis: refilling %zu topic(s) from history after the subscriber reconnected", asked.size());
+  Fetch(asked, [this, asked](FetchResult result) {
+    catch_up_running_ = false;
+    FinishCatchUp(result, asked);
+  });
+}
+
+void RedisBroker::FinishCatchUp(const FetchResult& result, const std::vector<std::pair<std::string, uint64_t>>& asked) {
+  if (!result.ok) {
+    LOG_ERROR("redis: could not read history after the subscriber reconnected; "
+              "streams may have missed messages published during the outage");
+    for (auto& entry : topics_) entry.second.covered = false;
+  } else {
+    for (const FetchedChannel& channel : result.channels) {
+      if (channel.topic_index < asked.size() && channel.watermark > asked[channel.topic_index].second) {
+        LOG_WARN("redis: history of '%s' was trimmed during the outage; some messages are lost",
+                 channel.channel.c_str());
+      }
+    }
+    const uint64_t now = now_ms_();
+    size_t delivered = 0;
+    for (const FetchedMessage& message : result.messages) {
+      history_.Append(message.channel, message.id, message.frame, now);
+      PubsubRegistry::LazyFrame frame([&message] { return message.frame; });
+      counters_->deliveries += registry_->Publish(message.channel, frame);
+      ++delivered;
+    }
+    // Everything up to the clock value read with the streams is now known.
+    for (auto& [name, state] : topics_) state.last_seen = std::max(state.last_seen, result.clock);
+    LOG_INFO("redis: refilled %zu message(s) missed during the outage", delivered);
+  }
+  catching_up_ = false;
+  ReleaseHeld();
+}
+
+void RedisBroker::ReleaseHeld() {
+  std::vector<Notification> held = std::move(held_);
+  held_.clear();
+  for (const Notification& n : held) Deliver(n.source, n.is_pattern, n.channel, n.payload);
+}
+
+// ------------------------------------------------------------------ replay
+
+bool RedisBroker::ServeFromMemory(const std::vector<std::string>& topics, uint64_t after, ReplayResult* result) {
+  if (catching_up_) return false;
+  for (const std::string& topic : topics) {
+    auto it = topics_.find(topic);
+    if (it == topics_.end() || !it->second.covered || it->second.covered_after > after) return false;
+  }
+  History::Collected collected = history_.Collect(topics, after);
+  // Trimmed locally does not mean lost: Redis may keep more.
+  if (collected.watermark > after) return false;
+  for (const History::Entry* entry : collected.entries) result->frames.push_back(entry->frame);
+  result->oldest_id = collected.oldest_id;
+  return true;
+}
+
+void RedisBroker::Replay(const std::vector<std::string>& topics, const std::string& after_text,
+                         ReplayCallback done) {
+  ReplayResult result;
+  if (!history_.enabled()) {
+    result.gap = true;
+    result.gap_reason = "history-disabled";
+    done(std::move(result));
+    return;
+  }
+  ++counters_->replays;
+  uint64_t after = 0;
+  const bool known = ParseEventId(after_text, &after);
+  if (known && ServeFromMemory(topics, after, &result)) {
+    done(std::move(result));
+    return;
+  }
+  ++counters_->replays_from_redis;
+  const uint64_t read_from = known ? after : 0;
+  std::vector<std::string> sorted = topics;
+  std::sort(sorted.begin(), sorted.end());
+  std::string key;
+  for (const std::string& topic : sorted) key.append(topic).push_back('\n');
+
+  Waiter waiter{read_from, known, after_text, std::move(done)};
+  auto it = fetches_.find(key);
+  if (it != fetches_.end() && it->second.after <= read_from) {
+    // A read of these topics from an earlier point is under way: share it.
+    it->second.waiters.push_back(std::move(waiter));
+    return;
+  }
+  std::vector<std::pair<std::string, uint64_t>> asked;
+  for (const std::string& topic : sorted) asked.emplace_back(topic, read_from);
+  PendingFetch pending{read_from, {}};
+  pending.waiters.push_back(std::move(waiter));
+  const bool shared = it == fetches_.end();
+  if (!shared) {
+    // A later read is in flight and cannot serve this resume; read alone.
+    Fetch(asked, [this, sorted, pending = std::move(pending)](FetchResult fetched) mutable {
+      AnswerWaiters(sorted, std::move(pending), fetched);
+    });
+    return;
+  }
+  fetches_.emplace(key, std::move(pending));
+  Fetch(asked, [this, sorted, key](FetchResult fetched) {
+    auto found = fetches_.find(key);
+    if (found == fetches_.end()) return;
+    PendingFetch pending = std::move(found->second);
+    fetches_.erase(found);
+    AnswerWaiters(sorted, std::move(pending), fetched);
+  });
+}
+
+void RedisBroker::AnswerWaiters(const std::vector<std::string>& /*topics*/, PendingFetch pending,
+                                const FetchResult& fetched) {
+  const uint64_t ttl_us = history_.limits().ttl_ms * 1000;
+  for (Waiter& waiter : pending.waiters) {
+    ReplayResult result;
+    if (!fetched.ok) {
+      result.gap = true;
+      result.gap_reason = "unavailable";
+      ++counters_->replay_gaps;
+      waiter.done(std::move(result));
+      continue;
+    }
+    for (const FetchedMessage& message : fetched.messages) {
+      if (message.id > waiter.after) result.frames.push_back(message.frame);
+    }
+    if (!fetched.messages.empty()) result.oldest_id = fetched.messages.front().id;
+    if (!waiter.known || waiter.after > fetched.clock) {
+      result.gap = true;
+      result.gap_reason = "unknown-id";
+    } else {
+      for (const FetchedChannel& channel : fetched.channels) {
+        if (channel.watermark > waiter.after) {
+          result.gap = true;
+          result.gap_reason = "trimmed";
+          break;
+        }
+        if (channel.missing && waiter.after + ttl_us < fetched.now_us) {
+          // No stream left and the client was away longer than the TTL:
+          // messages may have expired with it.
+          result.gap = true;
+          result.gap_reason = "expired";
+          break;
+        }
+      }
+    }
+    if (result.gap) ++counters_->replay_gaps;
+    waiter.done(std::move(result));
+  }
+}
+
+void RedisBroker::Fetch(const std::vector<std::pair<std::string, uint64_t>>& asked,
+                        std::function<void(FetchResult)> done) {
+  std::vector<std::string> args = {"", "", "0", std::to_string(history_.limits().ttl_ms)};
+  for (const auto& [topic, after] : asked) {
+    args.push_back(topic);
+    args.push_back(std::to_string(after));
+  }
+  ++counters_->redis_history_reads;
+  RunScript(false, std::move(args), [this, done = std::move(done)](const redisReply* reply) {
+    FetchResult result = ParseFetchReply(reply);
+    if (!result.ok) {
+      LOG_WARN("redis: history read failed: %s",
+               reply == nullptr ? "no connection" : std::string(ReplyText(reply)).c_str());
+    }
+    done(std::move(result));
+  }, true);
+}
+
+RedisBroker::FetchResult RedisBroker::ParseFetchReply(const redisReply* reply) {
+  FetchResult result;
+  if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) return result;
+  result.now_us = ReplyNumber(reply->element[0]);
+  result.clock = ReplyNumber(reply->element[1]);
+  for (size_t i = 2; i < reply->elements; ++i) {
+    const redisReply* entry = reply->element[i];
+    if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 5) return FetchResult();
+    FetchedChannel channel;
+    channel.channel = std::string(ReplyText(entry->element[0]));
+    channel.topic_index = ReplyNumber(entry->element[1]);
+    channel.watermark = ReplyNumber(entry->element[2]);
+    channel.missing = ReplyNumber(entry->element[3]) != 0;
+    const redisReply* flat = entry->element[4];
+    if (flat->type == REDIS_REPLY_ARRAY) {
+      for (size_t k = 0; k + 1 < flat->elements; k += 2) {
+        uint64_t id = ReplyNumber(flat->element[k]);
+        std::string_view payload = ReplyText(flat->element[k + 1]);
+        Message message;
+        if (!DecodeEnvelope(payload, &message)) {
+          message = Message();
+          message.data.assign(payload.data(), payload.size());
+        }
+        message.sequence = id;
+        message.id = std::to_string(id);
+        result.messages.push_back(FetchedMessage{id, channel.channel, EncodeMessageFrame(message)});
+      }
+    }
+    result.channels.push_back(std::move(channel));
+  }
+  std::stable_sort(result.messages.begin(), result.messages.end(),
+                   [](const FetchedMessage& a, const FetchedMessage& b) { return a.id < b.id; });
+  // A message published to several matching channels is replayed once.
+  result.messages.erase(std::unique(result.messages.begin(), result.messages.end(),
+                                    [](const FetchedMessage& a, const FetchedMessage& b) { return a.id == b.id; }),
+                        result.messages.end());
+  result.ok = true;
+  return result;
 }
 
 }  // namespace ssebridge

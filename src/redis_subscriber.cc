@@ -24,6 +24,15 @@ RedisSubscriber::RedisSubscriber(uv_loop_t* loop, RedisClient::Options options, 
   };
 }
 
+bool RedisSubscriber::AllConfirmed() const {
+  for (const Table* table : {&channels_, &patterns_}) {
+    for (const auto& entry : *table) {
+      if (entry.second.wanted != (entry.second.remote == Remote::kOn)) return false;
+    }
+  }
+  return true;
+}
+
 size_t RedisSubscriber::confirmed_count() const {
   size_t count = 0;
   for (const Table* table : {&channels_, &patterns_}) {
@@ -133,7 +142,9 @@ void RedisSubscriber::HandleReply(const redisReply* reply) {
     if (it == table.end()) return;
     it->second.remote = subscribed ? Remote::kOn : Remote::kOff;
     LOG_DEBUG("redis-subscriber: %s %s", subscribed ? "subscribed" : "unsubscribed", name.c_str());
+    bool wanted = it->second.wanted;
     Reconcile(name, is_pattern);
+    if (subscribed && wanted && on_confirmed) on_confirmed(name, is_pattern);
   }
 }
 

@@ -17,6 +17,8 @@ namespace {
 
 constexpr uint64_t kSweepIntervalMs = 250;
 
+uint64_t MonotonicMillis() { return uv_hrtime() / 1000000; }
+
 uint64_t WallClockMicros() {
   struct timeval now;
   gettimeofday(&now, nullptr);
@@ -46,6 +48,14 @@ Server::Server(uv_loop_t* loop, Config config)
 
 Server::~Server() = default;
 
+History::Limits Server::HistoryLimits() const {
+  History::Limits limits;
+  limits.messages_per_channel = config_.history_size;
+  limits.ttl_ms = static_cast<uint64_t>(config_.history_ttl_seconds) * 1000;
+  limits.max_bytes = config_.history_max_bytes;
+  return limits;
+}
+
 int Server::Start() {
   max_connections_ = config_.max_connections;
   if (max_connections_ == 0) {
@@ -56,12 +66,14 @@ int Server::Start() {
   }
 
   if (config_.redis_url.empty()) {
-    broker_ = std::make_unique<EmbeddedBroker>(&registry_, &counters_, WallClockMicros());
+    broker_ = std::make_unique<EmbeddedBroker>(&registry_, &counters_, HistoryLimits(), WallClockMicros,
+                                               MonotonicMillis);
   } else {
     RedisBroker::Options options;
     ParseRedisAddress(config_.redis_url, &options.address);  // Validated by the config loader.
     options.recognise_envelopes = config_.redis_envelope;
-    auto broker = std::make_unique<RedisBroker>(loop_, options, &registry_, &counters_);
+    options.history = HistoryLimits();
+    auto broker = std::make_unique<RedisBroker>(loop_, options, &registry_, &counters_, MonotonicMillis);
     redis_broker_ = broker.get();
     broker_ = std::move(broker);
   }
@@ -189,6 +201,7 @@ void Server::Sweep() {
     IntrusiveList<Connection>::Remove(&connection->deadline_hook);
     connection->OnLingerTimeout();
   }
+  broker_->Maintain(MonotonicMillis());
   const uint64_t heartbeat_ms = static_cast<uint64_t>(config_.heartbeat_seconds) * 1000;
   while (Connection* connection = stream_list_.Front()) {
     if (now - connection->last_write_ms() < heartbeat_ms) break;
@@ -245,6 +258,8 @@ Gauges Server::CurrentGauges() const {
   gauges.channels = registry_.exact_topic_count();
   gauges.patterns = registry_.pattern_topic_count();
   for (const auto& entry : connections_) gauges.queued_bytes += entry.second->queued_bytes();
+  gauges.history_messages = broker_ ? broker_->history_messages() : 0;
+  gauges.history_bytes = broker_ ? broker_->history_bytes() : 0;
   gauges.redis_mode = redis_broker_ != nullptr;
   gauges.redis_connected = broker_ && broker_->ready();
   return gauges;

@@ -1,23 +1,67 @@
--- ssebridge publish script: assigns a resumable event id and announces the
--- message on every channel in one atomic step.
+-- ssebridge publish script: assigns a resumable event id, stores the message in
+-- each channel's history stream, and announces it on each channel, in one
+-- atomic step.
 --
--- Applications that want ssebridge ids for their own messages can run it too:
---   redis-cli --eval deploy/redis/publish.lua ssebridge:seq , '{"event":"message","data":{"n":7}' orders
--- KEYS[1]  the id counter key (ssebridge:seq)
--- ARGV[1]  the envelope without its closing brace: {"event":"<name>","data":<json>
--- ARGV[2..] the channels
+-- Applications that want resumable messages without going through HTTP can run
+-- it themselves, e.g.:
+--   redis-cli --eval deploy/redis/publish.lua ssebridge:seq , \
+--     '{"event":"message","data":{"n":7}' 1000 3600000 orders
+-- KEYS[1]   the id clock (ssebridge:seq)
+-- ARGV[1]   the envelope without its closing brace: {"event":"<name>","data":<json>
+-- ARGV[2]   messages kept per channel (0: no history, publish only)
+-- ARGV[3]   history age limit in milliseconds
+-- ARGV[4..] the channels
 -- Returns the id (a decimal string).
-local seq = redis.call('INCR', KEYS[1])
-if seq < 1000000 then
-  -- A fresh (or flushed) counter starts from the clock in microseconds, so ids
-  -- keep increasing across a Redis restart without persistence.
-  local now = redis.call('TIME')
-  seq = tonumber(now[1]) * 1000000 + tonumber(now[2])
-  redis.call('SET', KEYS[1], string.format('%d', seq))
+--
+-- Ids are microseconds since the epoch, bumped by one when the clock has not
+-- moved on: unique, increasing across all channels and all processes sharing
+-- this Redis, and comparable with a timestamp for age trimming.
+local now = redis.call('TIME')
+local id = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+if id <= last then
+  id = last + 1
 end
-local id = string.format('%d', seq)
-local envelope = ARGV[1] .. ',"id":"' .. id .. '"}'
-for i = 2, #ARGV do
-  redis.call('PUBLISH', ARGV[i], envelope)
+local id_text = string.format('%d', id)
+redis.call('SET', KEYS[1], id_text)
+
+local envelope = ARGV[1] .. ',"id":"' .. id_text .. '","resumable":true}'
+local keep = tonumber(ARGV[2])
+local ttl_ms = tonumber(ARGV[3])
+local oldest_allowed = string.format('%d', id - ttl_ms * 1000)
+
+for i = 4, #ARGV do
+  local channel = ARGV[i]
+  if keep > 0 then
+    local stream = 'ssebridge:stream:' .. channel
+    local trimmed = 'ssebridge:trimmed:' .. channel
+    redis.call('XADD', stream, id_text .. '-0', 'm', envelope)
+    -- Exact trimming, remembering the newest id dropped: a client resuming
+    -- from before it is told about the gap.
+    local dropped_upto = nil
+    local excess = redis.call('XLEN', stream) - keep
+    if excess > 0 then
+      local dropped = redis.call('XRANGE', stream, '-', '+', 'COUNT', excess)
+      dropped_upto = dropped[#dropped][1]
+      redis.call('XTRIM', stream, 'MAXLEN', keep)
+    end
+    -- Age trimming. Checking only the oldest entry keeps this O(1); whatever
+    -- MINID removes is older than oldest_allowed, which bounds the watermark.
+    local first = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)
+    if #first > 0 and tonumber(string.sub(first[1][1], 1, -3)) < id - ttl_ms * 1000 then
+      redis.call('XTRIM', stream, 'MINID', oldest_allowed .. '-0')
+      local bound = string.format('%d', id - ttl_ms * 1000 - 1) .. '-0'
+      if dropped_upto == nil or tonumber(string.sub(bound, 1, -3)) > tonumber(string.sub(dropped_upto, 1, -3)) then
+        dropped_upto = bound
+      end
+    end
+    if dropped_upto ~= nil then
+      redis.call('SET', trimmed, string.sub(dropped_upto, 1, -3))
+    end
+    redis.call('PEXPIRE', stream, ttl_ms)
+    redis.call('PEXPIRE', trimmed, ttl_ms)
+    redis.call('SADD', 'ssebridge:channels', channel)
+  end
+  redis.call('PUBLISH', channel, envelope)
 end
-return id
+return id_text

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "ssebridge/envelope.h"
 #include "ssebridge/frame.h"
@@ -26,11 +27,36 @@ struct PublishOutcome {
 // Runs exactly once per Publish() call, possibly before Publish() returns.
 using PublishCallback = std::function<void(const PublishOutcome&)>;
 
+// What a resuming stream gets before it goes live.
+struct ReplayResult {
+  std::vector<FrameRef> frames;  // Retained messages after the resume id, ascending, unique.
+  bool gap = false;              // Some messages after the resume id are lost or unknown.
+  std::string gap_reason;        // "trimmed", "expired", "unknown-id", "history-disabled", "unavailable".
+  uint64_t oldest_id = 0;        // Oldest id still retained on the stream's topics (0: none).
+};
+
+// Runs exactly once per Replay() call, possibly before Replay() returns.
+using ReplayCallback = std::function<void(ReplayResult)>;
+
 class Broker : public PubsubRegistry::Listener {
  public:
   ~Broker() override = default;
 
   virtual void Publish(const PublishRequest& request, PublishCallback done) = 0;
+
+  // Collects what a stream subscribed to `topics` missed after the id
+  // `after_text` (the client's Last-Event-ID). The stream must already be
+  // subscribed, holding live frames until `done` runs, so nothing falls
+  // between replay and live traffic.
+  virtual void Replay(const std::vector<std::string>& topics, const std::string& after_text,
+                      ReplayCallback done) = 0;
+
+  // Periodic housekeeping (history expiry). now_ms is the loop's clock.
+  virtual void Maintain(uint64_t /*now_ms*/) {}
+
+  // History gauges for /metrics.
+  virtual size_t history_messages() const { return 0; }
+  virtual size_t history_bytes() const { return 0; }
 
   // False while an upstream connection is down (/healthz answers 503).
   virtual bool ready() const = 0;
@@ -41,5 +67,11 @@ class Broker : public PubsubRegistry::Listener {
 
 // Encodes a message into its shared SSE frame.
 FrameRef EncodeMessageFrame(const Message& message);
+
+// The event that tells a resuming client it missed messages:
+//   event: gap
+//   data: {"lastEventId":"...","oldestId":"...","reason":"..."}
+// It has no id, so the browser keeps its Last-Event-ID until the next message.
+FrameRef EncodeGapFrame(const std::string& last_event_id, uint64_t oldest_id, const std::string& reason);
 
 }  // namespace ssebridge

@@ -29,6 +29,9 @@ struct Config {
   uint32_t header_timeout_seconds = 10;
   LogLevel log_level = LogLevel::kInfo;
   bool redis_envelope = true;            // Recognise {"event":..,"data":..} from Redis.
+  uint32_t history_size = 1000;          // Messages kept per channel; 0 disables resume.
+  uint32_t history_ttl_seconds = 3600;
+  uint64_t history_max_bytes = 64ull << 20;  // Local memory for history, all channels.
 };
 
 struct ConfigLoadResult {

@@ -12,9 +12,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <uv.h>
 
+#include "ssebridge/broker.h"
 #include "ssebridge/http_parser.h"
 #include "ssebridge/http_response.h"
 #include "ssebridge/intrusive_list.h"
@@ -84,6 +86,8 @@ class Connection : public StreamSink {
   void HandleRequest(HttpRequest request);
   void HandlePublish(const HttpRequest& request);
   void StartStream(const HttpRequest& request, SubscribeRequest subscribe);
+  void FinishReplay(ReplayResult result, const std::string& last_event_id);
+  bool QueueLive(const FrameRef& frame);
   void FinishAsyncResponse(int status, const std::string& body, bool keep_alive, int http_minor);
   void Respond(int status, std::string_view content_type, std::string_view body, const HttpRequest& request,
                HeaderList extra = {}, bool keep_alive = true);
@@ -104,6 +108,12 @@ class Connection : public StreamSink {
   std::string pending_input_;           // Unparsed bytes held while kResponding.
   WriteQueue queue_;
   PubsubRegistry::Subscriber* subscriber_ = nullptr;
+  // Live frames that arrive while a resume is being prepared; sent after the
+  // replay so the seam has neither a gap nor a duplicate.
+  std::vector<FrameRef> held_frames_;
+  size_t held_bytes_ = 0;
+  uint64_t last_sent_id_ = 0;  // Newest resumable id queued; older or equal ids are duplicates.
+  bool replaying_ = false;
   State state_ = State::kReading;
   size_t write_in_flight_bytes_ = 0;
   uint64_t last_write_ms_ = 0;

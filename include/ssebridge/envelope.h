@@ -3,6 +3,11 @@
 // A Redis payload is an envelope when it is a JSON object with a string
 // "event", a "data" key, optionally "id" (string) and "retry" (non-negative
 // integer), and no other keys. Anything else is delivered unchanged as data.
+//
+// Envelopes written by ssebridge's publish script also carry
+// "resumable": true; their decimal id is then an ordered, resumable id (the
+// message is in the history). An application's own "id" is passed through
+// to the browser but never used for ordering or replay.
 #pragma once
 
 #include <optional>
@@ -19,6 +24,7 @@ struct Message {
   std::string event;  // Empty or "message": the default type.
   std::string data;
   std::optional<uint32_t> retry_ms;
+  uint64_t sequence = 0;  // The resumable id as a number; 0: not resumable.
 };
 
 // Fills *out and returns true if payload is an envelope; otherwise returns false

@@ -48,7 +48,9 @@ class Frame {
   static std::string StartBuffer() { return std::string(kHeaderRoom, '\0'); }
 
   // Turns a buffer from StartBuffer() (with the payload appended) into a frame.
-  static FrameRef Seal(std::string buffer);
+  // id: the message's resumable id, or 0 for frames that are not messages
+  // (heartbeats, response heads) or messages that cannot be resumed.
+  static FrameRef Seal(std::string buffer, uint64_t id = 0);
 
   // Convenience for small control payloads.
   static FrameRef FromPayload(std::string_view payload);
@@ -59,6 +61,7 @@ class Frame {
   std::string_view raw() const { return std::string_view(bytes_.data() + kHeaderRoom, raw_size_); }
   std::string_view view(bool chunked_form) const { return chunked_form ? chunked() : raw(); }
   size_t raw_size() const { return raw_size_; }
+  uint64_t id() const { return id_; }
 
  private:
   friend class FrameRef;
@@ -67,6 +70,7 @@ class Frame {
   uint32_t refs_ = 1;
   uint32_t chunk_offset_ = 0;
   uint32_t raw_size_ = 0;
+  uint64_t id_ = 0;
   std::string bytes_;
 };
 

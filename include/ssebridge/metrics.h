@@ -20,6 +20,11 @@ struct Counters {
   uint64_t header_timeouts = 0;
   uint64_t redis_reconnects = 0;
   uint64_t publish_failures = 0;       // 503 answers: message not handed to Redis.
+  uint64_t replays = 0;                // Streams resumed with a Last-Event-ID.
+  uint64_t replays_from_redis = 0;     // ... whose history had to be read from Redis.
+  uint64_t replay_gaps = 0;            // ... that were told about a gap.
+  uint64_t replayed_messages = 0;      // Messages sent by replays.
+  uint64_t redis_history_reads = 0;    // Fetch-script calls (coalesced across streams).
 };
 
 struct Gauges {
@@ -29,6 +34,8 @@ struct Gauges {
   uint64_t channels = 0;
   uint64_t patterns = 0;
   uint64_t queued_bytes = 0;
+  uint64_t history_messages = 0;
+  uint64_t history_bytes = 0;
   bool redis_mode = false;
   bool redis_connected = false;
 };

@@ -1,13 +1,35 @@
 // RedisBroker: publishes through Redis (so every ssebridge process sharing the
-// Redis delivers) and relays what Redis pub/sub sends to local streams.
-// One command connection (publishing) and one dedicated subscriber connection.
+// Redis delivers), relays what Redis pub/sub sends to local streams, and
+// resumes streams from history.
+//
+// Connections: one for commands (publish and history reads), one dedicated
+// subscriber.
+//
+// History. Messages published through the publish script are appended to a
+// Redis stream per channel and announced on the channel in one atomic step.
+// This process also keeps the resumable messages it receives in a local
+// History, and knows for each subscribed topic since which id that local copy
+// is complete (read from the id clock right after Redis confirmed the
+// subscription). A resume is served from memory when the local copy covers
+// it, and from Redis otherwise; concurrent Redis reads for the same topics are
+// shared, so a reconnect storm costs one read per distinct resume point.
+//
+// Subscriber outages. When the subscriber connection comes back and every
+// topic is re-confirmed, the broker reads from the streams everything each
+// topic missed after the last id it saw, delivers it in id order, and only
+// then releases live messages that arrived meanwhile. Streams drop ids they
+// already have, so every connected client gets every message once, in order.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "ssebridge/broker.h"
+#include "ssebridge/history.h"
 #include "ssebridge/redis_client.h"
 #include "ssebridge/redis_subscriber.h"
 
@@ -19,39 +41,107 @@ class RedisBroker : public Broker {
     RedisAddress address;
     bool recognise_envelopes = true;
     uint64_t command_timeout_ms = 5000;
+    History::Limits history;
   };
 
-  RedisBroker(uv_loop_t* loop, Options options, PubsubRegistry* registry, Counters* counters);
+  RedisBroker(uv_loop_t* loop, Options options, PubsubRegistry* registry, Counters* counters,
+              uint64_t (*now_ms)());
 
   void Start();
   void Publish(const PublishRequest& request, PublishCallback done) override;
+  void Replay(const std::vector<std::string>& topics, const std::string& after_text, ReplayCallback done) override;
+  void Maintain(uint64_t now_ms) override { history_.ExpireOld(now_ms); }
   bool ready() const override { return commands_.ready() && subscriber_.ready(); }
   void Shutdown() override;
+  size_t history_messages() const override { return history_.message_count(); }
+  size_t history_bytes() const override { return history_.bytes(); }
 
-  void OnTopicActive(const std::string& name, bool is_pattern) override { subscriber_.Want(name, is_pattern); }
-  void OnTopicIdle(const std::string& name, bool is_pattern) override { subscriber_.Unwant(name, is_pattern); }
+  void OnTopicActive(const std::string& name, bool is_pattern) override;
+  void OnTopicIdle(const std::string& name, bool is_pattern) override;
 
   uint64_t reconnects() const { return commands_.reconnects() + subscriber_.reconnects(); }
 
  private:
+  struct TopicState {
+    bool covered = false;     // The local history is complete after covered_after.
+    uint64_t covered_after = 0;
+    uint64_t last_seen = 0;   // Newest resumable id received through this topic.
+  };
+  struct Notification {
+    std::string source;
+    bool is_pattern;
+    std::string channel;
+    std::string payload;
+  };
+  // One history message read from Redis, decoded once and shared by all waiters.
+  struct FetchedMessage {
+    uint64_t id;
+    std::string channel;
+    FrameRef frame;
+  };
+  struct FetchedChannel {
+    std::string channel;
+    size_t topic_index;
+    uint64_t watermark;
+    bool missing;
+  };
+  struct FetchResult {
+    bool ok = false;
+    uint64_t now_us = 0;
+    uint64_t clock = 0;
+    std::vector<FetchedChannel> channels;
+    std::vector<FetchedMessage> messages;  // Ascending, unique ids.
+  };
+  struct Waiter {
+    uint64_t after;
+    bool known;
+    std::string after_text;
+    ReplayCallback done;
+  };
+  struct PendingFetch {
+    uint64_t after;
+    std::vector<Waiter> waiters;
+  };
+
   void OnMessage(std::string_view source, bool is_pattern, std::string_view channel, std::string_view payload);
-  void RunPublishScript(std::vector<std::string> args, PublishCallback done, bool by_sha);
+  void Deliver(std::string_view source, bool is_pattern, std::string_view channel, std::string_view payload);
+  void OnConfirmed(const std::string& name, bool is_pattern);
+  void MaybeStartCatchUp();
+  void FinishCatchUp(const FetchResult& result, const std::vector<std::pair<std::string, uint64_t>>& asked);
+  void ReleaseHeld();
+
+  // Runs the fetch script for (topic, after) pairs; done(result) exactly once.
+  void Fetch(const std::vector<std::pair<std::string, uint64_t>>& asked, std::function<void(FetchResult)> done);
+  FetchResult ParseFetchReply(const redisReply* reply);
+  void AnswerWaiters(const std::vector<std::string>& topics, PendingFetch pending, const FetchResult& result);
+  bool ServeFromMemory(const std::vector<std::string>& topics, uint64_t after, ReplayResult* result);
+
+  using ScriptCallback = std::function<void(const redisReply*)>;
+  void RunScript(bool is_publish, std::vector<std::string> args, ScriptCallback done, bool by_sha);
 
   Options options_;
   PubsubRegistry* registry_;
   Counters* counters_;
+  uint64_t (*now_ms_)();
   RedisClient commands_;
   RedisSubscriber subscriber_;
-  std::string script_sha_;  // From SCRIPT LOAD; empty until known.
+  History history_;
+  std::string publish_sha_;
+  std::string fetch_sha_;
+  std::unordered_map<std::string, TopicState> topics_;  // Exact names and patterns never collide.
+
+  bool catching_up_ = false;       // Subscriber reconnected; history not yet refilled.
+  bool catch_up_running_ = false;
+  std::vector<Notification> held_;  // Live messages received during catch-up.
+
+  std::map<std::string, PendingFetch> fetches_;  // In-flight replay reads by topic set.
 
   // A message published to several channels arrives once per channel, back to
   // back, with the same payload and id. Reusing its frame (and serial) lets the
   // registry deliver it once to a stream subscribed to several of them.
   std::string last_payload_;
   std::optional<PubsubRegistry::LazyFrame> last_frame_;
+  uint64_t last_sequence_ = 0;
 };
-
-// The publish script's source (deploy/redis/publish.lua, compiled in).
-extern const char* const kPublishScript;
 
 }  // namespace ssebridge

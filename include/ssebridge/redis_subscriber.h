@@ -37,8 +37,13 @@ class RedisSubscriber {
   // Names Redis has confirmed (for tests and metrics).
   size_t confirmed_count() const;
 
+  // True when Redis has confirmed every wanted name and nothing is pending.
+  bool AllConfirmed() const;
+
   std::function<void()> on_ready;  // After a (re)connect, once commands are sent.
   std::function<void()> on_lost;
+  // Redis confirmed a (P)SUBSCRIBE: from now on its messages arrive.
+  std::function<void(const std::string& name, bool is_pattern)> on_confirmed;
 
  private:
   enum class Remote { kOff, kSubscribing, kOn, kUnsubscribing };

@@ -77,6 +77,7 @@ class Server {
   static void OnSweep(uv_timer_t* timer);
   static void OnShutdownDeadline(uv_timer_t* timer);
 
+  History::Limits HistoryLimits() const;
   void Accept();
   void FlushPending();
   void Sweep();

@@ -38,6 +38,7 @@ class WriteQueue {
   bool empty() const { return entries_.empty(); }
   size_t frame_count() const { return entries_.size(); }
   size_t limit_bytes() const { return limit_bytes_; }
+  void set_limit_bytes(size_t limit) { limit_bytes_ = limit; }
 
  private:
   struct Entry {

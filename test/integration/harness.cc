@@ -438,6 +438,40 @@ std::optional<HttpResponse> PublishJson(int port, const std::string& json) {
   return HttpRequest(port, "POST", "/publish", json, {{"Content-Type", "application/json"}});
 }
 
+int PublishMany(int port, int count, const std::function<std::string(int)>& body, int window) {
+  Socket socket;
+  if (!socket.Connect(port)) return 0;
+  std::string buffer;
+  int sent = 0;
+  int answered = 0;
+  while (answered < count) {
+    std::string batch;
+    while (sent < count && sent - answered < window) {
+      std::string json = body(sent);
+      batch += "POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+               std::to_string(json.size()) + "\r\n\r\n" + json;
+      ++sent;
+    }
+    if (!batch.empty() && !socket.SendAll(batch)) return answered;
+    std::optional<HttpResponse> response = ReadResponse(socket, buffer, Millis(10000));
+    if (!response || response->status != 200) return answered;
+    ++answered;
+  }
+  return answered;
+}
+
+long ResidentKiB(pid_t pid) {
+  FILE* status = fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "r");
+  if (status == nullptr) return 0;
+  char line[256];
+  long kib = 0;
+  while (fgets(line, sizeof line, status)) {
+    if (strncmp(line, "VmRSS:", 6) == 0) kib = atol(line + 6);
+  }
+  fclose(status);
+  return kib;
+}
+
 // ----------------------------------------------------------------- SseClient
 
 bool SseClient::Open(int port, const std::string& target,

@@ -145,6 +145,14 @@ std::optional<HttpResponse> HttpRequest(int port, const std::string& method, con
 
 std::optional<HttpResponse> PublishJson(int port, const std::string& json);
 
+// Publishes `count` JSON bodies over one keep-alive connection with up to
+// `window` requests in flight (pipelining), as fast as the server answers.
+// Returns the number of 200 answers; stops at the first failure.
+int PublishMany(int port, int count, const std::function<std::string(int)>& body, int window = 64);
+
+// Resident set size of a process in KiB (from /proc), or 0.
+long ResidentKiB(pid_t pid);
+
 struct SseEvent {
   std::string id;
   std::string event = "message";

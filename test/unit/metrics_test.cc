@@ -60,6 +60,11 @@ Counters DistinctCounters() {
   c.header_timeouts = 110;
   c.redis_reconnects = 111;
   c.publish_failures = 112;
+  c.replays = 113;
+  c.replays_from_redis = 114;
+  c.replay_gaps = 115;
+  c.replayed_messages = 116;
+  c.redis_history_reads = 117;
   return c;
 }
 
@@ -71,6 +76,8 @@ Gauges DistinctGauges() {
   g.channels = 204;
   g.patterns = 205;
   g.queued_bytes = 206;
+  g.history_messages = 207;
+  g.history_bytes = 208;
   g.redis_mode = true;
   g.redis_connected = true;
   return g;
@@ -97,6 +104,13 @@ TEST(MetricsTest, EveryMetricHasHelpTypeAndItsValue) {
       {"ssebridge_header_timeouts_total", "counter", "110"},
       {"ssebridge_redis_reconnects_total", "counter", "111"},
       {"ssebridge_publish_failures_total", "counter", "112"},
+      {"ssebridge_replays_total", "counter", "113"},
+      {"ssebridge_replays_from_redis_total", "counter", "114"},
+      {"ssebridge_replay_gaps_total", "counter", "115"},
+      {"ssebridge_replayed_messages_total", "counter", "116"},
+      {"ssebridge_redis_history_reads_total", "counter", "117"},
+      {"ssebridge_history_messages", "gauge", "207"},
+      {"ssebridge_history_bytes", "gauge", "208"},
   };
   std::map<std::string, Sample> samples = ParseExposition(RenderPrometheus(DistinctCounters(), DistinctGauges()));
   for (const auto& [name, type, value] : expected) {

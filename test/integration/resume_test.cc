@@ -1,0 +1,386 @@
+// Resuming streams with Last-Event-ID: no loss, no duplicates, explicit gaps,
+// in embedded mode and across processes sharing Redis.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "harness.h"
+
+using harness::Bridge;
+using harness::Eventually;
+using harness::HttpResponse;
+using harness::Millis;
+using harness::PublishJson;
+using harness::RedisCommand;
+using harness::RedisServer;
+using harness::SseClient;
+using harness::SseEvent;
+
+namespace {
+
+constexpr Millis kWait(10000);
+
+std::string NumberedBody(const std::string& channel, int i) {
+  return R"({"channel":")" + channel + R"(","data":")" + std::to_string(i) + "\"}";
+}
+
+// Reads events until `want` messages with data "0".."N" are collected or an
+// event is missing. Records every data value in order.
+struct Sequence {
+  std::vector<int> values;
+  std::string last_id;
+  int gaps = 0;
+  std::string last_gap;
+};
+
+bool ReadNumbers(SseClient& client, Sequence* out, int until_count, Millis timeout = kWait) {
+  while (static_cast<int>(out->values.size()) < until_count) {
+    std::optional<SseEvent> event = client.Next(timeout);
+    if (!event) return false;
+    if (event->event == "gap") {
+      ++out->gaps;
+      out->last_gap = event->data;
+      continue;
+    }
+    out->values.push_back(std::stoi(event->data));
+    out->last_id = event->id;
+  }
+  return true;
+}
+
+void ExpectExactly(const std::vector<int>& values, int count) {
+  ASSERT_EQ(static_cast<int>(values.size()), count);
+  for (int i = 0; i < count; ++i) {
+    ASSERT_EQ(values[i], i) << "position " << i << " (a gap, a duplicate or reordering)";
+  }
+}
+
+// Cuts a client off in the middle of `total` messages published as fast as
+// possible, then reconnects it (to `resume_port`) with its Last-Event-ID.
+void CutOffAndResume(int publish_port, int first_port, int resume_port, int total, const std::string& channel,
+                     const std::function<void()>& await_subscribed) {
+  SseClient first;
+  ASSERT_TRUE(first.Open(first_port, "/events/" + channel));
+  await_subscribed();
+  std::atomic<int> published{0};
+  std::thread publisher([&] {
+    published = harness::PublishMany(publish_port, total, [&](int i) { return NumberedBody(channel, i); });
+  });
+  Sequence sequence;
+  bool read_ok = ReadNumbers(first, &sequence, total / 2);
+  first.socket().Close();  // Cut off mid-stream, while publishing goes on.
+  ASSERT_TRUE(read_ok);
+  SseClient second;
+  ASSERT_TRUE(second.Open(resume_port, "/events/" + channel, {{"Last-Event-ID", sequence.last_id}}));
+  EXPECT_TRUE(ReadNumbers(second, &sequence, total));
+  publisher.join();
+  EXPECT_EQ(published.load(), total);
+  EXPECT_EQ(sequence.gaps, 0) << sequence.last_gap;
+  ExpectExactly(sequence.values, total);
+  // Nothing more may follow (a duplicate would show up here).
+  std::optional<SseEvent> extra = second.Next(Millis(300));
+  EXPECT_FALSE(extra) << "unexpected extra event: " << extra->data;
+}
+
+long MetricValue(int port, const std::string& name) {
+  auto metrics = harness::HttpRequest(port, "GET", "/metrics");
+  if (!metrics) return -1;
+  size_t at = metrics->body.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return atol(metrics->body.c_str() + at + name.size() + 2);
+}
+
+// ------------------------------------------------------------------ embedded
+
+TEST(EmbeddedResumeTest, CutOffMidStreamResumesWithoutLossOrDuplicates) {
+  Bridge bridge;
+  ASSERT_TRUE(bridge.Start({"--history-size", "20000"}));
+  CutOffAndResume(bridge.port(), bridge.port(), bridge.port(), 10000, "seq", [] {});
+}
+
+TEST(EmbeddedResumeTest, IdOlderThanRetentionGetsGapEventThenRetainedRest) {
+  Bridge bridge;
+  ASSERT_TRUE(bridge.Start({"--history-size", "5"}));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10; ++i) {
+    auto response = PublishJson(bridge.port(), NumberedBody("short", i));
+    ASSERT_TRUE(response && response->status == 200);
+    ids.push_back(response->body.substr(response->body.find("\"id\":\"") + 6, 16));
+  }
+  SseClient client;
+  ASSERT_TRUE(client.Open(bridge.port(), "/events/short", {{"Last-Event-ID", ids[1]}}));
+  std::optional<SseEvent> gap = client.Next(kWait);
+  ASSERT_TRUE(gap);
+  EXPECT_EQ(gap->event, "gap");
+  EXPECT_NE(gap->data.find("\"reason\":\"trimmed\""), std::string::npos) << gap->data;
+  EXPECT_NE(gap->data.find("\"oldestId\":\"" + ids[5] + "\""), std::string::npos) << gap->data;
+  EXPECT_NE(gap->data.find("\"lastEventId\":\"" + ids[1] + "\""), std::string::npos) << gap->data;
+  for (int i = 5; i < 10; ++i) {
+    std::optional<SseEvent> event = client.Next(kWait);
+    ASSERT_TRUE(event);
+    EXPECT_EQ(event->data, std::to_string(i));
+    EXPECT_EQ(event->id, ids[i]);
+  }
+  // A resume inside the retained window has no gap.
+  SseClient recent;
+  ASSERT_TRUE(recent.Open(bridge.port(), "/events/short", {{"Last-Event-ID", ids[7]}}));
+  std::optional<SseEvent> next = recent.Next(kWait);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->event, "message");
+  EXPECT_EQ(next->data, "8");
+}
+
+TEST(EmbeddedResumeTest, QueryParametersResumeLikeTheHeaderAndTheHeaderWins) {
+  Bridge bridge;
+  ASSERT_TRUE(bridge.Start());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) {
+    auto response = PublishJson(bridge.port(), NumberedBody("q", i));
+    ASSERT_TRUE(response && response->status == 200);
+    ids.push_back(response->body.substr(response->body.find("\"id\":\"") + 6, 16));
+  }
+  for (const char* parameter : {"lastEventId", "last_event_id"}) {
+    SseClient client;
+    ASSERT_TRUE(client.Open(bridge.port(), "/events?channel=q&" + std::string(parameter) + "=" + ids[1]));
+    std::optional<SseEvent> event = client.Next(kWait);
+    ASSERT_TRUE(event);
+    EXPECT_EQ(event->data, "2") << parameter;
+  }
+  SseClient both;
+  ASSERT_TRUE(both.Open(bridge.port(), "/events?channel=q&lastEventId=" + ids[0], {{"Last-Event-ID", ids[2]}}));
+  std::optional<SseEvent> event = both.Next(kWait);
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->data, "3");
+}
+
+TEST(EmbeddedResumeTest, UnknownIdGetsGapThenEverythingRetainedAcrossChannelsAndPatterns) {
+  Bridge bridge;
+  ASSERT_TRUE(bridge.Start());
+  PublishJson(bridge.port(), R"({"channel":"room.a","data":"0"})");
+  PublishJson(bridge.port(), R"({"channel":"other","data":"skip"})");
+  PublishJson(bridge.port(), R"({"channels":["room.b","lobby"],"data":"1"})");
+  PublishJson(bridge.port(), R"({"channel":"lobby","data":"2"})");
+  SseClient client;
+  ASSERT_TRUE(client.Open(bridge.port(), "/events?channel=room.*&channel=lobby", {{"Last-Event-ID", "not-an-id"}}));
+  std::optional<SseEvent> gap = client.Next(kWait);
+  ASSERT_TRUE(gap);
+  EXPECT_EQ(gap->event, "gap");
+  EXPECT_NE(gap->data.find("unknown-id"), std::string::npos);
+  Sequence sequence;
+  ASSERT_TRUE(ReadNumbers(client, &sequence, 3));
+  ExpectExactly(sequence.values, 3);
+}
+
+TEST(EmbeddedResumeTest, HistoryIsKeptWithoutSubscribersAndDisabledWithSizeZero) {
+  Bridge bridge;
+  ASSERT_TRUE(bridge.Start());
+  auto first = PublishJson(bridge.port(), NumberedBody("nobody", 0));
+  ASSERT_TRUE(first && first->status == 200);
+  std::string first_id = first->body.substr(first->body.find("\"id\":\"") + 6, 16);
+  PublishJson(bridge.port(), NumberedBody("nobody", 1));
+  SseClient client;
+  ASSERT_TRUE(client.Open(bridge.port(), "/events/nobody", {{"Last-Event-ID", first_id}}));
+  std::optional<SseEvent> event = client.Next(kWait);
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->data, "1");
+
+  Bridge disabled;
+  ASSERT_TRUE(disabled.Start({"--history-size", "0"}));
+  SseClient resumed;
+  ASSERT_TRUE(resumed.Open(disabled.port(), "/events/x", {{"Last-Event-ID", first_id}}));
+  std::optional<SseEvent> gap = resumed.Next(kWait);
+  ASSERT_TRUE(gap);
+  EXPECT_EQ(gap->event, "gap");
+  EXPECT_NE(gap->data.find("history-disabled"), std::string::npos);
+}
+
+// 100,000 messages through one channel with a 4 MiB history cap: memory
+// must stay bounded by the cap, not grow with the traffic.
+TEST(EmbeddedResumeTest, MemoryStaysWithinTheHistoryCap) {
+  Bridge bridge;
+  ASSERT_TRUE(bridge.Start({"--history-size", "1000000", "--history-max-bytes", "4194304"}));
+  const std::string padding(400, 'm');
+  ASSERT_EQ(harness::PublishMany(bridge.port(), 5000,
+                                 [&](int i) { return R"({"channel":"big","data":")" + std::to_string(i) + padding + "\"}"; }),
+            5000);
+  long warm_kib = harness::ResidentKiB(bridge.process().pid());
+  ASSERT_EQ(harness::PublishMany(bridge.port(), 100000,
+                                 [&](int i) { return R"({"channel":"big","data":")" + std::to_string(i) + padding + "\"}"; }),
+            100000);
+  long after_kib = harness::ResidentKiB(bridge.process().pid());
+  long history_bytes = MetricValue(bridge.port(), "ssebridge_history_bytes");
+  EXPECT_GT(history_bytes, 3 * 1024 * 1024);  // The cap was reached...
+  EXPECT_LE(history_bytes, 4194304);           // ...and held.
+  // ~43 MB went through; RSS may grow by the cap plus allocator slack, not by the traffic.
+  EXPECT_LT(after_kib - warm_kib, 12 * 1024) << "RSS grew from " << warm_kib << " to " << after_kib << " KiB";
+}
+
+// --------------------------------------------------------------------- Redis
+
+class RedisResumeTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(redis_.Start()); }
+
+  void StartBridge(Bridge& bridge, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--redis", redis_.url()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    ASSERT_TRUE(bridge.Start(args)) << bridge.process().output();
+    ASSERT_TRUE(bridge.process().WaitForLine("redis-subscriber: connected", kWait));
+    ASSERT_TRUE(bridge.process().WaitForLine("redis-commands: connected", kWait));
+  }
+
+  std::function<void()> AwaitSubscribers(const std::string& channel, int count) {
+    return [this, channel, count] {
+      EXPECT_TRUE(Eventually(
+          [&] {
+            auto reply = RedisCommand(redis_.port(), {"PUBSUB", "NUMSUB", channel});
+            return reply.elements.size() == 2 && reply.elements[1] == std::to_string(count);
+          },
+          kWait));
+    };
+  }
+
+  RedisServer redis_;
+};
+
+TEST_F(RedisResumeTest, CutOffMidStreamResumesOnTheSameProcessFromMemory) {
+  Bridge bridge;
+  StartBridge(bridge, {"--history-size", "20000"});
+  // A second subscriber keeps the channel subscribed (and the local history
+  // complete) while the first one is away.
+  SseClient keeper;
+  ASSERT_TRUE(keeper.Open(bridge.port(), "/events/mem"));
+  AwaitSubscribers("mem", 1)();
+  ASSERT_TRUE(Eventually([&] { return MetricValue(bridge.port(), "ssebridge_history_messages") == 0; }, kWait));
+  CutOffAndResume(bridge.port(), bridge.port(), bridge.port(), 10000, "mem", [] {});
+  EXPECT_EQ(MetricValue(bridge.port(), "ssebridge_replays_total"), 1);
+  EXPECT_EQ(MetricValue(bridge.port(), "ssebridge_replays_from_redis_total"), 0);
+}
+
+TEST_F(RedisResumeTest, CutOffMidStreamResumesOnAnotherProcessFromRedis) {
+  Bridge first;
+  Bridge second;
+  StartBridge(first, {"--history-size", "20000"});
+  StartBridge(second, {"--history-size", "20000"});
+  CutOffAndResume(first.port(), first.port(), second.port(), 10000, "cross", AwaitSubscribers("cross", 1));
+  EXPECT_EQ(MetricValue(second.port(), "ssebridge_replays_from_redis_total"), 1);
+}
+
+TEST_F(RedisResumeTest, SubscriberConnectionKilledMidTrafficLosesNothing) {
+  Bridge receiver;
+  Bridge publisher;
+  StartBridge(receiver, {"--history-size", "20000"});
+  StartBridge(publisher, {"--history-size", "20000"});
+  SseClient a;
+  SseClient b;
+  ASSERT_TRUE(a.Open(receiver.port(), "/events?channel=kill"));
+  ASSERT_TRUE(b.Open(receiver.port(), "/events?channel=ki*&channel=kill"));
+  AwaitSubscribers("kill", 1)();
+  constexpr int kTotal = 6000;
+  std::atomic<int> published{0};
+  std::thread traffic([&] {
+    published = harness::PublishMany(publisher.port(), kTotal, [](int i) { return NumberedBody("kill", i); }, 16);
+  });
+  Sequence seen_a;
+  Sequence seen_b;
+  ASSERT_TRUE(ReadNumbers(a, &seen_a, 1500));
+  // Kill every pub/sub connection (ours) while messages keep flowing.
+  EXPECT_GE(RedisCommand(redis_.port(), {"CLIENT", "KILL", "TYPE", "pubsub"}).integer, 1);
+  EXPECT_TRUE(ReadNumbers(a, &seen_a, kTotal, Millis(20000)));
+  EXPECT_TRUE(ReadNumbers(b, &seen_b, kTotal, Millis(20000)));
+  traffic.join();
+  EXPECT_EQ(published.load(), kTotal);
+  ExpectExactly(seen_a.values, kTotal);
+  ExpectExactly(seen_b.values, kTotal);
+  EXPECT_TRUE(receiver.process().WaitForLine("refilled", kWait)) << receiver.process().output();
+  EXPECT_FALSE(a.Next(Millis(300)));
+}
+
+TEST_F(RedisResumeTest, TrimmedHistoryGivesGapEventThenRetainedRest) {
+  Bridge bridge;
+  StartBridge(bridge, {"--history-size", "5"});
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10; ++i) {
+    auto response = PublishJson(bridge.port(), NumberedBody("trim", i));
+    ASSERT_TRUE(response && response->status == 200) << (response ? response->body : "");
+    ids.push_back(response->body.substr(response->body.find("\"id\":\"") + 6, 16));
+  }
+  EXPECT_EQ(RedisCommand(redis_.port(), {"XLEN", "ssebridge:stream:trim"}).integer, 5);
+  SseClient client;
+  ASSERT_TRUE(client.Open(bridge.port(), "/events/trim", {{"Last-Event-ID", ids[2]}}));
+  std::optional<SseEvent> gap = client.Next(kWait);
+  ASSERT_TRUE(gap);
+  EXPECT_EQ(gap->event, "gap");
+  EXPECT_NE(gap->data.find("trimmed"), std::string::npos) << gap->data;
+  for (int i = 5; i < 10; ++i) {
+    std::optional<SseEvent> event = client.Next(kWait);
+    ASSERT_TRUE(event);
+    EXPECT_EQ(event->data, std::to_string(i));
+    EXPECT_EQ(event->id, ids[i]);
+  }
+  // Resuming from the newest dropped id itself is not a gap.
+  SseClient exact;
+  ASSERT_TRUE(exact.Open(bridge.port(), "/events/trim", {{"Last-Event-ID", ids[4]}}));
+  std::optional<SseEvent> next = exact.Next(kWait);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->event, "message");
+  EXPECT_EQ(next->data, "5");
+}
+
+TEST_F(RedisResumeTest, ApplicationsCanPublishResumableMessagesWithTheLuaScript) {
+  Bridge bridge;
+  StartBridge(bridge);
+  std::string script_path = std::string(SSEBRIDGE_SOURCE_DIR) + "/deploy/redis/publish.lua";
+  FILE* file = fopen(script_path.c_str(), "r");
+  ASSERT_NE(file, nullptr);
+  std::string script;
+  char chunk[4096];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof chunk, file)) > 0) script.append(chunk, n);
+  fclose(file);
+  auto first = RedisCommand(redis_.port(), {"EVAL", script, "1", "ssebridge:seq", R"({"event":"app","data":{"n":1})",
+                                            "100", "60000", "orders"});
+  ASSERT_TRUE(first.ok) << first.text;
+  RedisCommand(redis_.port(), {"EVAL", script, "1", "ssebridge:seq", R"({"event":"app","data":{"n":2})", "100",
+                               "60000", "orders"});
+  SseClient client;
+  ASSERT_TRUE(client.Open(bridge.port(), "/events/orders", {{"Last-Event-ID", first.text}}));
+  std::optional<SseEvent> event = client.Next(kWait);
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->event, "app");
+  EXPECT_EQ(event->data, R"({"n":2})");
+}
+
+TEST_F(RedisResumeTest, ReconnectStormSharesHistoryReads) {
+  Bridge publisher;
+  Bridge storm;
+  StartBridge(publisher);
+  StartBridge(storm);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i) {
+    auto response = PublishJson(publisher.port(), NumberedBody("storm", i));
+    ASSERT_TRUE(response && response->status == 200);
+    ids.push_back(response->body.substr(response->body.find("\"id\":\"") + 6, 16));
+  }
+  constexpr int kClients = 300;
+  std::vector<harness::Socket> sockets(kClients);
+  std::string request = "GET /events/storm HTTP/1.1\r\nHost: x\r\nLast-Event-ID: " + ids[9] + "\r\n\r\n";
+  for (auto& socket : sockets) ASSERT_TRUE(socket.Connect(storm.port()));
+  for (auto& socket : sockets) ASSERT_TRUE(socket.SendAll(request));
+  for (auto& socket : sockets) {
+    std::string received;
+    // Each client must get the 10 messages after its id.
+    while (received.find("data: 19\n") == std::string::npos) {
+      ASSERT_GT(socket.ReadSome(&received, kWait), 0) << received;
+    }
+    EXPECT_EQ(received.find("data: 9\n"), std::string::npos);
+    EXPECT_NE(received.find("data: 10\n"), std::string::npos);
+  }
+  long reads = MetricValue(storm.port(), "ssebridge_redis_history_reads_total");
+  EXPECT_GE(reads, 1);
+  EXPECT_LE(reads, 10) << "one Redis read per client would be " << kClients;
+  EXPECT_EQ(MetricValue(storm.port(), "ssebridge_replays_total"), kClients);
+}
+
+}  // namespace
