@@ -16,6 +16,8 @@ namespace {
 
 // Enough iovecs for a deep backlog of small events in one writev.
 constexpr size_t kMaxIovecs = 64;
+// Pipelined requests answered out of band at once on one connection.
+constexpr size_t kMaxSlots = 64;
 
 }  // namespace
 
@@ -79,8 +81,11 @@ void Connection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf)
   }
   switch (self->state_) {
     case State::kReading:
-      self->Consume(buf->base, static_cast<size_t>(nread));
-      break;
+      if (!self->input_paused_) {
+        self->Consume(buf->base, static_cast<size_t>(nread));
+        break;
+      }
+      [[fallthrough]];
     case State::kResponding:
       // Pipelined requests wait until the current answer is written. Reading
       // goes on (stopping and restarting costs two syscalls per publish) until
@@ -101,6 +106,12 @@ void Connection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf)
 
 void Connection::Consume(const char* data, size_t length) {
   while (length > 0 && state_ == State::kReading && !closing_) {
+    if (slots_.size() >= kMaxSlots) {
+      // Enough answers outstanding: keep the rest until some are written.
+      input_paused_ = true;
+      pending_input_.append(data, length);
+      return;
+    }
     HttpParser::FeedResult result = parser_->Feed(data, length);
     if (result.status == HttpParser::Status::kError) {
       LOG_INFO("connection %s: rejected request: %d %s", Peer().c_str(), parser_->error_status(),
@@ -111,7 +122,7 @@ void Connection::Consume(const char* data, size_t length) {
     if (result.status == HttpParser::Status::kNeedMore) {
       if (parser_->expect_continue()) {
         parser_->ClearExpectContinue();
-        QueueRaw("HTTP/1.1 100 Continue\r\n\r\n");
+        EmitResponse("HTTP/1.1 100 Continue\r\n\r\n", true);
       }
       return;
     }
@@ -125,6 +136,66 @@ void Connection::Consume(const char* data, size_t length) {
       return;
     }
   }
+}
+
+void Connection::ResumeInput() {
+  input_paused_ = false;
+  if (!reading_ && !closing_ && state_ == State::kReading) {
+    if (uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), OnAlloc, OnRead) == 0) reading_ = true;
+  }
+  if (pending_input_.empty() || state_ != State::kReading) return;
+  std::string input = std::move(pending_input_);
+  pending_input_.clear();
+  Consume(input.data(), input.size());
+}
+
+void Connection::BeginClose() {
+  close_after_flush_ = true;
+  state_ = State::kLingering;
+  server_->UntrackDeadline(this);
+  ScheduleFlush();
+}
+
+void Connection::EmitResponse(std::string bytes, bool keep_alive) {
+  if (slots_.empty()) {
+    QueueRaw(std::move(bytes));
+    if (!keep_alive) BeginClose();
+    return;
+  }
+  slots_.push_back(ResponseSlot{true, keep_alive, std::move(bytes)});
+  // The client asked to close: read no further requests.
+  if (!keep_alive) state_ = State::kLingering;
+}
+
+void Connection::CompleteSlot(uint64_t sequence, std::string bytes) {
+  if (sequence < first_slot_sequence_ || sequence - first_slot_sequence_ >= slots_.size()) return;
+  ResponseSlot& slot = slots_[sequence - first_slot_sequence_];
+  slot.bytes = std::move(bytes);
+  slot.ready = true;
+  DrainSlots();
+}
+
+void Connection::DrainSlots() {
+  while (!slots_.empty() && slots_.front().ready) {
+    ResponseSlot slot = std::move(slots_.front());
+    slots_.pop_front();
+    ++first_slot_sequence_;
+    QueueRaw(std::move(slot.bytes));
+    if (!slot.keep_alive) {
+      slots_.clear();
+      BeginClose();
+      return;
+    }
+  }
+  if (!slots_.empty()) return;
+  if (deferred_stream_) {
+    std::unique_ptr<HttpRequest> request = std::move(deferred_stream_);
+    state_ = State::kReading;
+    HandleRequest(std::move(*request));
+  } else if (state_ == State::kReading) {
+    EnterReading();
+  }
+  if (state_ == State::kReading) ResumeInput();
 }
 
 void Connection::EnterReading() {
@@ -161,6 +232,13 @@ void Connection::HandleRequest(HttpRequest request) {
   }
   switch (match.route) {
     case Route::kStream: {
+      if (!slots_.empty()) {
+        // Earlier requests are still being answered; the stream head must follow them.
+        deferred_stream_ = std::make_unique<HttpRequest>(std::move(request));
+        state_ = State::kResponding;
+        server_->UntrackDeadline(this);
+        return;
+      }
       SubscribeRequest subscribe;
       std::string error = ParseSubscribeRequest(match.rest, query, request, &subscribe);
       if (!error.empty()) {
@@ -199,53 +277,35 @@ void Connection::HandlePublish(const HttpRequest& request) {
     return;
   }
   // The broker may answer later (Redis) or before Publish() returns (embedded).
-  // Either way the callback finds this connection by id, never by pointer.
-  state_ = State::kResponding;
+  // Either way the callback finds this connection by id, never by pointer, and
+  // fills this request's slot so answers leave in request order.
+  const uint64_t sequence = first_slot_sequence_ + slots_.size();
+  slots_.push_back(ResponseSlot{false, keep_alive, std::string()});
+  if (!keep_alive) state_ = State::kLingering;
   server_->UntrackDeadline(this);
   Server* server = server_;
   const uint64_t id = id_;
   const int http_minor = request.http_minor;
   HeaderList cors = server_->CorsHeaders(request);
-  server_->broker().Publish(publish, [server, id, http_minor, keep_alive, cors](const PublishOutcome& outcome) {
+  server_->broker().Publish(publish, [server, id, sequence, http_minor, keep_alive, cors](const PublishOutcome& outcome) {
     Connection* self = server->FindConnection(id);
     if (self == nullptr) return;  // The publisher hung up; the outcome stands regardless.
     std::string body = outcome.status == 200
                            ? "{\"status\":\"ok\",\"id\":" + JsonQuote(outcome.id) + "}"
                            : JsonErrorBody(outcome.error);
     if (outcome.status != 200) ++server->counters().http_errors;
-    self->QueueRaw(BuildResponse(outcome.status, "application/json", body, cors, http_minor, keep_alive));
-    self->FinishAsyncResponse(outcome.status, body, keep_alive, http_minor);
+    self->CompleteSlot(sequence, BuildResponse(outcome.status, "application/json", body, cors, http_minor, keep_alive));
   });
-}
-
-void Connection::FinishAsyncResponse(int /*status*/, const std::string& /*body*/, bool keep_alive, int /*http_minor*/) {
-  if (!keep_alive) {
-    close_after_flush_ = true;
-    state_ = State::kLingering;
-    ScheduleFlush();
-    return;
-  }
-  EnterReading();
-  if (!pending_input_.empty()) {
-    std::string input = std::move(pending_input_);
-    pending_input_.clear();
-    Consume(input.data(), input.size());
-  }
 }
 
 void Connection::Respond(int status, std::string_view content_type, std::string_view body,
                          const HttpRequest& request, HeaderList extra, bool keep_alive) {
   HeaderList headers = server_->CorsHeaders(request);
   headers.insert(headers.end(), extra.begin(), extra.end());
-  QueueRaw(BuildResponse(status, content_type, body, headers, request.http_minor, keep_alive,
-                         request.method == "HEAD"));
-  if (!keep_alive) {
-    close_after_flush_ = true;
-    state_ = State::kLingering;
-    server_->UntrackDeadline(this);
-  } else {
-    EnterReading();
-  }
+  EmitResponse(BuildResponse(status, content_type, body, headers, request.http_minor, keep_alive,
+                             request.method == "HEAD"),
+               keep_alive);
+  if (keep_alive && slots_.empty() && state_ == State::kReading) EnterReading();
 }
 
 void Connection::RespondError(int status, const std::string& message, const HttpRequest* request, bool keep_alive,
@@ -254,8 +314,7 @@ void Connection::RespondError(int status, const std::string& message, const Http
   if (request == nullptr) {
     // The request could not be parsed: answer in HTTP/1.1 and close, since the
     // byte stream can no longer be trusted to delimit the next request.
-    QueueRaw(BuildResponse(status, "application/json", JsonErrorBody(message), extra, 1, false));
-    close_after_flush_ = true;
+    EmitResponse(BuildResponse(status, "application/json", JsonErrorBody(message), extra, 1, false), false);
     state_ = State::kLingering;
     server_->UntrackDeadline(this);
     return;
@@ -488,7 +547,8 @@ void Connection::EndGracefully() {
       ScheduleFlush();
       break;
     case State::kReading:
-      if (parser_ && parser_->in_request()) return;  // Let it finish; it will be told to close.
+      // Let a request in progress, or answers still owed, finish; they are told to close.
+      if ((parser_ && parser_->in_request()) || !slots_.empty()) return;
       Close();
       break;
     case State::kResponding:

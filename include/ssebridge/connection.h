@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,7 +33,7 @@ class Connection : public StreamSink {
  public:
   enum class State {
     kReading,     // Waiting for or parsing a request.
-    kResponding,  // An asynchronous handler (publish via Redis) is running.
+    kResponding,  // Waiting for earlier answers before a deferred stream request can start.
     kStreaming,   // An event stream.
     kLingering,   // Response sent, FIN sent; draining input until EOF.
   };
@@ -88,7 +89,11 @@ class Connection : public StreamSink {
   void StartStream(const HttpRequest& request, SubscribeRequest subscribe);
   void FinishReplay(ReplayResult result, const std::string& last_event_id);
   bool QueueLive(const FrameRef& frame);
-  void FinishAsyncResponse(int status, const std::string& body, bool keep_alive, int http_minor);
+  void EmitResponse(std::string bytes, bool keep_alive);
+  void CompleteSlot(uint64_t sequence, std::string bytes);
+  void DrainSlots();
+  void ResumeInput();
+  void BeginClose();
   void Respond(int status, std::string_view content_type, std::string_view body, const HttpRequest& request,
                HeaderList extra = {}, bool keep_alive = true);
   void RespondError(int status, const std::string& message, const HttpRequest* request, bool keep_alive,
@@ -105,7 +110,19 @@ class Connection : public StreamSink {
   uv_write_t write_request_;
   uv_shutdown_t shutdown_request_;
   std::unique_ptr<HttpParser> parser_;  // Released once the connection streams.
-  std::string pending_input_;           // Unparsed bytes held while kResponding.
+  std::string pending_input_;           // Unparsed bytes held while input is paused.
+  // Answers in request order. Publishes through Redis complete out of band;
+  // several may be in flight on one keep-alive connection, and each answer
+  // waits in its slot until every earlier one has been queued.
+  struct ResponseSlot {
+    bool ready = false;
+    bool keep_alive = true;
+    std::string bytes;
+  };
+  std::deque<ResponseSlot> slots_;
+  uint64_t first_slot_sequence_ = 0;       // Sequence number of slots_.front().
+  std::unique_ptr<HttpRequest> deferred_stream_;  // GET /events behind unanswered requests.
+  bool input_paused_ = false;
   WriteQueue queue_;
   PubsubRegistry::Subscriber* subscriber_ = nullptr;
   // Live frames that arrive while a resume is being prepared; sent after the

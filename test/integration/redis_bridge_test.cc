@@ -260,6 +260,47 @@ TEST_F(RedisBridgeTest, UnreachableRedisAtStartupIsRetriedAndReported) {
       Millis(15000)));
 }
 
+TEST_F(RedisBridgeTest, PipelinedPublishesRunConcurrentlyAndAnswerInOrder) {
+  Bridge bridge;
+  StartBridge(bridge);
+  harness::Socket socket;
+  ASSERT_TRUE(socket.Connect(bridge.port()));
+  auto publish = [](int i) {
+    std::string body = R"({"channel":"pipe","data":")" + std::to_string(i) + "\"}";
+    return "POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  };
+  std::string batch;
+  for (int i = 0; i < 100; ++i) batch += publish(i);
+  batch += "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (int i = 100; i < 200; ++i) batch += publish(i);
+  batch += "GET /events/pipe HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_TRUE(socket.SendAll(batch));
+  std::string buffer;
+  uint64_t previous_id = 0;
+  for (int i = 0; i < 201; ++i) {
+    std::optional<HttpResponse> response = harness::ReadResponse(socket, buffer, kWait);
+    ASSERT_TRUE(response) << "response " << i;
+    ASSERT_EQ(response->status, 200) << "response " << i << ": " << response->body;
+    if (i == 100) {
+      EXPECT_NE(response->body.find("\"broker\":\"redis\""), std::string::npos) << response->body;
+      continue;
+    }
+    size_t at = response->body.find("\"id\":\"");
+    ASSERT_NE(at, std::string::npos) << response->body;
+    uint64_t id = std::stoull(response->body.substr(at + 6));
+    EXPECT_GT(id, previous_id) << "answers out of order at " << i;
+    previous_id = id;
+  }
+  // The stream request that followed them starts after every answer.
+  while (buffer.find("\r\n\r\n") == std::string::npos) ASSERT_GT(socket.ReadSome(&buffer, kWait), 0);
+  EXPECT_EQ(buffer.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << buffer;
+  EXPECT_NE(buffer.find("text/event-stream"), std::string::npos);
+  auto metrics = harness::HttpRequest(bridge.port(), "GET", "/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("\nssebridge_messages_published_total 200\n"), std::string::npos);
+}
+
 // The embedded broker must match patterns exactly as Redis does. Redis's KEYS
 // uses the same matcher (stringmatchlen) as PSUBSCRIBE, so it is the oracle.
 TEST_F(RedisBridgeTest, GlobMatchingAgreesWithRedis) {
