@@ -1,7 +1,6 @@
 #include "ssebridge/frame.h"
 
 #include <cassert>
-#include <cstdio>
 
 namespace ssebridge {
 
@@ -12,10 +11,17 @@ FrameRef Frame::Seal(std::string buffer, uint64_t id) {
   frame->raw_size_ = static_cast<uint32_t>(buffer.size() - kHeaderRoom);
   // Write "<hex>\r\n" right-aligned into the reserved room so the chunked view
   // and the raw view share the payload bytes.
-  char header[kHeaderRoom + 1];
-  int length = snprintf(header, sizeof header, "%x\r\n", static_cast<unsigned>(frame->raw_size_));
-  frame->chunk_offset_ = static_cast<uint32_t>(kHeaderRoom - length);
-  buffer.replace(frame->chunk_offset_, static_cast<size_t>(length), header, static_cast<size_t>(length));
+  // Hex digits written backwards, right before the payload.
+  static const char kHex[] = "0123456789abcdef";
+  size_t position = kHeaderRoom;
+  buffer[--position] = '\n';
+  buffer[--position] = '\r';
+  uint32_t size = frame->raw_size_;
+  do {
+    buffer[--position] = kHex[size & 15];
+    size >>= 4;
+  } while (size != 0);
+  frame->chunk_offset_ = static_cast<uint32_t>(position);
   buffer.append("\r\n", 2);
   frame->bytes_ = std::move(buffer);
   return FrameRef(frame);

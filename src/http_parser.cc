@@ -103,7 +103,12 @@ int HttpParser::OnHeaderField(llhttp_t* parser, const char* at, size_t length) {
   // llhttp may deliver a name in several pieces; a new header starts after a value.
   if (self->request_.headers.empty() || self->last_was_value_) self->request_.headers.emplace_back();
   std::string& name = self->request_.headers.back().first;
-  for (size_t i = 0; i < length; ++i) name.push_back(static_cast<char>(tolower(static_cast<unsigned char>(at[i]))));
+  size_t start = name.size();
+  name.append(at, length);
+  // ASCII lower-casing without the locale lookups tolower() does per byte.
+  for (size_t i = start; i < name.size(); ++i) {
+    if (name[i] >= 'A' && name[i] <= 'Z') name[i] = static_cast<char>(name[i] + ('a' - 'A'));
+  }
   self->last_was_value_ = false;
   return HPE_OK;
 }
