@@ -1545,6 +1545,8 @@ class LoadGenerator {
     connection_fields();
     field("disconnects", counters_.disconnects);
     field("comments_during_hold", counters_.comments - comments_before);
+    // Events published by someone else during the hold (bench/scale.sh broadcasts).
+    field("foreign", counters_.foreign);
     if (!opts_.server_pids.empty()) {
       const double connections = static_cast<double>(std::max<size_t>(1, streaming_count()));
       field("server_rss_before_kb", rss_before_connect_kb_);
