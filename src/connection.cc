@@ -369,6 +369,8 @@ void Connection::StartStream(const HttpRequest& request, SubscribeRequest subscr
 void Connection::FinishReplay(ReplayResult result, const std::string& last_event_id) {
   if (closing_ || !replaying_) return;
   replaying_ = false;
+  // An id we never issued (say, larger than any) must not suppress what follows.
+  if (result.from_start) last_sent_id_ = 0;
   if (result.gap) {
     LOG_INFO("stream %s resumed from '%s' with a gap (%s)", Peer().c_str(), last_event_id.c_str(),
              result.gap_reason.c_str());

@@ -6,7 +6,10 @@ EmbeddedBroker::EmbeddedBroker(PubsubRegistry* registry, Counters* counters, His
                                MicrosClock clock, uint64_t (*now_ms)())
     : registry_(registry), counters_(counters), history_(history_limits), clock_(clock), now_ms_(now_ms) {
   // Nothing before this process started is known: an older resume id is a gap.
-  history_.set_recording_since(clock_());
+  // Ids never go below that start, even if the wall clock steps back later.
+  const uint64_t start = clock_();
+  history_.set_recording_since(start);
+  last_id_ = start - 1;
 }
 
 uint64_t EmbeddedBroker::NextId() {
@@ -37,9 +40,11 @@ void EmbeddedBroker::Publish(const PublishRequest& request, PublishCallback done
 void EmbeddedBroker::Replay(const std::vector<std::string>& topics, const std::string& after_text,
                             ReplayCallback done) {
   ReplayResult result;
+  ++counters_->replays;
   if (!history_.enabled()) {
     result.gap = true;
     result.gap_reason = "history-disabled";
+    ++counters_->replay_gaps;
     done(std::move(result));
     return;
   }
@@ -52,11 +57,11 @@ void EmbeddedBroker::Replay(const std::vector<std::string>& topics, const std::s
   if (!known) {
     result.gap = true;
     result.gap_reason = "unknown-id";
+    result.from_start = true;
   } else if (collected.watermark > after) {
     result.gap = true;
     result.gap_reason = "trimmed";
   }
-  ++counters_->replays;
   if (result.gap) ++counters_->replay_gaps;
   done(std::move(result));
 }

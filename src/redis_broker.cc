@@ -89,7 +89,6 @@ void RedisBroker::OnTopicIdle(const std::string& name, bool is_pattern) {
 // ------------------------------------------------------------------ publish
 
 void RedisBroker::Publish(const PublishRequest& request, PublishCallback done) {
-  counters_->messages_published += request.channels.size();
   if (!commands_.ready()) {
     ++counters_->publish_failures;
     LOG_WARN("publish refused: Redis is not connected");
@@ -106,8 +105,10 @@ void RedisBroker::Publish(const PublishRequest& request, PublishCallback done) {
   args.push_back(std::to_string(history_.limits().messages_per_channel));
   args.push_back(std::to_string(history_.limits().ttl_ms));
   for (const std::string& channel : request.channels) args.push_back(channel);
-  RunScript(true, std::move(args), [this, done = std::move(done)](const redisReply* reply) {
+  const size_t channels = request.channels.size();
+  RunScript(true, std::move(args), [this, channels, done = std::move(done)](const redisReply* reply) {
     if (reply != nullptr && reply->type == REDIS_REPLY_STRING) {
+      counters_->messages_published += channels;
       done(PublishOutcome{200, std::string(reply->str, reply->len), ""});
       return;
     }
@@ -155,7 +156,10 @@ void RedisBroker::Deliver(std::string_view source, bool is_pattern, std::string_
                           std::string_view payload) {
   if (!(last_frame_ && payload == last_payload_)) {
     Message message;
-    if (!(options_.recognise_envelopes && DecodeEnvelope(payload, &message))) {
+    // Our own (resumable) envelopes are always decoded; --redis-envelope off
+    // only stops applications' payloads from being read as envelopes.
+    bool decoded = DecodeEnvelope(payload, &message);
+    if (!decoded || !(options_.recognise_envelopes || message.sequence != 0)) {
       message = Message();
       message.data.assign(payload.data(), payload.size());
     }
@@ -232,6 +236,13 @@ void RedisBroker::FinishCatchUp(const FetchResult& result, const std::vector<std
               "streams may have missed messages published during the outage");
     for (auto& entry : topics_) entry.second.covered = false;
   } else {
+    for (const auto& [topic, after] : asked) {
+      if (after < result.epoch) {
+        LOG_WARN("redis: its history restarted (epoch %llu) after '%s' was last seen at %llu; "
+                 "messages from the old history that this process missed are lost",
+                 static_cast<unsigned long long>(result.epoch), topic.c_str(), static_cast<unsigned long long>(after));
+      }
+    }
     for (const FetchedChannel& channel : result.channels) {
       if (channel.topic_index < asked.size() && channel.watermark > asked[channel.topic_index].second) {
         LOG_WARN("redis: history of '%s' was trimmed during the outage; some messages are lost",
@@ -279,13 +290,14 @@ bool RedisBroker::ServeFromMemory(const std::vector<std::string>& topics, uint64
 void RedisBroker::Replay(const std::vector<std::string>& topics, const std::string& after_text,
                          ReplayCallback done) {
   ReplayResult result;
+  ++counters_->replays;
   if (!history_.enabled()) {
     result.gap = true;
     result.gap_reason = "history-disabled";
+    ++counters_->replay_gaps;
     done(std::move(result));
     return;
   }
-  ++counters_->replays;
   uint64_t after = 0;
   const bool known = ParseEventId(after_text, &after);
   if (known && ServeFromMemory(topics, after, &result)) {
@@ -347,6 +359,17 @@ void RedisBroker::AnswerWaiters(const std::vector<std::string>& /*topics*/, Pend
     if (!waiter.known || waiter.after > fetched.clock) {
       result.gap = true;
       result.gap_reason = "unknown-id";
+      if (waiter.known) {
+        // The read started after the bogus id: read everything instead.
+        result.frames.clear();
+        for (const FetchedMessage& message : fetched.messages) result.frames.push_back(message.frame);
+      }
+      result.from_start = true;
+    } else if (waiter.after < fetched.epoch) {
+      // Redis lost its data (restart without persistence, flush): nothing
+      // before the current history's first id can be vouched for.
+      result.gap = true;
+      result.gap_reason = "history-reset";
     } else {
       for (const FetchedChannel& channel : fetched.channels) {
         if (channel.watermark > waiter.after) {
@@ -389,9 +412,11 @@ void RedisBroker::Fetch(const std::vector<std::pair<std::string, uint64_t>>& ask
 RedisBroker::FetchResult RedisBroker::ParseFetchReply(const redisReply* reply) {
   FetchResult result;
   if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) return result;
+  if (reply->elements < 3) return result;
   result.now_us = ReplyNumber(reply->element[0]);
   result.clock = ReplyNumber(reply->element[1]);
-  for (size_t i = 2; i < reply->elements; ++i) {
+  result.epoch = ReplyNumber(reply->element[2]);
+  for (size_t i = 3; i < reply->elements; ++i) {
     const redisReply* entry = reply->element[i];
     if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 5) return FetchResult();
     FetchedChannel channel;

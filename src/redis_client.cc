@@ -99,8 +99,11 @@ void RedisClient::StartHandshake() {
     backoff_ms_ = options_.backoff_min_ms;
     if (was_ready_) ++reconnects_;
     was_ready_ = true;
-    LOG_INFO("%s: connected to %s%s%d", options_.name.c_str(), options_.address.host.c_str(),
-             options_.address.is_unix ? "" : ":", options_.address.is_unix ? 0 : options_.address.port);
+    if (options_.address.is_unix) {
+      LOG_INFO("%s: connected to %s", options_.name.c_str(), options_.address.host.c_str());
+    } else {
+      LOG_INFO("%s: connected to %s:%d", options_.name.c_str(), options_.address.host.c_str(), options_.address.port);
+    }
     if (on_ready) on_ready();
   });
 }

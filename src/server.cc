@@ -231,8 +231,9 @@ HeaderList Server::CorsHeaders(const HttpRequest& request) const {
 }
 
 HeaderList Server::PreflightHeaders(const HttpRequest& request) const {
-  HeaderList headers = CorsHeaders(request);
-  if (headers.empty()) return headers;
+  // Only the preflight-specific headers: the response adds CorsHeaders() itself.
+  HeaderList headers;
+  if (CorsHeaders(request).empty()) return headers;
   headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
   const std::string* requested = request.Header("access-control-request-headers");
   headers.emplace_back("Access-Control-Allow-Headers", requested && IsHeaderToken(*requested)

@@ -3,13 +3,15 @@
 -- ARGV[1]   history age limit in milliseconds
 -- ARGV[2..] pairs: topic, after-id. A topic containing *, ? or [ is a pattern,
 --           matched against the set of channels that have history.
--- Returns: { now_us, clock, { channel, topic_index, watermark, missing, { id, envelope, ... } }, ... }
+-- Returns: { now_us, clock, epoch, { channel, topic_index, watermark, missing, { id, envelope, ... } }, ... }
+--   epoch:     first id issued since this Redis's id clock started (0 if none)
 --   watermark: newest id dropped from the channel (0 if none)
 --   missing:   1 when the channel has no stream (never published or expired)
 local now = redis.call('TIME')
 local now_us = tonumber(now[1]) * 1000000 + tonumber(now[2])
 local clock = redis.call('GET', 'ssebridge:seq') or '0'
-local result = { string.format('%d', now_us), clock }
+local epoch = redis.call('GET', 'ssebridge:epoch') or '0'
+local result = { string.format('%d', now_us), clock, epoch }
 
 local function read_channel(channel, topic_index, after)
   local stream = 'ssebridge:stream:' .. channel

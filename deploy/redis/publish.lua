@@ -18,12 +18,18 @@
 -- this Redis, and comparable with a timestamp for age trimming.
 local now = redis.call('TIME')
 local id = tonumber(now[1]) * 1000000 + tonumber(now[2])
-local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+local stored = redis.call('GET', KEYS[1])
+local last = tonumber(stored or '0')
 if id <= last then
   id = last + 1
 end
 local id_text = string.format('%d', id)
 redis.call('SET', KEYS[1], id_text)
+if not stored then
+  -- A fresh clock means a fresh (or wiped) Redis: older ids cannot be
+  -- vouched for. Resumes from before this epoch are told about a gap.
+  redis.call('SET', 'ssebridge:epoch', id_text)
+end
 
 local envelope = ARGV[1] .. ',"id":"' .. id_text .. '","resumable":true}'
 local keep = tonumber(ARGV[2])

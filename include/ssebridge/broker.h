@@ -33,6 +33,9 @@ struct ReplayResult {
   bool gap = false;              // Some messages after the resume id are lost or unknown.
   std::string gap_reason;        // "trimmed", "expired", "unknown-id", "history-disabled", "unavailable".
   uint64_t oldest_id = 0;        // Oldest id still retained on the stream's topics (0: none).
+  // The resume id means nothing here (unknown-id): the frames start from the
+  // oldest retained message, so the stream must not filter by the client's id.
+  bool from_start = false;
 };
 
 // Runs exactly once per Replay() call, possibly before Replay() returns.

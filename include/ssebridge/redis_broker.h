@@ -89,6 +89,7 @@ class RedisBroker : public Broker {
     bool ok = false;
     uint64_t now_us = 0;
     uint64_t clock = 0;
+    uint64_t epoch = 0;  // First id of the current Redis history (set when the clock starts).
     std::vector<FetchedChannel> channels;
     std::vector<FetchedMessage> messages;  // Ascending, unique ids.
   };

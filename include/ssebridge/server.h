@@ -52,6 +52,8 @@ class Server {
 
   Connection* FindConnection(uint64_t id) const;
   HeaderList CorsHeaders(const HttpRequest& request) const;
+  // Access-Control-Allow-Methods/-Headers/-Max-Age for an allowed origin
+  // (without the Allow-Origin headers, which every response gets from CorsHeaders).
   HeaderList PreflightHeaders(const HttpRequest& request) const;
   std::pair<int, std::string> HealthReport() const;
   std::string MetricsText() const;

@@ -301,6 +301,15 @@ TEST_F(EmbeddedBridgeTest, CorsHeadersOnlyForAllowedOrigins) {
   EXPECT_EQ(preflight->headers["access-control-allow-origin"], "https://other.example");
   EXPECT_NE(preflight->headers["access-control-allow-methods"].find("POST"), std::string::npos);
   EXPECT_EQ(preflight->headers["access-control-allow-headers"], "content-type");
+  // Each CORS header exactly once: browsers reject a preflight with two Allow-Origin values.
+  auto occurrences = [](const std::string& text, const std::string& needle) {
+    size_t count = 0;
+    for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++count;
+    return count;
+  };
+  EXPECT_EQ(occurrences(preflight->raw_head, "Access-Control-Allow-Origin:"), 1u) << preflight->raw_head;
+  EXPECT_EQ(occurrences(preflight->raw_head, "Access-Control-Allow-Credentials:"), 1u) << preflight->raw_head;
+  EXPECT_EQ(occurrences(preflight->raw_head, "Vary:"), 1u) << preflight->raw_head;
   SseClient stream;
   ASSERT_TRUE(stream.Open(port(), "/events/c", {{"Origin", "https://app.example"}}));
   EXPECT_EQ(stream.head().headers.at("access-control-allow-origin"), "https://app.example");

@@ -172,6 +172,25 @@ TEST(EmbeddedResumeTest, UnknownIdGetsGapThenEverythingRetainedAcrossChannelsAnd
   ExpectExactly(sequence.values, 3);
 }
 
+TEST(EmbeddedResumeTest, IdNewerThanAnyIssuedDoesNotSilenceTheStream) {
+  Bridge bridge;
+  ASSERT_TRUE(bridge.Start());
+  PublishJson(bridge.port(), NumberedBody("future", 0));
+  SseClient client;
+  ASSERT_TRUE(client.Open(bridge.port(), "/events/future", {{"Last-Event-ID", "9999999999999999"}}));
+  std::optional<SseEvent> gap = client.Next(kWait);
+  ASSERT_TRUE(gap);
+  EXPECT_EQ(gap->event, "gap");
+  EXPECT_NE(gap->data.find("unknown-id"), std::string::npos);
+  std::optional<SseEvent> retained = client.Next(kWait);
+  ASSERT_TRUE(retained);
+  EXPECT_EQ(retained->data, "0");
+  PublishJson(bridge.port(), NumberedBody("future", 1));
+  std::optional<SseEvent> live = client.Next(kWait);
+  ASSERT_TRUE(live);
+  EXPECT_EQ(live->data, "1");
+}
+
 TEST(EmbeddedResumeTest, HistoryIsKeptWithoutSubscribersAndDisabledWithSizeZero) {
   Bridge bridge;
   ASSERT_TRUE(bridge.Start());
@@ -350,6 +369,58 @@ TEST_F(RedisResumeTest, ApplicationsCanPublishResumableMessagesWithTheLuaScript)
   ASSERT_TRUE(event);
   EXPECT_EQ(event->event, "app");
   EXPECT_EQ(event->data, R"({"n":2})");
+}
+
+TEST_F(RedisResumeTest, RedisThatLostItsDataReportsAGap) {
+  Bridge bridge;
+  StartBridge(bridge);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto response = PublishJson(bridge.port(), NumberedBody("wiped", i));
+    ASSERT_TRUE(response && response->status == 200);
+    ids.push_back(response->body.substr(response->body.find("\"id\":\"") + 6, 16));
+  }
+  // A restart without persistence: every stream and the id clock are gone.
+  redis_.Stop();
+  ASSERT_TRUE(redis_.Start());
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto published = PublishJson(bridge.port(), NumberedBody("wiped", 3));
+        return published && published->status == 200;
+      },
+      kWait));
+  SseClient client;
+  ASSERT_TRUE(client.Open(bridge.port(), "/events/wiped", {{"Last-Event-ID", ids[0]}}));
+  std::optional<SseEvent> gap = client.Next(kWait);
+  ASSERT_TRUE(gap);
+  EXPECT_EQ(gap->event, "gap");
+  EXPECT_NE(gap->data.find("history-reset"), std::string::npos) << gap->data;
+  std::optional<SseEvent> event = client.Next(kWait);
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->data, "3");
+}
+
+TEST_F(RedisResumeTest, EnvelopeRecognitionOffStillDecodesOurOwnMessages) {
+  Bridge bridge;
+  StartBridge(bridge, {"--redis-envelope", "off"});
+  SseClient client;
+  ASSERT_TRUE(client.Open(bridge.port(), "/events?channel=e1&channel=e2"));
+  AwaitSubscribers("e1", 1)();
+  AwaitSubscribers("e2", 1)();
+  auto response = PublishJson(bridge.port(), R"({"channels":["e1","e2"],"event":"named","data":{"k":1}})");
+  ASSERT_TRUE(response && response->status == 200);
+  RedisCommand(redis_.port(), {"PUBLISH", "e1", R"({"event":"app","data":2})"});
+  std::optional<SseEvent> ours = client.Next(kWait);
+  ASSERT_TRUE(ours);
+  EXPECT_EQ(ours->event, "named");
+  EXPECT_EQ(ours->data, R"({"k":1})");
+  EXPECT_FALSE(ours->id.empty());
+  // Delivered once although the stream has both channels; the application's
+  // envelope stays raw as configured.
+  std::optional<SseEvent> app = client.Next(kWait);
+  ASSERT_TRUE(app);
+  EXPECT_EQ(app->event, "message");
+  EXPECT_EQ(app->data, R"({"event":"app","data":2})");
 }
 
 TEST_F(RedisResumeTest, ReconnectStormSharesHistoryReads) {

@@ -1,0 +1,575 @@
+// Unit tests for History and ParseEventId (include/ssebridge/history.h):
+// per-channel ordering, count / memory / age retention, trim watermarks
+// (including the shared watermark of forgotten channels), collection across
+// channels and patterns, and a seeded randomized check of the invariants when
+// per-channel trimming leaves stale entries in the global eviction order.
+
+#include "ssebridge/history.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace ssebridge {
+namespace {
+
+using testing::ElementsAre;
+using testing::IsEmpty;
+
+// A message frame carrying its id, as the brokers build them.
+FrameRef MakeFrame(uint64_t id, const std::string& payload = "data: x\n\n") {
+  std::string buffer = Frame::StartBuffer();
+  buffer.append(payload);
+  return Frame::Seal(std::move(buffer), id);
+}
+
+std::vector<uint64_t> Ids(const History::Collected& collected) {
+  std::vector<uint64_t> ids;
+  for (const History::Entry* entry : collected.entries) ids.push_back(entry->id);
+  return ids;
+}
+
+History::Limits MakeLimits(size_t per_channel, uint64_t ttl_ms = 3600 * 1000, size_t max_bytes = 64u << 20) {
+  History::Limits limits;
+  limits.messages_per_channel = per_channel;
+  limits.ttl_ms = ttl_ms;
+  limits.max_bytes = max_bytes;
+  return limits;
+}
+
+// bytes() charged for one entry of the frame MakeFrame(id, payload) builds.
+size_t CostOf(const std::string& payload = "data: x\n\n") {
+  History probe(MakeLimits(10));
+  EXPECT_TRUE(probe.Append("probe", 1, MakeFrame(1, payload), 0));
+  return probe.bytes();
+}
+
+// --- ParseEventId ---------------------------------------------------------------------
+
+TEST(ParseEventIdTest, AcceptsDecimal) {
+  uint64_t id = 7;
+  ASSERT_TRUE(ParseEventId("0", &id));
+  EXPECT_EQ(id, 0u);
+  ASSERT_TRUE(ParseEventId("1700000000123456", &id));
+  EXPECT_EQ(id, 1700000000123456u);
+  ASSERT_TRUE(ParseEventId("0042", &id));
+  EXPECT_EQ(id, 42u);
+}
+
+TEST(ParseEventIdTest, AcceptsNineteenDigits) {
+  uint64_t id = 0;
+  ASSERT_TRUE(ParseEventId("9999999999999999999", &id));
+  EXPECT_EQ(id, 9999999999999999999u);
+  ASSERT_TRUE(ParseEventId("0000000000000000001", &id));
+  EXPECT_EQ(id, 1u);
+}
+
+TEST(ParseEventIdTest, RejectsEmptyNonDigitsAndTooLong) {
+  for (const char* text : {"", " ", "-1", "+1", " 1", "1 ", "1a", "a1", "0x10", "1.5", "1e3", "１",
+                           "12345678901234567890", "00000000000000000001", "18446744073709551615"}) {
+    uint64_t id = 12345;
+    EXPECT_FALSE(ParseEventId(text, &id)) << '"' << text << '"';
+    EXPECT_EQ(id, 12345u) << "output changed on failure for \"" << text << '"';
+  }
+}
+
+TEST(ParseEventIdTest, RejectsEmbeddedNul) {
+  uint64_t id = 0;
+  EXPECT_FALSE(ParseEventId(std::string_view("12\0" "3", 4), &id));
+}
+
+// --- Append ordering --------------------------------------------------------------------
+
+TEST(HistoryTest, AppendStoresPerChannelInIdOrder) {
+  History history(MakeLimits(10));
+  EXPECT_TRUE(history.enabled());
+  EXPECT_TRUE(history.Append("a", 1, MakeFrame(1), 0));
+  EXPECT_TRUE(history.Append("b", 2, MakeFrame(2), 0));
+  EXPECT_TRUE(history.Append("a", 3, MakeFrame(3), 0));
+  EXPECT_TRUE(history.Append("a", 10, MakeFrame(10), 0));
+  EXPECT_EQ(history.message_count(), 4u);
+  EXPECT_EQ(history.channel_count(), 2u);
+
+  History::Collected a = history.Collect({"a"}, 0);
+  EXPECT_THAT(Ids(a), ElementsAre(1u, 3u, 10u));
+  EXPECT_EQ(a.watermark, 0u);
+  EXPECT_EQ(a.oldest_id, 1u);
+  EXPECT_THAT(Ids(history.Collect({"b"}, 0)), ElementsAre(2u));
+  EXPECT_THAT(Ids(history.Collect({"a"}, 3)), ElementsAre(10u));
+  EXPECT_THAT(Ids(history.Collect({"a"}, 2)), ElementsAre(3u, 10u));
+  EXPECT_THAT(Ids(history.Collect({"a"}, 10)), IsEmpty());
+  EXPECT_THAT(Ids(history.Collect({"unknown"}, 0)), IsEmpty());
+  // The stored entry keeps the frame and the time it was stored.
+  History::Collected again = history.Collect({"a"}, 9);
+  ASSERT_EQ(again.entries.size(), 1u);
+  EXPECT_EQ(again.entries[0]->frame->id(), 10u);
+}
+
+TEST(HistoryTest, RepeatedOrOlderIdOnSameChannelIsRejected) {
+  History history(MakeLimits(10));
+  ASSERT_TRUE(history.Append("a", 5, MakeFrame(5), 0));
+  const size_t bytes = history.bytes();
+  EXPECT_FALSE(history.Append("a", 5, MakeFrame(5), 0));
+  EXPECT_FALSE(history.Append("a", 4, MakeFrame(4), 0));
+  EXPECT_FALSE(history.Append("a", 1, MakeFrame(1), 0));
+  EXPECT_EQ(history.message_count(), 1u);
+  EXPECT_EQ(history.bytes(), bytes);
+  EXPECT_THAT(Ids(history.Collect({"a"}, 0)), ElementsAre(5u));
+  // Other channels have their own order.
+  EXPECT_TRUE(history.Append("b", 4, MakeFrame(4), 0));
+  EXPECT_TRUE(history.Append("a", 6, MakeFrame(6), 0));
+  EXPECT_THAT(Ids(history.Collect({"a"}, 0)), ElementsAre(5u, 6u));
+}
+
+TEST(HistoryTest, IdZeroIsRejected) {
+  History history(MakeLimits(10));
+  EXPECT_FALSE(history.Append("a", 0, MakeFrame(0), 0));
+  EXPECT_EQ(history.message_count(), 0u);
+  EXPECT_EQ(history.bytes(), 0u);
+  EXPECT_THAT(Ids(history.Collect({"a"}, 0)), IsEmpty());
+}
+
+TEST(HistoryTest, DisabledWhenMessagesPerChannelIsZero) {
+  History history(MakeLimits(0));
+  EXPECT_FALSE(history.enabled());
+  EXPECT_FALSE(history.Append("a", 1, MakeFrame(1), 0));
+  EXPECT_EQ(history.message_count(), 0u);
+  EXPECT_EQ(history.bytes(), 0u);
+  EXPECT_EQ(history.channel_count(), 0u);
+  EXPECT_THAT(Ids(history.Collect({"a", "*"}, 0)), IsEmpty());
+}
+
+TEST(HistoryTest, AppendChargesBytes) {
+  History history(MakeLimits(10));
+  const std::string small = "data: x\n\n";
+  const std::string big = "data: " + std::string(500, 'y') + "\n\n";
+  ASSERT_TRUE(history.Append("a", 1, MakeFrame(1, small), 0));
+  const size_t one = history.bytes();
+  EXPECT_GT(one, small.size());
+  ASSERT_TRUE(history.Append("a", 2, MakeFrame(2, big), 0));
+  // The bigger frame costs at least its extra payload more.
+  EXPECT_GE(history.bytes() - one, one + (big.size() - small.size()));
+}
+
+// --- Per-channel count cap ----------------------------------------------------------------
+
+TEST(HistoryTest, CountCapDropsOldestAndRaisesWatermark) {
+  History history(MakeLimits(3));
+  for (uint64_t id = 1; id <= 5; ++id) ASSERT_TRUE(history.Append("a", id * 10, MakeFrame(id * 10), 0));
+  ASSERT_TRUE(history.Append("b", 55, MakeFrame(55), 0));
+  EXPECT_EQ(history.message_count(), 4u);
+  EXPECT_EQ(history.bytes(), 4 * CostOf());
+
+  History::Collected a = history.Collect({"a"}, 0);
+  EXPECT_THAT(Ids(a), ElementsAre(30u, 40u, 50u));
+  EXPECT_EQ(a.watermark, 20u);
+  EXPECT_EQ(a.oldest_id, 30u);
+
+  History::Collected after = history.Collect({"a"}, 35);
+  EXPECT_THAT(Ids(after), ElementsAre(40u, 50u));
+  EXPECT_EQ(after.watermark, 20u);
+  EXPECT_EQ(after.oldest_id, 30u);  // Oldest retained, regardless of `after`.
+
+  // The other channel is untouched by a's trimming.
+  History::Collected b = history.Collect({"b"}, 0);
+  EXPECT_THAT(Ids(b), ElementsAre(55u));
+  EXPECT_EQ(b.watermark, 0u);
+  EXPECT_EQ(b.oldest_id, 55u);
+}
+
+TEST(HistoryTest, CountCapOfOneKeepsOnlyTheNewest) {
+  History history(MakeLimits(1));
+  ASSERT_TRUE(history.Append("a", 1, MakeFrame(1), 0));
+  ASSERT_TRUE(history.Append("a", 2, MakeFrame(2), 0));
+  ASSERT_TRUE(history.Append("a", 7, MakeFrame(7), 0));
+  History::Collected a = history.Collect({"a"}, 0);
+  EXPECT_THAT(Ids(a), ElementsAre(7u));
+  EXPECT_EQ(a.watermark, 2u);
+  EXPECT_EQ(history.message_count(), 1u);
+  EXPECT_EQ(history.bytes(), CostOf());
+  EXPECT_EQ(history.channel_count(), 1u);
+}
+
+TEST(HistoryTest, OldestIdIsOldestRetainedAmongAskedChannels) {
+  History history(MakeLimits(2));
+  ASSERT_TRUE(history.Append("a", 1, MakeFrame(1), 0));
+  ASSERT_TRUE(history.Append("b", 2, MakeFrame(2), 0));
+  ASSERT_TRUE(history.Append("c", 3, MakeFrame(3), 0));
+  ASSERT_TRUE(history.Append("a", 4, MakeFrame(4), 0));
+  ASSERT_TRUE(history.Append("a", 5, MakeFrame(5), 0));  // Drops a:1.
+  EXPECT_EQ(history.Collect({"a"}, 0).oldest_id, 4u);
+  EXPECT_EQ(history.Collect({"a", "c"}, 0).oldest_id, 3u);
+  EXPECT_EQ(history.Collect({"c", "b"}, 0).oldest_id, 2u);
+  EXPECT_EQ(history.Collect({"a", "b", "c"}, 100).oldest_id, 2u);
+  EXPECT_EQ(history.Collect({"zzz"}, 0).oldest_id, 0u);
+  // The watermark is the highest among the asked channels.
+  EXPECT_EQ(history.Collect({"b", "c"}, 0).watermark, 0u);
+  EXPECT_EQ(history.Collect({"b", "a"}, 0).watermark, 1u);
+}
+
+// --- Memory cap --------------------------------------------------------------------------
+
+TEST(HistoryTest, MemoryCapEvictsGloballyOldestAcrossChannels) {
+  const size_t cost = CostOf();
+  History history(MakeLimits(100, 3600 * 1000, 3 * cost));
+  ASSERT_TRUE(history.Append("a", 1, MakeFrame(1), 0));
+  ASSERT_TRUE(history.Append("b", 2, MakeFrame(2), 0));
+  ASSERT_TRUE(history.Append("a", 3, MakeFrame(3), 0));
+  EXPECT_EQ(history.bytes(), 3 * cost);
+  EXPECT_EQ(history.message_count(), 3u);
+
+  ASSERT_TRUE(history.Append("c", 4, MakeFrame(4), 0));  // Evicts a:1.
+  EXPECT_LE(history.bytes(), 3 * cost);
+  EXPECT_EQ(history.message_count(), 3u);
+  History::Collected a = history.Collect({"a"}, 0);
+  EXPECT_THAT(Ids(a), ElementsAre(3u));
+  EXPECT_EQ(a.watermark, 1u);
+  EXPECT_THAT(Ids(history.Collect({"b"}, 0)), ElementsAre(2u));
+
+  ASSERT_TRUE(history.Append("c", 5, MakeFrame(5), 0));  // Evicts b:2, the globally oldest.
+  EXPECT_THAT(Ids(history.Collect({"a"}, 0)), ElementsAre(3u));
+  EXPECT_THAT(Ids(history.Collect({"b"}, 0)), IsEmpty());
+  EXPECT_THAT(Ids(history.Collect({"c"}, 0)), ElementsAre(4u, 5u));
+  EXPECT_EQ(history.message_count(), 3u);
+  EXPECT_EQ(history.bytes(), 3 * cost);
+}
+
+TEST(HistoryTest, MemoryCapNeverExceededWithMixedSizes) {
+  const size_t cost = CostOf();
+  const size_t cap = 10 * cost;
+  History history(MakeLimits(1000, 3600 * 1000, cap));
+  std::mt19937 rng(7);
+  std::map<std::string, std::vector<uint64_t>> appended;
+  for (uint64_t id = 1; id <= 400; ++id) {
+    const std::string channel = "ch" + std::to_string(rng() % 4);
+    const std::string payload = "data: " + std::string(rng() % 200, 'p') + "\n\n";
+    ASSERT_TRUE(history.Append(channel, id, MakeFrame(id, payload), 0));
+    appended[channel].push_back(id);
+    ASSERT_LE(history.bytes(), cap) << "after id " << id;
+    size_t count = 0;
+    for (const auto& [name, ids] : appended) count += history.Collect({name}, 0).entries.size();
+    ASSERT_EQ(history.message_count(), count) << "after id " << id;
+  }
+  // What remains is the most recent suffix of appends (global order = id order).
+  History::Collected all = history.Collect({"ch*"}, 0);
+  ASSERT_FALSE(all.entries.empty());
+  const uint64_t first = all.entries.front()->id;
+  EXPECT_EQ(all.entries.back()->id, 400u);
+  EXPECT_EQ(all.entries.size(), 400u - first + 1);
+  EXPECT_EQ(all.watermark, first - 1);
+}
+
+TEST(HistoryTest, EntryLargerThanMemoryCapDoesNotStay) {
+  const size_t cost = CostOf();
+  History history(MakeLimits(10, 3600 * 1000, 2 * cost));
+  ASSERT_TRUE(history.Append("a", 1, MakeFrame(1), 0));
+  history.Append("big", 2, MakeFrame(2, "data: " + std::string(10 * cost, 'z') + "\n\n"), 0);
+  EXPECT_LE(history.bytes(), 2 * cost);
+  History::Collected big = history.Collect({"big"}, 0);
+  EXPECT_THAT(Ids(big), IsEmpty());
+  EXPECT_GE(big.watermark, 2u);  // Dropped, so a resume from before it has a gap.
+}
+
+TEST(HistoryTest, ChannelEmptiedByMemoryCapIsForgottenButItsWatermarkCounts) {
+  const size_t cost = CostOf();
+  History history(MakeLimits(10, 3600 * 1000, 2 * cost));
+  ASSERT_TRUE(history.Append("x", 1, MakeFrame(1), 0));
+  ASSERT_TRUE(history.Append("y", 2, MakeFrame(2), 0));
+  EXPECT_EQ(history.channel_count(), 2u);
+  ASSERT_TRUE(history.Append("z", 3, MakeFrame(3), 0));  // Evicts x:1, x is now empty.
+  EXPECT_EQ(history.channel_count(), 2u);
+  EXPECT_EQ(history.message_count(), 2u);
+  History::Collected x = history.Collect({"x"}, 0);
+  EXPECT_THAT(Ids(x), IsEmpty());
+  EXPECT_GE(x.watermark, 1u);
+  EXPECT_EQ(x.oldest_id, 0u);
+  // Also through a pattern that matches no live channel.
+  EXPECT_GE(history.Collect({"x*"}, 0).watermark, 1u);
+}
+
+// --- TTL ------------------------------------------------------------------------------------
+
+TEST(HistoryTest, ExpireOldRemovesEntriesOlderThanTtl) {
+  History history(MakeLimits(10, /*ttl_ms=*/100));
+  ASSERT_TRUE(history.Append("a", 1, MakeFrame(1), 1000));
+  ASSERT_TRUE(history.Append("b", 2, MakeFrame(2), 1050));
+  ASSERT_TRUE(history.Append("a", 3, MakeFrame(3), 1060));
+  ASSERT_TRUE(history.Append("b", 4, MakeFrame(4), 1070));
+  const size_t cost = CostOf();
+
+  history.ExpireOld(1099);  // Nothing is 100 ms old yet.
+  EXPECT_EQ(history.message_count(), 4u);
+  EXPECT_EQ(history.bytes(), 4 * cost);
+
+  history.ExpireOld(1155);  // a:1 (155 ms) and b:2 (105 ms) expire.
+  EXPECT_EQ(history.message_count(), 2u);
+  EXPECT_EQ(history.bytes(), 2 * cost);
+  History::Collected a = history.Collect({"a"}, 0);
+  EXPECT_THAT(Ids(a), ElementsAre(3u));
+  EXPECT_GE(a.watermark, 1u);
+  EXPECT_EQ(a.oldest_id, 3u);
+  History::Collected b = history.Collect({"b"}, 0);
+  EXPECT_THAT(Ids(b), ElementsAre(4u));
+  EXPECT_EQ(b.watermark, 2u);
+  EXPECT_EQ(history.channel_count(), 2u);
+
+  history.ExpireOld(1500);
+  EXPECT_EQ(history.message_count(), 0u);
+  EXPECT_EQ(history.bytes(), 0u);
+  EXPECT_EQ(history.channel_count(), 0u);
+}
+
+TEST(HistoryTest, ChannelEmptiedByTtlIsForgottenButItsWatermarkCounts) {
+  History history(MakeLimits(10, /*ttl_ms=*/100));
+  ASSERT_TRUE(history.Append("gone", 5, MakeFrame(5), 0));
+  ASSERT_TRUE(history.Append("gone", 6, MakeFrame(6), 10));
+  ASSERT_TRUE(history.Append("kept", 7, MakeFrame(7), 90));
+  EXPECT_EQ(history.channel_count(), 2u);
+  history.ExpireOld(150);
+  EXPECT_EQ(history.channel_count(), 1u);
+  EXPECT_EQ(history.message_count(), 1u);
+
+  History::Collected gone = history.Collect({"gone"}, 0);
+  EXPECT_THAT(Ids(gone), IsEmpty());
+  EXPECT_GE(gone.watermark, 6u);
+  EXPECT_EQ(gone.oldest_id, 0u);
+  // A resume from 5 on "gone" is therefore known to have missed 6.
+  EXPECT_GT(history.Collect({"gone"}, 5).watermark, 5u);
+
+  // Re-created later, the channel still reports the old loss.
+  ASSERT_TRUE(history.Append("gone", 8, MakeFrame(8), 150));
+  History::Collected reborn = history.Collect({"gone"}, 0);
+  EXPECT_THAT(Ids(reborn), ElementsAre(8u));
+  EXPECT_GE(reborn.watermark, 6u);
+}
+
+TEST(HistoryTest, ExpireOldSkipsEntriesAlreadyDroppedByCountCap) {
+  History history(MakeLimits(1, /*ttl_ms=*/100));
+  ASSERT_TRUE(history.Append("a", 1, MakeFrame(1), 0));
+  ASSERT_TRUE(history.Append("a", 2, MakeFrame(2), 10));
+  ASSERT_TRUE(history.Append("a", 3, MakeFrame(3), 20));
+  ASSERT_TRUE(history.Append("b", 4, MakeFrame(4), 30));
+  history.ExpireOld(105);  // a:1 and a:2 are long gone; a:3 is 85 ms old.
+  EXPECT_THAT(Ids(history.Collect({"a"}, 0)), ElementsAre(3u));
+  EXPECT_THAT(Ids(history.Collect({"b"}, 0)), ElementsAre(4u));
+  EXPECT_EQ(history.message_count(), 2u);
+  EXPECT_EQ(history.channel_count(), 2u);
+
+  history.ExpireOld(125);  // a:3 expires; b:4 (95 ms) stays.
+  EXPECT_EQ(history.channel_count(), 1u);
+  EXPECT_EQ(history.message_count(), 1u);
+  EXPECT_EQ(history.bytes(), CostOf());
+  EXPECT_EQ(history.Collect({"a"}, 0).watermark, 3u);
+  EXPECT_THAT(Ids(history.Collect({"b"}, 0)), ElementsAre(4u));
+}
+
+TEST(HistoryTest, StaleOrderReferenceDoesNotBlockExpiryOfOtherChannels) {
+  // a:1 is dropped by the count cap, but its place at the head of the global
+  // order remains; it must not hide that b:2 behind it is past the TTL.
+  History history(MakeLimits(1, /*ttl_ms=*/100));
+  ASSERT_TRUE(history.Append("a", 1, MakeFrame(1), 0));
+  ASSERT_TRUE(history.Append("b", 2, MakeFrame(2), 10));
+  ASSERT_TRUE(history.Append("a", 3, MakeFrame(3), 90));  // Drops a:1.
+  history.ExpireOld(150);  // b:2 is 140 ms old, a:3 only 60 ms.
+  EXPECT_THAT(Ids(history.Collect({"b"}, 0)), IsEmpty());
+  EXPECT_GE(history.Collect({"b"}, 0).watermark, 2u);
+  EXPECT_THAT(Ids(history.Collect({"a"}, 0)), ElementsAre(3u));
+  EXPECT_EQ(history.message_count(), 1u);
+  EXPECT_EQ(history.channel_count(), 1u);
+}
+
+TEST(HistoryTest, StaleOrderReferenceDoesNotEvictTheWrongEntryUnderMemoryPressure) {
+  const size_t cost = CostOf();
+  History history(MakeLimits(1, 3600 * 1000, 2 * cost));
+  ASSERT_TRUE(history.Append("a", 1, MakeFrame(1), 0));
+  ASSERT_TRUE(history.Append("a", 2, MakeFrame(2), 0));  // Drops a:1 (stale reference left).
+  ASSERT_TRUE(history.Append("b", 3, MakeFrame(3), 0));
+  EXPECT_EQ(history.bytes(), 2 * cost);
+  ASSERT_TRUE(history.Append("c", 4, MakeFrame(4), 0));  // Must evict a:2, the oldest live entry.
+  EXPECT_LE(history.bytes(), 2 * cost);
+  EXPECT_THAT(Ids(history.Collect({"*"}, 0)), ElementsAre(3u, 4u));
+  EXPECT_EQ(history.Collect({"a"}, 0).watermark, 2u);
+  EXPECT_EQ(history.channel_count(), 2u);
+}
+
+// --- Collect across channels and patterns -----------------------------------------------
+
+TEST(HistoryTest, CollectWithPatternGathersMatchingChannelsAscending) {
+  History history(MakeLimits(10));
+  ASSERT_TRUE(history.Append("room.1", 1, MakeFrame(1), 0));
+  ASSERT_TRUE(history.Append("room.2", 2, MakeFrame(2), 0));
+  ASSERT_TRUE(history.Append("lobby", 3, MakeFrame(3), 0));
+  ASSERT_TRUE(history.Append("room.1", 4, MakeFrame(4), 0));
+  ASSERT_TRUE(history.Append("room.2", 5, MakeFrame(5), 0));
+  ASSERT_TRUE(history.Append("roomy", 6, MakeFrame(6), 0));
+
+  EXPECT_THAT(Ids(history.Collect({"room.*"}, 0)), ElementsAre(1u, 2u, 4u, 5u));
+  EXPECT_THAT(Ids(history.Collect({"room.*"}, 2)), ElementsAre(4u, 5u));
+  EXPECT_THAT(Ids(history.Collect({"room.*", "lobby"}, 0)), ElementsAre(1u, 2u, 3u, 4u, 5u));
+  EXPECT_THAT(Ids(history.Collect({"room.?"}, 4)), ElementsAre(5u));
+  EXPECT_THAT(Ids(history.Collect({"*"}, 0)), ElementsAre(1u, 2u, 3u, 4u, 5u, 6u));
+  EXPECT_THAT(Ids(history.Collect({"nothing.*"}, 0)), IsEmpty());
+  // Overlapping topics do not duplicate a channel's entries.
+  EXPECT_THAT(Ids(history.Collect({"room.1", "room.*", "room.1", "*"}, 0)), ElementsAre(1u, 2u, 3u, 4u, 5u, 6u));
+  EXPECT_THAT(Ids(history.Collect({"lobby", "lobby"}, 0)), ElementsAre(3u));
+}
+
+TEST(HistoryTest, MessageOnSeveralChannelsIsCollectedOnce) {
+  History history(MakeLimits(10));
+  FrameRef shared = MakeFrame(7);
+  ASSERT_TRUE(history.Append("a", 7, shared, 0));
+  ASSERT_TRUE(history.Append("b", 7, shared, 0));
+  ASSERT_TRUE(history.Append("c", 7, shared, 0));
+  ASSERT_TRUE(history.Append("a", 8, MakeFrame(8), 0));
+  ASSERT_TRUE(history.Append("b", 6 + 3, MakeFrame(9), 0));
+  EXPECT_EQ(history.message_count(), 5u);  // Stored once per channel.
+
+  History::Collected both = history.Collect({"a", "b", "c"}, 0);
+  EXPECT_THAT(Ids(both), ElementsAre(7u, 8u, 9u));
+  EXPECT_EQ(both.entries[0]->frame.get(), shared.get());
+  EXPECT_THAT(Ids(history.Collect({"*"}, 0)), ElementsAre(7u, 8u, 9u));
+  EXPECT_THAT(Ids(history.Collect({"*"}, 7)), ElementsAre(8u, 9u));
+}
+
+// --- Randomized invariants with stale order references ----------------------------------
+
+// Many channels, a small per-channel cap (so most order references go stale),
+// a small memory cap and a TTL, with global ids increasing as brokers issue
+// them. After each step, for every channel:
+//  - the entries are a contiguous suffix of the ids appended to it (no holes,
+//    nothing invented), strictly ascending, <= the cap, and every appended id
+//    missing from them is <= the reported watermark;
+//  - the watermark never exceeds the newest id appended to the history;
+//  - nothing retained is older than the TTL at the last ExpireOld;
+// and globally bytes() <= max_bytes, bytes()/message_count()/channel_count()
+// agree with what Collect returns, and a pattern Collect is the sorted union.
+TEST(HistoryTest, RandomizedRetentionKeepsInvariants) {
+  const std::string base_payload = "data: x\n\n";
+  const size_t cost = CostOf(base_payload);
+  // Per-entry overhead besides the chunked frame bytes.
+  const size_t overhead = cost - MakeFrame(1, base_payload)->chunked().size();
+  const size_t max_bytes = 25 * cost;
+  const uint64_t ttl_ms = 25;
+  History history(MakeLimits(3, ttl_ms, max_bytes));
+
+  struct Appended {
+    uint64_t id;
+    uint64_t at_ms;
+    size_t cost;
+  };
+  std::map<std::string, std::vector<Appended>> appended;  // Per channel, accepted appends.
+  std::mt19937 rng(20240607);
+  uint64_t id = 0;
+  uint64_t now = 1000;
+  uint64_t last_expire = 0;
+  bool expired_once = false;
+  int expiries_that_removed = 0;
+  int memory_evictions = 0;
+  int cap_drops = 0;
+
+  for (int step = 0; step < 4000; ++step) {
+    now += rng() % 4 == 0 ? rng() % 40 : 0;  // Bursts and pauses.
+    if (rng() % 20 == 0) {
+      const size_t before = history.message_count();
+      history.ExpireOld(now);
+      expiries_that_removed += history.message_count() < before;
+      last_expire = now;
+      expired_once = true;
+    } else {
+      ++id;
+      if (rng() % 10 == 0) id += rng() % 5;  // Ids may skip (other channels' messages elsewhere).
+      const std::string payload = "data: " + std::string(rng() % 300, 'q') + "\n\n";
+      FrameRef frame = MakeFrame(id, payload);
+      // One to three distinct channels share the frame, like a multi-channel publish.
+      const size_t bytes_at_start = history.bytes();
+      std::set<std::string> channels;
+      const int fanout = 1 + static_cast<int>(rng() % 3);
+      // Two hot channels (where the count cap trims, leaving stale order
+      // references) among ten cold ones (trimmed by memory and age).
+      while (static_cast<int>(channels.size()) < fanout) {
+        channels.insert("c" + std::to_string(rng() % 2 == 0 ? rng() % 2 : 2 + rng() % 10));
+      }
+      for (const std::string& channel : channels) {
+        cap_drops += history.Collect({channel}, 0).entries.size() == 3;
+        ASSERT_TRUE(history.Append(channel, id, frame, now)) << "step " << step;
+        appended[channel].push_back(Appended{id, now, frame->chunked().size() + overhead});
+      }
+      if (bytes_at_start + channels.size() * (frame->chunked().size() + overhead) > max_bytes) ++memory_evictions;
+      // Rejections leave everything untouched.
+      const size_t bytes_before = history.bytes();
+      const size_t count_before = history.message_count();
+      ASSERT_FALSE(history.Append(*channels.begin(), id, frame, now));
+      ASSERT_EQ(history.bytes(), bytes_before);
+      ASSERT_EQ(history.message_count(), count_before);
+    }
+
+    ASSERT_LE(history.bytes(), max_bytes) << "step " << step;
+    size_t total_count = 0;
+    size_t total_bytes = 0;
+    size_t live_channels = 0;
+    std::set<uint64_t> union_ids;
+    for (const auto& [channel, log] : appended) {
+      History::Collected got = history.Collect({channel}, 0);
+      ASSERT_LE(got.watermark, id) << channel << " step " << step;
+      ASSERT_LE(got.entries.size(), 3u) << channel << " step " << step;
+      // Retained: a contiguous suffix of what was appended to the channel.
+      // Everything appended above the watermark must be retained (a loss
+      // after id L always shows as watermark > L). The watermark may cover a
+      // retained id only through the shared watermark of forgotten channels.
+      size_t first = log.size();
+      if (!got.entries.empty()) {
+        first = 0;
+        while (first < log.size() && log[first].id != got.entries.front()->id) ++first;
+        ASSERT_LT(first, log.size()) << channel << " returned an id never appended, step " << step;
+        ASSERT_GE(got.entries.front()->id, got.watermark) << channel << " step " << step;
+      }
+      std::vector<uint64_t> expected;
+      for (size_t i = 0; i < log.size(); ++i) {
+        const Appended& a = log[i];
+        if (i < first) {
+          ASSERT_LE(a.id, got.watermark) << channel << " lost id " << a.id << " without a watermark, step " << step;
+          continue;
+        }
+        expected.push_back(a.id);
+        total_bytes += a.cost;
+        if (expired_once) {
+          ASSERT_LT(last_expire - std::min(last_expire, a.at_ms), ttl_ms) << channel << " id " << a.id;
+        }
+      }
+      ASSERT_EQ(Ids(got), expected) << channel << " step " << step << " watermark " << got.watermark;
+      ASSERT_EQ(got.oldest_id, expected.empty() ? 0u : expected.front()) << channel << " step " << step;
+      for (const History::Entry* entry : got.entries) ASSERT_EQ(entry->frame->id(), entry->id);
+      total_count += got.entries.size();
+      live_channels += !got.entries.empty();
+      union_ids.insert(expected.begin(), expected.end());
+    }
+    ASSERT_EQ(history.message_count(), total_count) << "step " << step;
+    ASSERT_EQ(history.bytes(), total_bytes) << "step " << step;
+    ASSERT_EQ(history.channel_count(), live_channels) << "step " << step;
+
+    if (step % 25 == 0) {
+      const uint64_t after = id > 40 ? id - rng() % 40 : 0;
+      History::Collected all = history.Collect({"c*"}, after);
+      std::vector<uint64_t> want;
+      for (uint64_t u : union_ids) {
+        if (u > after) want.push_back(u);
+      }
+      ASSERT_EQ(Ids(all), want) << "step " << step;  // Ascending, unique.
+    }
+  }
+  // The run must actually have exercised all three eviction paths.
+  EXPECT_GT(id, 1000u);
+  EXPECT_GT(expiries_that_removed, 20) << memory_evictions;
+  EXPECT_GT(memory_evictions, 200) << expiries_that_removed;
+  EXPECT_GT(cap_drops, 200) << memory_evictions;
+}
+
+}  // namespace
+}  // namespace ssebridge
