@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(cmake g++ pkg-config libuv1-dev libhiredis-dev node-llhttp nlohmann-json3-dev
           libgtest-dev libgmock-dev redis-server)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(nginx valgrind libbenchmark-dev procps)
+  packages+=(nginx valgrind libbenchmark-dev procps clang libclang-rt-14-dev)
   command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 fi
 

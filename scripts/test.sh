@@ -3,8 +3,9 @@
 #   1. Release build: unit, integration (real redis-server, nginx), and
 #      WHATWG EventSource framing tests, via ctest;
 #   2. the same suite on an AddressSanitizer + UndefinedBehaviorSanitizer build;
-#   3. the fan-out instruction-count regression check (callgrind), when present.
-# scripts/test.sh --quick skips steps 2 and 3.
+#   3. libFuzzer runs of the HTTP and message parsers (20 s each, clang);
+#   4. the fan-out instruction-count regression check (callgrind).
+# scripts/test.sh --quick skips steps 2 to 4.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=0
@@ -22,6 +23,19 @@ if ((quick == 0)); then
   scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSSEBRIDGE_SANITIZE=ON -DSSEBRIDGE_BENCH=OFF
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j2 --timeout 600 || status=1
+
+  if command -v clang++ >/dev/null 2>&1; then
+    echo "== fuzzing (libFuzzer, bounded)"
+    CC=clang CXX=clang++ scripts/build.sh build-fuzz -DSSEBRIDGE_FUZZ=ON -DSSEBRIDGE_BENCH=OFF \
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    for target in http_parser_fuzz message_fuzz; do
+      corpus="$(mktemp -d)"
+      cp test/fuzz/corpus/"${target%_fuzz}"/* "$corpus"/ 2>/dev/null || true
+      build-fuzz/test/fuzz/$target -max_total_time=20 -rss_limit_mb=2048 -print_final_stats=1 "$corpus" \
+        2>&1 | tail -4 || status=1
+      rm -rf "$corpus"
+    done
+  fi
 
   if [[ -x bench/callgrind_check.sh ]]; then
     echo "== fan-out instruction-count check"

@@ -100,7 +100,6 @@ class Server {
   uint32_t max_connections_ = 0;
   uint64_t next_connection_id_ = 1;
   std::unordered_map<uint64_t, Connection*> connections_;
-  size_t open_streams_ = 0;
   IntrusiveList<Connection> flush_list_;
   IntrusiveList<Connection> reading_list_;
   IntrusiveList<Connection> lingering_list_;

@@ -236,6 +236,7 @@ class EmbeddedBrokerReplayTest : public EmbeddedBrokerTest {
 TEST_F(EmbeddedBrokerReplayTest, AfterRetainedIdReturnsTheRestWithoutGap) {
   ReplayResult result = Replay(broker_.get(), {"a"}, Id(2));
   EXPECT_FALSE(result.gap) << result.gap_reason;
+  EXPECT_FALSE(result.from_start);
   EXPECT_THAT(FrameIds(result.frames), ElementsAre(ids_[3], ids_[4]));
   EXPECT_EQ(result.oldest_id, ids_[2]);
   EXPECT_EQ(counters_.replays, 1u);
@@ -261,6 +262,7 @@ TEST_F(EmbeddedBrokerReplayTest, AfterTrimmedIdReportsTrimmedGap) {
     ReplayResult result = Replay(broker_.get(), {"a"}, after);
     EXPECT_TRUE(result.gap) << after;
     EXPECT_EQ(result.gap_reason, "trimmed") << after;
+    EXPECT_FALSE(result.from_start) << after;
     EXPECT_THAT(FrameIds(result.frames), ElementsAre(ids_[2], ids_[3], ids_[4])) << after;
     EXPECT_EQ(result.oldest_id, ids_[2]) << after;
   }
@@ -273,6 +275,7 @@ TEST_F(EmbeddedBrokerReplayTest, UnparsableIdReportsUnknownIdWithEverything) {
     ReplayResult result = Replay(broker_.get(), {"a"}, after);
     EXPECT_TRUE(result.gap) << '"' << after << '"';
     EXPECT_EQ(result.gap_reason, "unknown-id") << '"' << after << '"';
+    EXPECT_TRUE(result.from_start) << '"' << after << '"';
     EXPECT_THAT(FrameIds(result.frames), ElementsAre(ids_[2], ids_[3], ids_[4])) << '"' << after << '"';
     EXPECT_EQ(result.oldest_id, ids_[2]);
   }
@@ -284,6 +287,7 @@ TEST_F(EmbeddedBrokerReplayTest, IdNewerThanLastIssuedIsUnknown) {
     ReplayResult result = Replay(broker_.get(), {"a"}, after);
     EXPECT_TRUE(result.gap) << after;
     EXPECT_EQ(result.gap_reason, "unknown-id") << after;
+    EXPECT_TRUE(result.from_start) << after;
     EXPECT_THAT(FrameIds(result.frames), ElementsAre(ids_[2], ids_[3], ids_[4])) << after;
   }
 }
@@ -307,6 +311,7 @@ TEST_F(EmbeddedBrokerTest, IdOlderThanBrokerStartIsUnknown) {
     ReplayResult result = Replay(broker.get(), {"a"}, after);
     EXPECT_TRUE(result.gap) << after;
     EXPECT_EQ(result.gap_reason, "unknown-id") << after;
+    EXPECT_TRUE(result.from_start) << after;
     EXPECT_THAT(FrameIds(result.frames), ElementsAre(kStart + 10, kStart + 20)) << after;
     EXPECT_EQ(result.oldest_id, kStart + 10);
   }
@@ -374,6 +379,8 @@ TEST_F(EmbeddedBrokerTest, HistoryDisabledReportsGapAndStillDelivers) {
     EXPECT_EQ(result.gap_reason, "history-disabled") << after;
     EXPECT_THAT(result.frames, IsEmpty()) << after;
   }
+  EXPECT_EQ(counters_.replays, 3u);
+  EXPECT_EQ(counters_.replay_gaps, 3u);
 }
 
 TEST_F(EmbeddedBrokerTest, ReplayAcrossChannelsAndPatternsIsAscendingAndUnique) {
