@@ -25,8 +25,6 @@ Connection::Connection(Server* server, uint64_t id)
     : server_(server), id_(id), queue_(server->config().client_buffer_bytes) {
   uv_tcp_init(server_->loop(), &tcp_);
   tcp_.data = this;
-  write_request_.data = this;
-  shutdown_request_.data = this;
 }
 
 int Connection::Accept(uv_stream_t* listener) {
@@ -178,7 +176,7 @@ void Connection::CompleteSlot(uint64_t sequence, std::string bytes) {
 void Connection::DrainSlots() {
   while (!slots_.empty() && slots_.front().ready) {
     ResponseSlot slot = std::move(slots_.front());
-    slots_.pop_front();
+    slots_.erase(slots_.begin());
     ++first_slot_sequence_;
     QueueRaw(std::move(slot.bytes));
     if (!slot.keep_alive) {
@@ -483,7 +481,11 @@ void Connection::Flush() {
     uv_buf_t buffers[kMaxIovecs];
     size_t total = 0;
     size_t count = queue_.Fill(buffers, kMaxIovecs, &total);
-    int rc = uv_write(&write_request_, stream, buffers, static_cast<unsigned>(count), OnWrite);
+    if (!write_request_) {
+      write_request_ = std::make_unique<uv_write_t>();
+      write_request_->data = this;
+    }
+    int rc = uv_write(write_request_.get(), stream, buffers, static_cast<unsigned>(count), OnWrite);
     if (rc != 0) {
       Close();
       return;
@@ -526,7 +528,11 @@ void Connection::StartLinger() {
   server_->UntrackStream(this);
   // Send FIN but keep reading until the peer closes: closing with unread input
   // would send RST and could destroy the response we just wrote.
-  if (uv_shutdown(&shutdown_request_, reinterpret_cast<uv_stream_t*>(&tcp_), OnShutdown) != 0) {
+  if (!shutdown_request_) {
+    shutdown_request_ = std::make_unique<uv_shutdown_t>();
+    shutdown_request_->data = this;
+  }
+  if (uv_shutdown(shutdown_request_.get(), reinterpret_cast<uv_stream_t*>(&tcp_), OnShutdown) != 0) {
     Close();
     return;
   }

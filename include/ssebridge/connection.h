@@ -10,7 +10,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -107,8 +106,10 @@ class Connection : public StreamSink {
   Server* server_;
   const uint64_t id_;
   uv_tcp_t tcp_;
-  uv_write_t write_request_;
-  uv_shutdown_t shutdown_request_;
+  // Requests for the slow paths (a socket that would block; a graceful close)
+  // are allocated on first use: most idle streams never need them.
+  std::unique_ptr<uv_write_t> write_request_;
+  std::unique_ptr<uv_shutdown_t> shutdown_request_;
   std::unique_ptr<HttpParser> parser_;  // Released once the connection streams.
   std::string pending_input_;           // Unparsed bytes held while input is paused.
   // Answers in request order. Publishes through Redis complete out of band;
@@ -119,7 +120,7 @@ class Connection : public StreamSink {
     bool keep_alive = true;
     std::string bytes;
   };
-  std::deque<ResponseSlot> slots_;
+  std::vector<ResponseSlot> slots_;  // At most kMaxSlots; empty (unallocated) for streams.
   uint64_t first_slot_sequence_ = 0;       // Sequence number of slots_.front().
   std::unique_ptr<HttpRequest> deferred_stream_;  // GET /events behind unanswered requests.
   bool input_paused_ = false;

@@ -4,7 +4,7 @@
 #pragma once
 
 #include <cstddef>
-#include <deque>
+#include <vector>
 
 #include <uv.h>
 
@@ -35,8 +35,8 @@ class WriteQueue {
   void Clear();
 
   size_t bytes() const { return bytes_; }
-  bool empty() const { return entries_.empty(); }
-  size_t frame_count() const { return entries_.size(); }
+  bool empty() const { return count_ == 0; }
+  size_t frame_count() const { return count_; }
   size_t limit_bytes() const { return limit_bytes_; }
   void set_limit_bytes(size_t limit) { limit_bytes_ = limit; }
 
@@ -47,7 +47,15 @@ class WriteQueue {
     size_t size;
   };
 
-  std::deque<Entry> entries_;
+  Entry& At(size_t index) { return ring_[(head_ + index) & (ring_.size() - 1)]; }
+  const Entry& At(size_t index) const { return ring_[(head_ + index) & (ring_.size() - 1)]; }
+  void Grow();
+
+  // A ring buffer (power-of-two size) rather than std::deque, which allocates
+  // over half a kilobyte for every queue, even an idle stream's empty one.
+  std::vector<Entry> ring_;
+  size_t head_ = 0;
+  size_t count_ = 0;
   size_t bytes_ = 0;
   size_t limit_bytes_;
 };
