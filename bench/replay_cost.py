@@ -51,12 +51,17 @@ def read_events(s, count, timeout=60):
     return values, last_id
 
 
-def publish_many(port, channel, start, count, window=64):
+def publish_many(port, channel, start, count, window=64, time_limit=120):
+    """Publishes over one keep-alive connection with `window` requests in
+    flight. Bounded: fails on any non-200 answer or after `time_limit` s."""
     s = socket.create_connection(("127.0.0.1", port))
     s.settimeout(30)
+    deadline = time.monotonic() + time_limit
     sent = answered = 0
     buffer = b""
     while answered < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"publishing took longer than {time_limit} s")
         batch = []
         while sent < count and sent - answered < window:
             body = f'{{"channel":"{channel}","data":"{start + sent}"}}'.encode()
@@ -65,9 +70,16 @@ def publish_many(port, channel, start, count, window=64):
             sent += 1
         if batch:
             s.sendall(b"".join(batch))
-        buffer += s.recv(1 << 20)
-        answered += buffer.count(b"HTTP/1.1 200")
-        buffer = buffer[buffer.rfind(b"HTTP/1.1 200") + 12:] if b"HTTP/1.1 200" in buffer else buffer
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            raise RuntimeError("server closed the publishing connection")
+        buffer += chunk
+        statuses = re.findall(rb"HTTP/1\.1 (\d{3})", buffer)
+        if any(status != b"200" for status in statuses):
+            raise RuntimeError("a publish was refused: " + buffer[:300].decode(errors="replace"))
+        answered += len(statuses)
+        last = buffer.rfind(b"HTTP/1.1 ")
+        buffer = buffer[last + 12:] if last >= 0 else buffer
     s.close()
 
 

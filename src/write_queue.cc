@@ -7,22 +7,31 @@ namespace ssebridge {
 WriteQueue::PushResult WriteQueue::Push(const FrameRef& frame, bool chunked_form) {
   std::string_view view = frame->view(chunked_form);
   if (bytes_ + view.size() > limit_bytes_) return PushResult::kOverLimit;
-  PushUnbounded(frame, chunked_form);
+  Append(frame, view);
   return PushResult::kQueued;
 }
 
 void WriteQueue::Grow() {
-  std::vector<Entry> larger(ring_.empty() ? 4 : ring_.size() * 2);
+  const size_t capacity = capacity_ ? capacity_ * 2 : 4;
+  std::unique_ptr<Entry[]> larger(new Entry[capacity]());
   for (size_t i = 0; i < count_; ++i) larger[i] = std::move(At(i));
   ring_ = std::move(larger);
+  capacity_ = capacity;
+  mask_ = capacity - 1;
   head_ = 0;
 }
 
 void WriteQueue::PushUnbounded(const FrameRef& frame, bool chunked_form) {
-  std::string_view view = frame->view(chunked_form);
+  Append(frame, frame->view(chunked_form));
+}
+
+void WriteQueue::Append(const FrameRef& frame, std::string_view view) {
   if (view.empty()) return;
-  if (count_ == ring_.size()) Grow();
-  At(count_) = Entry{frame, view.data(), view.size()};
+  if (count_ == capacity_) Grow();
+  Entry& slot = At(count_);
+  slot.frame = frame;
+  slot.data = view.data();
+  slot.size = view.size();
   ++count_;
   bytes_ += view.size();
 }
@@ -51,15 +60,17 @@ void WriteQueue::Consume(size_t bytes) {
     }
     bytes -= front.size;
     front = Entry{};  // Releases the frame now, not when the slot is reused.
-    head_ = (head_ + 1) & (ring_.size() - 1);
+    head_ = (head_ + 1) & mask_;
     --count_;
   }
   // After a burst, give the memory back: idle streams stay small.
-  if (count_ == 0 && ring_.size() > 64) Clear();
+  if (count_ == 0 && capacity_ > 64) Clear();
 }
 
 void WriteQueue::Clear() {
-  std::vector<Entry>().swap(ring_);
+  ring_.reset();
+  capacity_ = 0;
+  mask_ = 0;
   head_ = 0;
   count_ = 0;
   bytes_ = 0;

@@ -4,7 +4,8 @@
 #pragma once
 
 #include <cstddef>
-#include <vector>
+#include <memory>
+#include <string_view>
 
 #include <uv.h>
 
@@ -47,13 +48,16 @@ class WriteQueue {
     size_t size;
   };
 
-  Entry& At(size_t index) { return ring_[(head_ + index) & (ring_.size() - 1)]; }
-  const Entry& At(size_t index) const { return ring_[(head_ + index) & (ring_.size() - 1)]; }
+  Entry& At(size_t index) { return ring_[(head_ + index) & mask_]; }
+  const Entry& At(size_t index) const { return ring_[(head_ + index) & mask_]; }
   void Grow();
+  void Append(const FrameRef& frame, std::string_view view);
 
   // A ring buffer (power-of-two size) rather than std::deque, which allocates
   // over half a kilobyte for every queue, even an idle stream's empty one.
-  std::vector<Entry> ring_;
+  std::unique_ptr<Entry[]> ring_;
+  size_t capacity_ = 0;  // 0 or a power of two.
+  size_t mask_ = 0;      // capacity_ - 1 once allocated.
   size_t head_ = 0;
   size_t count_ = 0;
   size_t bytes_ = 0;
