@@ -194,7 +194,8 @@ bool RedisServer::Start() {
     if (port_ == 0) port_ = FreePort();
     std::vector<std::string> argv = {"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
                                      "--save", "", "--appendonly", "no", "--dir", dir_.path(),
-                                     "--logfile", "", "--daemonize", "no"};
+                                     "--logfile", "", "--daemonize", "no", "--unixsocket", socket_path()};
+    argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
     if (!process_.Start(argv)) return false;
     if (process_.WaitForLine("Ready to accept connections", Millis(10000))) return true;
     process_.Stop(SIGKILL, Millis(5000));

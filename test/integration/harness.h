@@ -73,6 +73,9 @@ class RedisServer {
   RedisServer();
   ~RedisServer();
   bool Start();        // Picks a free port on first start; restarts reuse it.
+  // Extra redis-server arguments (e.g. --requirepass) for every start.
+  void set_extra_args(std::vector<std::string> args) { extra_args_ = std::move(args); }
+  std::string socket_path() const { return dir_.path() + "/redis.sock"; }
   void Stop();         // SIGTERM and wait.
   int port() const { return port_; }
   std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
@@ -81,6 +84,7 @@ class RedisServer {
   TempDir dir_;
   Subprocess process_;
   int port_ = 0;
+  std::vector<std::string> extra_args_;
 };
 
 // Redis reply flattened for assertions.

@@ -301,6 +301,58 @@ TEST_F(RedisBridgeTest, PipelinedPublishesRunConcurrentlyAndAnswerInOrder) {
   EXPECT_NE(metrics->body.find("\nssebridge_messages_published_total 200\n"), std::string::npos);
 }
 
+TEST(RedisConnectionOptionsTest, PasswordInUrlWorksAndMissingPasswordIsReported) {
+  RedisServer redis;
+  redis.set_extra_args({"--requirepass", "s3cret:pw"});
+  ASSERT_TRUE(redis.Start());
+  // A password with a reserved character, percent-encoded in the URL (and a
+  // database number); the same server over its socket without the password.
+  for (const std::string& url : {"unix://" + redis.socket_path() + "?db=2",
+                                 "redis://:s3cret%3Apw@127.0.0.1:" + std::to_string(redis.port()) + "/2"}) {
+    bool uses_password = url.rfind("redis://", 0) == 0;
+    Bridge bridge;
+    ASSERT_TRUE(bridge.Start({"--redis", url})) << bridge.process().output();
+    if (!uses_password) {
+      // Over the socket without the password Redis refuses: /healthz must say so.
+      EXPECT_TRUE(bridge.process().WaitForLine("AUTH", kWait) || bridge.process().WaitForLine("NOAUTH", kWait))
+          << bridge.process().output();
+      auto health = harness::HttpRequest(bridge.port(), "GET", "/healthz");
+      ASSERT_TRUE(health);
+      EXPECT_EQ(health->status, 503);
+      continue;
+    }
+    ASSERT_TRUE(bridge.process().WaitForLine("redis-subscriber: connected", kWait)) << bridge.process().output();
+    ASSERT_TRUE(bridge.process().WaitForLine("redis-commands: connected", kWait)) << bridge.process().output();
+    SseClient client;
+    ASSERT_TRUE(client.Open(bridge.port(), "/events/authed"));
+    auto response = PublishJson(bridge.port(), R"({"channel":"authed","data":"with a password"})");
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 200) << response->body;
+    std::optional<SseEvent> event = client.Next(kWait);
+    ASSERT_TRUE(event);
+    EXPECT_EQ(event->data, "with a password");
+  }
+}
+
+TEST(RedisConnectionOptionsTest, UnixSocketUrl) {
+  RedisServer redis;
+  ASSERT_TRUE(redis.Start());
+  Bridge bridge;
+  ASSERT_TRUE(bridge.Start({"--redis", "unix://" + redis.socket_path()})) << bridge.process().output();
+  ASSERT_TRUE(bridge.process().WaitForLine("redis-subscriber: connected to " + redis.socket_path(), kWait))
+      << bridge.process().output();
+  ASSERT_TRUE(bridge.process().WaitForLine("redis-commands: connected", kWait));
+  SseClient client;
+  ASSERT_TRUE(client.Open(bridge.port(), "/events/sock"));
+  ASSERT_TRUE(Eventually([&] { return RedisCommand(redis.port(), {"PUBSUB", "NUMSUB", "sock"}).elements ==
+                                      std::vector<std::string>{"sock", "1"}; },
+                         kWait));
+  RedisCommand(redis.port(), {"PUBLISH", "sock", "over a unix socket"});
+  std::optional<SseEvent> event = client.Next(kWait);
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->data, "over a unix socket");
+}
+
 // The embedded broker must match patterns exactly as Redis does. Redis's KEYS
 // uses the same matcher (stringmatchlen) as PSUBSCRIBE, so it is the oracle.
 TEST_F(RedisBridgeTest, GlobMatchingAgreesWithRedis) {
