@@ -16,6 +16,22 @@ FrameRef EncodeMessageFrame(const Message& message) {
   return Frame::Seal(std::move(buffer), message.sequence);
 }
 
+bool AnswerIfHistoryDisabled(const History& history, Counters* counters, ReplayCallback& done) {
+  ++counters->replays;
+  if (history.enabled()) return false;
+  ReplayResult result;
+  result.gap = true;
+  result.gap_reason = "history-disabled";
+  ++counters->replay_gaps;
+  done(std::move(result));
+  return true;
+}
+
+void AddCollected(const History::Collected& collected, ReplayResult* result) {
+  for (const History::Entry* entry : collected.entries) result->frames.push_back(entry->frame);
+  result->oldest_id = collected.oldest_id;
+}
+
 FrameRef EncodeGapFrame(const std::string& last_event_id, uint64_t oldest_id, const std::string& reason) {
   std::string data = "{\"lastEventId\":" + JsonQuote(last_event_id) + ",\"oldestId\":" +
                      (oldest_id ? "\"" + std::to_string(oldest_id) + "\"" : std::string("null")) +

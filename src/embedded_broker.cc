@@ -39,21 +39,13 @@ void EmbeddedBroker::Publish(const PublishRequest& request, PublishCallback done
 
 void EmbeddedBroker::Replay(const std::vector<std::string>& topics, const std::string& after_text,
                             ReplayCallback done) {
+  if (AnswerIfHistoryDisabled(history_, counters_, done)) return;
   ReplayResult result;
-  ++counters_->replays;
-  if (!history_.enabled()) {
-    result.gap = true;
-    result.gap_reason = "history-disabled";
-    ++counters_->replay_gaps;
-    done(std::move(result));
-    return;
-  }
   uint64_t after = 0;
   bool known = ParseEventId(after_text, &after) && after <= last_id_ && after + 1 >= history_.recording_since();
   if (!known) after = 0;
   History::Collected collected = history_.Collect(topics, after);
-  for (const History::Entry* entry : collected.entries) result.frames.push_back(entry->frame);
-  result.oldest_id = collected.oldest_id;
+  AddCollected(collected, &result);
   if (!known) {
     result.gap = true;
     result.gap_reason = "unknown-id";

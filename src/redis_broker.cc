@@ -282,22 +282,14 @@ bool RedisBroker::ServeFromMemory(const std::vector<std::string>& topics, uint64
   History::Collected collected = history_.Collect(topics, after);
   // Trimmed locally does not mean lost: Redis may keep more.
   if (collected.watermark > after) return false;
-  for (const History::Entry* entry : collected.entries) result->frames.push_back(entry->frame);
-  result->oldest_id = collected.oldest_id;
+  AddCollected(collected, result);
   return true;
 }
 
 void RedisBroker::Replay(const std::vector<std::string>& topics, const std::string& after_text,
                          ReplayCallback done) {
+  if (AnswerIfHistoryDisabled(history_, counters_, done)) return;
   ReplayResult result;
-  ++counters_->replays;
-  if (!history_.enabled()) {
-    result.gap = true;
-    result.gap_reason = "history-disabled";
-    ++counters_->replay_gaps;
-    done(std::move(result));
-    return;
-  }
   uint64_t after = 0;
   const bool known = ParseEventId(after_text, &after);
   if (known && ServeFromMemory(topics, after, &result)) {

@@ -12,6 +12,7 @@
 
 #include "ssebridge/envelope.h"
 #include "ssebridge/frame.h"
+#include "ssebridge/history.h"
 #include "ssebridge/metrics.h"
 #include "ssebridge/publish_request.h"
 #include "ssebridge/pubsub_registry.h"
@@ -67,6 +68,13 @@ class Broker : public PubsubRegistry::Listener {
   // Releases upstream connections so the loop can end; no callbacks after it.
   virtual void Shutdown() = 0;
 };
+
+// Shared by both brokers' Replay(): counts the resume and, when history is
+// off, answers it with a "history-disabled" gap. Returns true if it answered.
+bool AnswerIfHistoryDisabled(const History& history, Counters* counters, ReplayCallback& done);
+
+// Moves what History::Collect() found into a replay result.
+void AddCollected(const History::Collected& collected, ReplayResult* result);
 
 // Encodes a message into its shared SSE frame.
 FrameRef EncodeMessageFrame(const Message& message);

@@ -208,7 +208,7 @@ void RedisServer::Stop() {
   if (process_.running()) process_.Stop(SIGTERM, Millis(10000));
 }
 
-RedisReply RedisCommand(int port, const std::vector<std::string>& args) {
+RedisReply RedisCommand(int port, const std::vector<std::string>& args, const std::string& password) {
   RedisReply result;
   timeval timeout{5, 0};
   redisContext* context = redisConnectWithTimeout("127.0.0.1", port, timeout);
@@ -218,6 +218,10 @@ RedisReply RedisCommand(int port, const std::vector<std::string>& args) {
     return result;
   }
   redisSetTimeout(context, timeout);
+  if (!password.empty()) {
+    auto* auth = static_cast<redisReply*>(redisCommand(context, "AUTH %b", password.data(), password.size()));
+    if (auth) freeReplyObject(auth);
+  }
   std::vector<const char*> argv;
   std::vector<size_t> lengths;
   for (const std::string& arg : args) {

@@ -95,7 +95,7 @@ struct RedisReply {
   std::vector<std::string> elements;  // For array replies (strings/ints as text).
 };
 
-RedisReply RedisCommand(int port, const std::vector<std::string>& args);
+RedisReply RedisCommand(int port, const std::vector<std::string>& args, const std::string& password = "");
 
 class Bridge {
  public:

@@ -325,6 +325,12 @@ TEST(RedisConnectionOptionsTest, PasswordInUrlWorksAndMissingPasswordIsReported)
     ASSERT_TRUE(bridge.process().WaitForLine("redis-commands: connected", kWait)) << bridge.process().output();
     SseClient client;
     ASSERT_TRUE(client.Open(bridge.port(), "/events/authed"));
+    ASSERT_TRUE(Eventually(
+        [&] {
+          return RedisCommand(redis.port(), {"PUBSUB", "NUMSUB", "authed"}, "s3cret:pw").elements ==
+                 std::vector<std::string>{"authed", "1"};
+        },
+        kWait));
     auto response = PublishJson(bridge.port(), R"({"channel":"authed","data":"with a password"})");
     ASSERT_TRUE(response);
     EXPECT_EQ(response->status, 200) << response->body;
