@@ -4,8 +4,10 @@
 #      WHATWG EventSource framing tests, via ctest;
 #   2. the same suite on an AddressSanitizer + UndefinedBehaviorSanitizer build;
 #   3. libFuzzer runs of the HTTP and message parsers (20 s each, clang);
-#   4. the fan-out instruction-count regression check (callgrind).
-# scripts/test.sh --quick skips steps 2 to 4.
+#   4. bench/chaos.sh: 200 streams, the bridge's Redis subscriber killed 3 times,
+#      no loss/duplicate/reordering, on the sanitizer build;
+#   5. the fan-out instruction-count regression check (callgrind).
+# scripts/test.sh --quick skips steps 2 to 5.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=0
@@ -36,6 +38,9 @@ if ((quick == 0)); then
       rm -rf "$corpus"
     done
   fi
+
+  echo "== no loss while the Redis subscriber connection is killed (ASan build)"
+  SSEBRIDGE_BIN=build-asan/ssebridge bench/chaos.sh --subscribers 200 --rate 100 --duration 12 --kills 3 || status=1
 
   if [[ -x bench/callgrind_check.sh ]]; then
     echo "== fan-out instruction-count check"
