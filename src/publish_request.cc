@@ -39,6 +39,177 @@ std::string ValidateEventName(const std::string& event) {
 
 PublishParseResult Error(int status, std::string message) { return PublishParseResult{status, std::move(message)}; }
 
+PublishParseResult ParseJson(std::string_view body, PublishRequest* out);
+
+// A strict reader for the fast path: JSON whitespace, strings (all escapes,
+// surrogate pairs), and punctuation. Anything it does not expect fails, and
+// the caller falls back to the full parser.
+class FastReader {
+ public:
+  explicit FastReader(std::string_view text) : text_(text) {}
+
+  void SkipSpace() {
+    while (at_ < text_.size() && (text_[at_] == ' ' || text_[at_] == '\t' || text_[at_] == '\n' || text_[at_] == '\r')) {
+      ++at_;
+    }
+  }
+  bool Consume(char c) {
+    SkipSpace();
+    if (at_ < text_.size() && text_[at_] == c) {
+      ++at_;
+      return true;
+    }
+    return false;
+  }
+  bool Peek(char c) {
+    SkipSpace();
+    return at_ < text_.size() && text_[at_] == c;
+  }
+  bool AtEnd() {
+    SkipSpace();
+    return at_ == text_.size();
+  }
+
+  bool String(std::string* out) {
+    if (!Consume('"')) return false;
+    out->clear();
+    for (;;) {
+      // Copy the run of plain bytes at once.
+      size_t start = at_;
+      while (at_ < text_.size() && text_[at_] != '"' && text_[at_] != '\\' &&
+             static_cast<unsigned char>(text_[at_]) >= 0x20) {
+        ++at_;
+      }
+      out->append(text_.data() + start, at_ - start);
+      if (at_ >= text_.size()) return false;
+      char c = text_[at_++];
+      if (c == '"') return IsValidUtf8(*out);
+      if (c != '\\') return false;  // A raw control character.
+      if (at_ >= text_.size()) return false;
+      switch (text_[at_++]) {
+        case '"': out->push_back('"'); break;
+        case '\\': out->push_back('\\'); break;
+        case '/': out->push_back('/'); break;
+        case 'b': out->push_back('\b'); break;
+        case 'f': out->push_back('\f'); break;
+        case 'n': out->push_back('\n'); break;
+        case 'r': out->push_back('\r'); break;
+        case 't': out->push_back('\t'); break;
+        case 'u': {
+          uint32_t code = 0;
+          if (!Hex4(&code)) return false;
+          if (code >= 0xDC00 && code <= 0xDFFF) return false;  // Lone low surrogate.
+          if (code >= 0xD800 && code <= 0xDBFF) {
+            uint32_t low = 0;
+            if (at_ + 1 >= text_.size() || text_[at_] != '\\' || text_[at_ + 1] != 'u') return false;
+            at_ += 2;
+            if (!Hex4(&low) || low < 0xDC00 || low > 0xDFFF) return false;
+            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+          }
+          AppendUtf8(code, out);
+          break;
+        }
+        default:
+          return false;
+      }
+    }
+  }
+
+ private:
+  bool Hex4(uint32_t* code) {
+    if (at_ + 4 > text_.size()) return false;
+    uint32_t value = 0;
+    for (int i = 0; i < 4; ++i) {
+      char c = text_[at_++];
+      value <<= 4;
+      if (c >= '0' && c <= '9') value |= static_cast<uint32_t>(c - '0');
+      else if (c >= 'a' && c <= 'f') value |= static_cast<uint32_t>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F') value |= static_cast<uint32_t>(c - 'A' + 10);
+      else return false;
+    }
+    *code = value;
+    return true;
+  }
+  static void AppendUtf8(uint32_t code, std::string* out) {
+    if (code < 0x80) {
+      out->push_back(static_cast<char>(code));
+    } else if (code < 0x800) {
+      out->push_back(static_cast<char>(0xC0 | (code >> 6)));
+      out->push_back(static_cast<char>(0x80 | (code & 0x3F)));
+    } else if (code < 0x10000) {
+      out->push_back(static_cast<char>(0xE0 | (code >> 12)));
+      out->push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | (code & 0x3F)));
+    } else {
+      out->push_back(static_cast<char>(0xF0 | (code >> 18)));
+      out->push_back(static_cast<char>(0x80 | ((code >> 12) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | (code & 0x3F)));
+    }
+  }
+
+  std::string_view text_;
+  size_t at_ = 0;
+};
+
+}  // namespace
+
+bool ParsePublishJsonFast(std::string_view body, PublishRequest* out) {
+  FastReader reader(body);
+  if (!reader.Consume('{')) return false;
+  bool seen_channel = false, seen_channels = false, seen_event = false, seen_data = false;
+  std::string key;
+  std::string channel;
+  std::vector<std::string> channels;
+  if (!reader.Peek('}')) {
+    do {
+      if (!reader.String(&key) || !reader.Consume(':')) return false;
+      // A repeated key means "last one wins" in the full parser: leave it to it.
+      if (key == "channel") {
+        if (seen_channel || !reader.String(&channel)) return false;
+        seen_channel = true;
+      } else if (key == "channels") {
+        if (seen_channels || !reader.Consume('[')) return false;
+        seen_channels = true;
+        if (!reader.Peek(']')) {
+          do {
+            channels.emplace_back();
+            if (!reader.String(&channels.back())) return false;
+          } while (reader.Consume(','));
+        }
+        if (!reader.Consume(']')) return false;
+      } else if (key == "event") {
+        if (seen_event || !reader.String(&out->event)) return false;
+        seen_event = true;
+      } else if (key == "data") {
+        // Only string data: other values need the full parser's compact dump.
+        if (seen_data || !reader.String(&out->data)) return false;
+        seen_data = true;
+      } else {
+        return false;
+      }
+    } while (reader.Consume(','));
+  }
+  if (!reader.Consume('}') || !reader.AtEnd()) return false;
+  // Any semantic error (bad channel, missing data...) is reported by the full path.
+  out->channels.clear();
+  if (seen_channel && !AddChannel(channel, out).empty()) return false;
+  for (const std::string& name : channels) {
+    if (!AddChannel(name, out).empty()) return false;
+  }
+  if (out->channels.empty() || !seen_data) return false;
+  if (seen_event && !ValidateEventName(out->event).empty()) return false;
+  if (!seen_event) out->event.clear();
+  out->data_is_json = false;
+  return true;
+}
+
+PublishParseResult ParsePublishJsonFull(std::string_view body, PublishRequest* out) {
+  return ParseJson(body, out);
+}
+
+namespace {
+
 PublishParseResult ParseJson(std::string_view body, PublishRequest* out) {
   // ordered_json keeps the publisher's key order when data is re-serialized.
   nlohmann::ordered_json document = nlohmann::ordered_json::parse(body.begin(), body.end(), nullptr, false);
@@ -104,6 +275,11 @@ PublishParseResult ParsePublishRequest(std::string_view content_type, std::strin
                                        PublishRequest* out) {
   std::string media = MediaType(content_type);
   if (media == "application/json" || (media.size() > 5 && media.compare(media.size() - 5, 5, "+json") == 0)) {
+    PublishRequest fast;
+    if (ParsePublishJsonFast(body, &fast)) {
+      *out = std::move(fast);
+      return {};
+    }
     return ParseJson(body, out);
   }
   if (media == "application/x-www-form-urlencoded") return ParseForm(body, out);

@@ -24,4 +24,14 @@ struct PublishParseResult {
 PublishParseResult ParsePublishRequest(std::string_view content_type, std::string_view body,
                                        PublishRequest* out);
 
+// The two JSON paths behind ParsePublishRequest, exposed for differential
+// tests. The fast path handles the common shape — an object whose keys are
+// among channel/channels/event/data and whose data is a string — without
+// building a JSON document; it returns false (leaving *out unspecified) for
+// anything else, including every malformed body, which the full path then
+// parses and reports. When it returns true, the full path would have produced
+// the same request.
+bool ParsePublishJsonFast(std::string_view body, PublishRequest* out);
+PublishParseResult ParsePublishJsonFull(std::string_view body, PublishRequest* out);
+
 }  // namespace ssebridge

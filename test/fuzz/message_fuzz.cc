@@ -93,6 +93,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   ssebridge::PublishRequest publish;
   ssebridge::ParsePublishRequest("application/json", input, &publish);
+  // Differential check: whenever the fast JSON path accepts a body, the full
+  // parser must accept it too and produce the same request.
+  ssebridge::PublishRequest fast;
+  if (ssebridge::ParsePublishJsonFast(input, &fast)) {
+    ssebridge::PublishRequest full;
+    if (!ssebridge::ParsePublishJsonFull(input, &full).error.empty()) abort();
+    if (fast.channels != full.channels || fast.event != full.event || fast.data != full.data ||
+        fast.data_is_json != full.data_is_json) {
+      abort();
+    }
+  }
   ssebridge::PublishRequest form;
   ssebridge::ParsePublishRequest("application/x-www-form-urlencoded", input, &form);
   ssebridge::GlobMatch(input.substr(0, size / 2), input.substr(size / 2));
