@@ -313,8 +313,6 @@ void Connection::RespondError(int status, const std::string& message, const Http
     // The request could not be parsed: answer in HTTP/1.1 and close, since the
     // byte stream can no longer be trusted to delimit the next request.
     EmitResponse(BuildResponse(status, "application/json", JsonErrorBody(message), extra, 1, false), false);
-    state_ = State::kLingering;
-    server_->UntrackDeadline(this);
     return;
   }
   if (status >= 500 || status == 404 || status == 405) {
@@ -378,8 +376,7 @@ void Connection::FinishReplay(ReplayResult result, const std::string& last_event
   // applies to live traffic on top of it.
   size_t replayed_bytes = 0;
   for (const FrameRef& frame : result.frames) {
-    if (frame->id() != 0 && frame->id() <= last_sent_id_) continue;
-    if (frame->id() != 0) last_sent_id_ = frame->id();
+    if (!IsNewMessage(frame)) continue;
     queue_.PushUnbounded(frame, chunked_);
     replayed_bytes += frame->view(chunked_).size();
     ++server_->counters().replayed_messages;
@@ -399,35 +396,39 @@ void Connection::SendFrame(const FrameRef& frame) {
   if (replaying_) {
     held_bytes_ += frame->view(chunked_).size();
     held_frames_.push_back(frame);
-    if (held_bytes_ > queue_.limit_bytes()) {
-      over_limit_ = true;
-      ++server_->counters().slow_consumer_disconnects;
-      LOG_WARN("stream %s cut off: %zu bytes of live messages piled up during its replay", Peer().c_str(),
-               held_bytes_);
-      ScheduleFlush();
-    }
+    if (held_bytes_ > queue_.limit_bytes()) CutOffSlowConsumer("live messages held during its replay", held_bytes_);
     return;
   }
   if (QueueLive(frame)) ScheduleFlush();
 }
 
+// True for a frame this stream has not sent yet; advances the stream's
+// position. Frames without a resumable id are always new.
+bool Connection::IsNewMessage(const FrameRef& frame) {
+  if (frame->id() == 0) return true;
+  if (frame->id() <= last_sent_id_) return false;
+  last_sent_id_ = frame->id();
+  return true;
+}
+
 // Queues one live frame unless it is a duplicate. Returns false once the
 // stream is over its limit (and marked for closing).
 bool Connection::QueueLive(const FrameRef& frame) {
-  if (frame->id() != 0) {
-    if (frame->id() <= last_sent_id_) return true;
-    last_sent_id_ = frame->id();
-  }
+  if (!IsNewMessage(frame)) return true;
   if (queue_.Push(frame, chunked_) == WriteQueue::PushResult::kOverLimit) {
-    // Never close inside the fan-out loop: mark now, close at the next flush.
-    over_limit_ = true;
-    ++server_->counters().slow_consumer_disconnects;
-    LOG_WARN("stream %s cut off as a slow consumer: %zu bytes queued, limit %zu", Peer().c_str(), queue_.bytes(),
-             queue_.limit_bytes());
-    ScheduleFlush();
+    CutOffSlowConsumer("bytes queued", queue_.bytes());
     return false;
   }
   return true;
+}
+
+// Never closes inside the fan-out loop: marks the stream, which the next flush closes.
+void Connection::CutOffSlowConsumer(const char* what, size_t bytes) {
+  over_limit_ = true;
+  ++server_->counters().slow_consumer_disconnects;
+  LOG_WARN("stream %s cut off as a slow consumer: %zu %s, limit %zu", Peer().c_str(), bytes, what,
+           queue_.limit_bytes());
+  ScheduleFlush();
 }
 
 void Connection::SendHeartbeat() {

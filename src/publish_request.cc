@@ -120,12 +120,9 @@ class FastReader {
     if (at_ + 4 > text_.size()) return false;
     uint32_t value = 0;
     for (int i = 0; i < 4; ++i) {
-      char c = text_[at_++];
-      value <<= 4;
-      if (c >= '0' && c <= '9') value |= static_cast<uint32_t>(c - '0');
-      else if (c >= 'a' && c <= 'f') value |= static_cast<uint32_t>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') value |= static_cast<uint32_t>(c - 'A' + 10);
-      else return false;
+      int digit = HexDigitValue(text_[at_++]);
+      if (digit < 0) return false;
+      value = (value << 4) | static_cast<uint32_t>(digit);
     }
     *code = value;
     return true;

@@ -173,7 +173,9 @@ void RedisBroker::Deliver(std::string_view source, bool is_pattern, std::string_
     }
     ++counters_->messages_received;
   }
-  if (last_sequence_ != 0) {
+  // Only resumable messages are recorded and advance catch-up positions; with
+  // history off neither is ever used.
+  if (last_sequence_ != 0 && history_.enabled()) {
     history_.Append(std::string(channel), last_sequence_, last_frame_->get(), now_ms_());
     auto it = topics_.find(std::string(source));
     if (it != topics_.end()) it->second.last_seen = std::max(it->second.last_seen, last_sequence_);
@@ -314,26 +316,24 @@ void RedisBroker::Replay(const std::vector<std::string>& topics, const std::stri
   for (const std::string& topic : sorted) asked.emplace_back(topic, read_from);
   PendingFetch pending{read_from, {}};
   pending.waiters.push_back(std::move(waiter));
-  const bool shared = it == fetches_.end();
-  if (!shared) {
+  if (it != fetches_.end()) {
     // A later read is in flight and cannot serve this resume; read alone.
-    Fetch(asked, [this, sorted, pending = std::move(pending)](FetchResult fetched) mutable {
-      AnswerWaiters(sorted, std::move(pending), fetched);
+    Fetch(asked, [this, pending = std::move(pending)](FetchResult fetched) mutable {
+      AnswerWaiters(std::move(pending), fetched);
     });
     return;
   }
   fetches_.emplace(key, std::move(pending));
-  Fetch(asked, [this, sorted, key](FetchResult fetched) {
+  Fetch(asked, [this, key](FetchResult fetched) {
     auto found = fetches_.find(key);
     if (found == fetches_.end()) return;
     PendingFetch pending = std::move(found->second);
     fetches_.erase(found);
-    AnswerWaiters(sorted, std::move(pending), fetched);
+    AnswerWaiters(std::move(pending), fetched);
   });
 }
 
-void RedisBroker::AnswerWaiters(const std::vector<std::string>& /*topics*/, PendingFetch pending,
-                                const FetchResult& fetched) {
+void RedisBroker::AnswerWaiters(PendingFetch pending, const FetchResult& fetched) {
   const uint64_t ttl_us = history_.limits().ttl_ms * 1000;
   for (Waiter& waiter : pending.waiters) {
     ReplayResult result;

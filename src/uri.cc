@@ -1,16 +1,12 @@
 #include "ssebridge/uri.h"
 
 namespace ssebridge {
-namespace {
-
-int HexValue(char c) {
+int HexDigitValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
-
-}  // namespace
 
 std::optional<std::string> PercentDecode(std::string_view text, bool plus_as_space) {
   std::string out;
@@ -19,8 +15,8 @@ std::optional<std::string> PercentDecode(std::string_view text, bool plus_as_spa
     char c = text[i];
     if (c == '%') {
       if (i + 2 >= text.size()) return std::nullopt;
-      int high = HexValue(text[i + 1]);
-      int low = HexValue(text[i + 2]);
+      int high = HexDigitValue(text[i + 1]);
+      int low = HexDigitValue(text[i + 2]);
       if (high < 0 || low < 0) return std::nullopt;
       out.push_back(static_cast<char>(high * 16 + low));
       i += 2;

@@ -88,6 +88,8 @@ class Connection : public StreamSink {
   void StartStream(const HttpRequest& request, SubscribeRequest subscribe);
   void FinishReplay(ReplayResult result, const std::string& last_event_id);
   bool QueueLive(const FrameRef& frame);
+  bool IsNewMessage(const FrameRef& frame);
+  void CutOffSlowConsumer(const char* what, size_t bytes);
   void EmitResponse(std::string bytes, bool keep_alive);
   void CompleteSlot(uint64_t sequence, std::string bytes);
   void DrainSlots();

@@ -114,7 +114,7 @@ class RedisBroker : public Broker {
   // Runs the fetch script for (topic, after) pairs; done(result) exactly once.
   void Fetch(const std::vector<std::pair<std::string, uint64_t>>& asked, std::function<void(FetchResult)> done);
   FetchResult ParseFetchReply(const redisReply* reply);
-  void AnswerWaiters(const std::vector<std::string>& topics, PendingFetch pending, const FetchResult& result);
+  void AnswerWaiters(PendingFetch pending, const FetchResult& result);
   bool ServeFromMemory(const std::vector<std::string>& topics, uint64_t after, ReplayResult* result);
 
   using ScriptCallback = std::function<void(const redisReply*)>;
