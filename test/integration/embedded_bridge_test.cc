@@ -30,8 +30,7 @@ class EmbeddedBridgeTest : public ::testing::Test {
     EXPECT_TRUE(response.has_value());
     if (!response) return "";
     EXPECT_EQ(response->status, 200) << response->body;
-    size_t at = response->body.find("\"id\":\"");
-    return at == std::string::npos ? "" : response->body.substr(at + 6, response->body.find('"', at + 6) - at - 6);
+    return harness::PublishedId(*response);
   }
 
   Bridge bridge_;

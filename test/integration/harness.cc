@@ -268,6 +268,13 @@ bool Bridge::Start(const std::vector<std::string>& args) {
   return port_ > 0;
 }
 
+bool Bridge::StartWithRedis(const std::string& redis_url, const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {"--redis", redis_url};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return Start(args) && process_.WaitForLine("redis-subscriber: connected", Millis(5000)) &&
+         process_.WaitForLine("redis-commands: connected", Millis(5000));
+}
+
 int Bridge::Stop(int signal_number, Millis timeout) { return process_.Stop(signal_number, timeout); }
 
 // -------------------------------------------------------------------- Socket
@@ -441,6 +448,24 @@ std::optional<HttpResponse> HttpRequest(int port, const std::string& method, con
 
 std::optional<HttpResponse> PublishJson(int port, const std::string& json) {
   return HttpRequest(port, "POST", "/publish", json, {{"Content-Type", "application/json"}});
+}
+
+std::string PublishedId(const HttpResponse& response) {
+  const std::string key = "\"id\":\"";
+  size_t begin = response.body.find(key);
+  if (begin == std::string::npos) return "";
+  begin += key.size();
+  size_t end = response.body.find('"', begin);
+  return end == std::string::npos ? "" : response.body.substr(begin, end - begin);
+}
+
+bool AwaitSubscribers(int redis_port, const std::string& channel, int count, const std::string& password) {
+  return Eventually(
+      [&] {
+        return RedisCommand(redis_port, {"PUBSUB", "NUMSUB", channel}, password).elements ==
+               std::vector<std::string>{channel, std::to_string(count)};
+      },
+      Millis(5000));
 }
 
 int PublishMany(int port, int count, const std::function<std::string(int)>& body, int window) {

@@ -102,6 +102,8 @@ class Bridge {
   ~Bridge();
   // Starts ssebridge on a free port with these extra arguments.
   bool Start(const std::vector<std::string>& args = {});
+  // Starts in Redis mode and waits until both Redis connections are up.
+  bool StartWithRedis(const std::string& redis_url, const std::vector<std::string>& extra = {});
   int Stop(int signal_number = 15, Millis timeout = Millis(8000));
   int port() const { return port_; }
   Subprocess& process() { return process_; }
@@ -148,6 +150,14 @@ std::optional<HttpResponse> HttpRequest(int port, const std::string& method, con
                                         const std::vector<std::pair<std::string, std::string>>& headers = {});
 
 std::optional<HttpResponse> PublishJson(int port, const std::string& json);
+
+// The "id" of a publish answer ({"status":"ok","id":"..."}), or "".
+std::string PublishedId(const HttpResponse& response);
+
+// Waits until Redis reports `count` subscribers of `channel` (PUBSUB NUMSUB):
+// a subscription is confirmed asynchronously, and messages published before
+// that are, correctly, not delivered.
+bool AwaitSubscribers(int redis_port, const std::string& channel, int count, const std::string& password = "");
 
 // Publishes `count` JSON bodies over one keep-alive connection with up to
 // `window` requests in flight (pipelining), as fast as the server answers.

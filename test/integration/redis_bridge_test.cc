@@ -26,11 +26,7 @@ class RedisBridgeTest : public ::testing::Test {
   void SetUp() override { ASSERT_TRUE(redis_.Start()) << "redis-server did not start"; }
 
   void StartBridge(Bridge& bridge, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"--redis", redis_.url()};
-    args.insert(args.end(), extra.begin(), extra.end());
-    ASSERT_TRUE(bridge.Start(args)) << bridge.process().output();
-    ASSERT_TRUE(bridge.process().WaitForLine("redis-subscriber: connected", kWait)) << bridge.process().output();
-    ASSERT_TRUE(bridge.process().WaitForLine("redis-commands: connected", kWait)) << bridge.process().output();
+    ASSERT_TRUE(bridge.StartWithRedis(redis_.url(), extra)) << bridge.process().output();
   }
 
   std::vector<std::string> RedisChannels() {
@@ -117,9 +113,7 @@ TEST_F(RedisBridgeTest, HttpPublishOnOneProcessReachesClientsOfAnother) {
   SseClient on_second;
   ASSERT_TRUE(on_first.Open(first.port(), "/events/shared"));
   ASSERT_TRUE(on_second.Open(second.port(), "/events/shared"));
-  EXPECT_TRUE(Eventually(
-      [&] { return RedisCommand(redis_.port(), {"PUBSUB", "NUMSUB", "shared"}).elements == std::vector<std::string>{"shared", "2"}; },
-      kWait));
+  EXPECT_TRUE(harness::AwaitSubscribers(redis_.port(), "shared", 2));
   std::optional<HttpResponse> response =
       PublishJson(first.port(), R"({"channel":"shared","event":"update","data":{"k":[1,2,{"b":1,"a":2}]}})");
   ASSERT_TRUE(response);
@@ -286,9 +280,9 @@ TEST_F(RedisBridgeTest, PipelinedPublishesRunConcurrentlyAndAnswerInOrder) {
       EXPECT_NE(response->body.find("\"broker\":\"redis\""), std::string::npos) << response->body;
       continue;
     }
-    size_t at = response->body.find("\"id\":\"");
-    ASSERT_NE(at, std::string::npos) << response->body;
-    uint64_t id = std::stoull(response->body.substr(at + 6));
+    std::string id_text = harness::PublishedId(*response);
+    ASSERT_FALSE(id_text.empty()) << response->body;
+    uint64_t id = std::stoull(id_text);
     EXPECT_GT(id, previous_id) << "answers out of order at " << i;
     previous_id = id;
   }
@@ -325,12 +319,7 @@ TEST(RedisConnectionOptionsTest, PasswordInUrlWorksAndMissingPasswordIsReported)
     ASSERT_TRUE(bridge.process().WaitForLine("redis-commands: connected", kWait)) << bridge.process().output();
     SseClient client;
     ASSERT_TRUE(client.Open(bridge.port(), "/events/authed"));
-    ASSERT_TRUE(Eventually(
-        [&] {
-          return RedisCommand(redis.port(), {"PUBSUB", "NUMSUB", "authed"}, "s3cret:pw").elements ==
-                 std::vector<std::string>{"authed", "1"};
-        },
-        kWait));
+    ASSERT_TRUE(harness::AwaitSubscribers(redis.port(), "authed", 1, "s3cret:pw"));
     auto response = PublishJson(bridge.port(), R"({"channel":"authed","data":"with a password"})");
     ASSERT_TRUE(response);
     EXPECT_EQ(response->status, 200) << response->body;
@@ -350,9 +339,7 @@ TEST(RedisConnectionOptionsTest, UnixSocketUrl) {
   ASSERT_TRUE(bridge.process().WaitForLine("redis-commands: connected", kWait));
   SseClient client;
   ASSERT_TRUE(client.Open(bridge.port(), "/events/sock"));
-  ASSERT_TRUE(Eventually([&] { return RedisCommand(redis.port(), {"PUBSUB", "NUMSUB", "sock"}).elements ==
-                                      std::vector<std::string>{"sock", "1"}; },
-                         kWait));
+  ASSERT_TRUE(harness::AwaitSubscribers(redis.port(), "sock", 1));
   RedisCommand(redis.port(), {"PUBLISH", "sock", "over a unix socket"});
   std::optional<SseEvent> event = client.Next(kWait);
   ASSERT_TRUE(event);

@@ -106,7 +106,7 @@ TEST(EmbeddedResumeTest, IdOlderThanRetentionGetsGapEventThenRetainedRest) {
   for (int i = 0; i < 10; ++i) {
     auto response = PublishJson(bridge.port(), NumberedBody("short", i));
     ASSERT_TRUE(response && response->status == 200);
-    ids.push_back(response->body.substr(response->body.find("\"id\":\"") + 6, 16));
+    ids.push_back(harness::PublishedId(*response));
   }
   SseClient client;
   ASSERT_TRUE(client.Open(bridge.port(), "/events/short", {{"Last-Event-ID", ids[1]}}));
@@ -138,7 +138,7 @@ TEST(EmbeddedResumeTest, QueryParametersResumeLikeTheHeaderAndTheHeaderWins) {
   for (int i = 0; i < 4; ++i) {
     auto response = PublishJson(bridge.port(), NumberedBody("q", i));
     ASSERT_TRUE(response && response->status == 200);
-    ids.push_back(response->body.substr(response->body.find("\"id\":\"") + 6, 16));
+    ids.push_back(harness::PublishedId(*response));
   }
   for (const char* parameter : {"lastEventId", "last_event_id"}) {
     SseClient client;
@@ -196,7 +196,7 @@ TEST(EmbeddedResumeTest, HistoryIsKeptWithoutSubscribersAndDisabledWithSizeZero)
   ASSERT_TRUE(bridge.Start());
   auto first = PublishJson(bridge.port(), NumberedBody("nobody", 0));
   ASSERT_TRUE(first && first->status == 200);
-  std::string first_id = first->body.substr(first->body.find("\"id\":\"") + 6, 16);
+  std::string first_id = harness::PublishedId(*first);
   PublishJson(bridge.port(), NumberedBody("nobody", 1));
   SseClient client;
   ASSERT_TRUE(client.Open(bridge.port(), "/events/nobody", {{"Last-Event-ID", first_id}}));
@@ -249,22 +249,11 @@ class RedisResumeTest : public ::testing::Test {
   void SetUp() override { ASSERT_TRUE(redis_.Start()); }
 
   void StartBridge(Bridge& bridge, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"--redis", redis_.url()};
-    args.insert(args.end(), extra.begin(), extra.end());
-    ASSERT_TRUE(bridge.Start(args)) << bridge.process().output();
-    ASSERT_TRUE(bridge.process().WaitForLine("redis-subscriber: connected", kWait));
-    ASSERT_TRUE(bridge.process().WaitForLine("redis-commands: connected", kWait));
+    ASSERT_TRUE(bridge.StartWithRedis(redis_.url(), extra)) << bridge.process().output();
   }
 
   std::function<void()> AwaitSubscribers(const std::string& channel, int count) {
-    return [this, channel, count] {
-      EXPECT_TRUE(Eventually(
-          [&] {
-            auto reply = RedisCommand(redis_.port(), {"PUBSUB", "NUMSUB", channel});
-            return reply.elements.size() == 2 && reply.elements[1] == std::to_string(count);
-          },
-          kWait));
-    };
+    return [this, channel, count] { EXPECT_TRUE(harness::AwaitSubscribers(redis_.port(), channel, count)); };
   }
 
   RedisServer redis_;
@@ -330,7 +319,7 @@ TEST_F(RedisResumeTest, TrimmedHistoryGivesGapEventThenRetainedRest) {
   for (int i = 0; i < 10; ++i) {
     auto response = PublishJson(bridge.port(), NumberedBody("trim", i));
     ASSERT_TRUE(response && response->status == 200) << (response ? response->body : "");
-    ids.push_back(response->body.substr(response->body.find("\"id\":\"") + 6, 16));
+    ids.push_back(harness::PublishedId(*response));
   }
   EXPECT_EQ(RedisCommand(redis_.port(), {"XLEN", "ssebridge:stream:trim"}).integer, 5);
   SseClient client;
@@ -385,7 +374,7 @@ TEST_F(RedisResumeTest, RedisThatLostItsDataReportsAGap) {
   for (int i = 0; i < 3; ++i) {
     auto response = PublishJson(bridge.port(), NumberedBody("wiped", i));
     ASSERT_TRUE(response && response->status == 200);
-    ids.push_back(response->body.substr(response->body.find("\"id\":\"") + 6, 16));
+    ids.push_back(harness::PublishedId(*response));
   }
   // A restart without persistence: every stream and the id clock are gone.
   redis_.Stop();
@@ -439,7 +428,7 @@ TEST_F(RedisResumeTest, ReconnectStormSharesHistoryReads) {
   for (int i = 0; i < 20; ++i) {
     auto response = PublishJson(publisher.port(), NumberedBody("storm", i));
     ASSERT_TRUE(response && response->status == 200);
-    ids.push_back(response->body.substr(response->body.find("\"id\":\"") + 6, 16));
+    ids.push_back(harness::PublishedId(*response));
   }
   constexpr int kClients = 300;
   std::vector<harness::Socket> sockets(kClients);
