@@ -22,19 +22,9 @@ while (($#)); do
 done
 bin="${SSEBRIDGE_BIN:-build/ssebridge}"
 loadgen="${LOADGEN_BIN:-build/bench/ssebridge_loadgen}"
-work="$(mktemp -d /tmp/ssebridge-chaos-XXXXXX)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-redis_port="$("$loadgen" --mode free-port)"
-redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" > "$work/redis.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+source bench/lib.sh
+bench_setup chaos
+start_private_redis
 bridge_port="$("$loadgen" --mode free-port)"
 "$bin" --listen "127.0.0.1:$bridge_port" --redis "redis://127.0.0.1:$redis_port" --log-level info \
   > "$work/bridge.log" 2>&1 &

@@ -25,37 +25,20 @@ bin="${SSEBRIDGE_BIN:-build/ssebridge}"
 loadgen="${LOADGEN_BIN:-build/bench/ssebridge_loadgen}"
 [[ -x "$bin" && -x "$loadgen" ]] || { echo "build first: cmake --build build (needs $bin and $loadgen)" >&2; exit 2; }
 
-work="$(mktemp -d /tmp/ssebridge-scale-XXXXXX)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-redis_port="$("$loadgen" --mode free-port)"
-redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" \
-  --maxclients 1000 > "$work/redis.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+source bench/lib.sh
+bench_setup scale
+start_private_redis --maxclients 1000
 
 ports=()
 server_pids=()
 for i in $(seq "$processes"); do
-  "$bin" --listen 127.0.0.1:0 --redis "redis://127.0.0.1:$redis_port" --heartbeat 5 --log-level warn \
+  port="$("$loadgen" --mode free-port)"
+  "$bin" --listen "127.0.0.1:$port" --redis "redis://127.0.0.1:$redis_port" --heartbeat 5 \
     --max-connections $((connections + 100)) > "$work/server$i.log" 2>&1 &
-  pid=$!
-  pids+=("$pid")
-  server_pids+=("$pid")
-  for _ in $(seq 100); do grep -q "listening on" "$work/server$i.log" 2>/dev/null && break; sleep 0.1; done
-  ports+=("$(grep -o 'listening on 127.0.0.1:[0-9]*' "$work/server$i.log" | head -1 | cut -d: -f2)")
-done 2>/dev/null || true
-# --log-level warn hides the listening line; read the port from /proc instead when needed.
-for i in $(seq 0 $((processes - 1))); do
-  if [[ -z "${ports[$i]:-}" ]]; then
-    ports[$i]="$(ss -ltnp 2>/dev/null | grep "pid=${server_pids[$i]}," | grep -o '127.0.0.1:[0-9]*' | head -1 | cut -d: -f2)"
-  fi
+  pids+=($!)
+  server_pids+=($!)
+  ports+=("$port")
+  for _ in $(seq 100); do grep -q "redis-subscriber: connected" "$work/server$i.log" && break; sleep 0.1; done
 done
 
 loadgen_pids=()
