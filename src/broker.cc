@@ -6,14 +6,18 @@
 namespace ssebridge {
 
 FrameRef EncodeMessageFrame(const Message& message) {
-  std::string buffer = Frame::StartBuffer();
   SseEvent event;
   event.id = message.id;
   event.event = message.event;
   event.data = message.data;
   event.retry_ms = message.retry_ms;
+  return EncodeEventFrame(event, message.sequence);
+}
+
+FrameRef EncodeEventFrame(const SseEvent& event, uint64_t sequence) {
+  std::string buffer = Frame::StartBuffer();
   AppendSseEvent(&buffer, event);
-  return Frame::Seal(std::move(buffer), message.sequence);
+  return Frame::Seal(std::move(buffer), sequence);
 }
 
 bool AnswerIfHistoryDisabled(const History& history, Counters* counters, ReplayCallback& done) {

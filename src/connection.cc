@@ -126,9 +126,13 @@ void Connection::Consume(const char* data, size_t length) {
     }
     data += result.consumed;
     length -= result.consumed;
-    HttpRequest request = parser_->TakeRequest();
+    // Requests are exchanged with a loop-wide pool of spares so that their
+    // strings and header vector are reused rather than allocated per request.
+    HttpRequest request = server_->TakeSpareRequest();
+    parser_->SwapRequest(&request);
     parser_->Resume();
-    HandleRequest(std::move(request));
+    HandleRequest(request);
+    server_->ReturnSpareRequest(std::move(request));
     if (state_ == State::kResponding && length > 0) {
       pending_input_.append(data, length);
       return;
@@ -189,7 +193,7 @@ void Connection::DrainSlots() {
   if (deferred_stream_) {
     std::unique_ptr<HttpRequest> request = std::move(deferred_stream_);
     state_ = State::kReading;
-    HandleRequest(std::move(*request));
+    HandleRequest(*request);
   } else if (state_ == State::kReading) {
     EnterReading();
   }
@@ -205,7 +209,7 @@ void Connection::EnterReading() {
   }
 }
 
-void Connection::HandleRequest(HttpRequest request) {
+void Connection::HandleRequest(HttpRequest& request) {
   ++server_->counters().requests;
   std::string_view path;
   std::string_view query;
@@ -288,9 +292,14 @@ void Connection::HandlePublish(const HttpRequest& request) {
   server_->broker().Publish(publish, [server, id, sequence, http_minor, keep_alive, cors](const PublishOutcome& outcome) {
     Connection* self = server->FindConnection(id);
     if (self == nullptr) return;  // The publisher hung up; the outcome stands regardless.
-    std::string body = outcome.status == 200
-                           ? "{\"status\":\"ok\",\"id\":" + JsonQuote(outcome.id) + "}"
-                           : JsonErrorBody(outcome.error);
+    std::string body;
+    if (outcome.status == 200) {
+      body.append("{\"status\":\"ok\",\"id\":");
+      AppendJsonQuoted(&body, outcome.id);
+      body.push_back('}');
+    } else {
+      body = JsonErrorBody(outcome.error);
+    }
     if (outcome.status != 200) ++server->counters().http_errors;
     self->CompleteSlot(sequence, BuildResponse(outcome.status, "application/json", body, cors, http_minor, keep_alive));
   });
@@ -444,7 +453,7 @@ void Connection::SendHeartbeat() {
 }
 
 void Connection::QueueRaw(std::string bytes) {
-  queue_.PushUnbounded(Frame::FromPayload(bytes), false);
+  queue_.PushUnbounded(Frame::AdoptRaw(std::move(bytes)), false);
   ScheduleFlush();
 }
 

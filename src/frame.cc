@@ -1,7 +1,5 @@
 #include "ssebridge/frame.h"
 
-#include <cassert>
-
 namespace ssebridge {
 
 FrameRef Frame::Seal(std::string buffer, uint64_t id) {
@@ -31,6 +29,15 @@ FrameRef Frame::FromPayload(std::string_view payload) {
   std::string buffer = StartBuffer();
   buffer.append(payload);
   return Seal(std::move(buffer));
+}
+
+FrameRef Frame::AdoptRaw(std::string bytes) {
+  auto* frame = new Frame();
+  frame->raw_offset_ = 0;
+  frame->has_chunked_form_ = false;
+  frame->raw_size_ = static_cast<uint32_t>(bytes.size());
+  frame->bytes_ = std::move(bytes);
+  return FrameRef(frame);
 }
 
 }  // namespace ssebridge

@@ -24,6 +24,16 @@ const std::string* HttpRequest::Header(std::string_view lower_name) const {
   return nullptr;
 }
 
+void HttpRequest::Clear() {
+  method.clear();
+  target.clear();
+  headers.clear();
+  body.clear();
+  http_major = 1;
+  http_minor = 1;
+  keep_alive = true;
+}
+
 HttpParser::HttpParser(Limits limits) : limits_(limits) {
   llhttp_settings_init(&settings_);
   settings_.on_message_begin = OnMessageBegin;
@@ -56,8 +66,10 @@ HttpParser::FeedResult HttpParser::Feed(const char* data, size_t length) {
 
 HttpRequest HttpParser::TakeRequest() { return std::move(request_); }
 
+void HttpParser::SwapRequest(HttpRequest* spare) { std::swap(request_, *spare); }
+
 void HttpParser::Resume() {
-  request_ = HttpRequest();
+  // The next request starts empty (OnMessageBegin clears it).
   llhttp_resume(&parser_);
 }
 
@@ -83,7 +95,7 @@ int HttpParser::CountHeaderBytes(const char* at, size_t length) {
 
 int HttpParser::OnMessageBegin(llhttp_t* parser) {
   HttpParser* self = Self(parser);
-  self->request_ = HttpRequest();
+  self->request_.Clear();
   self->header_bytes_ = 0;
   self->last_was_value_ = false;
   self->in_request_ = true;

@@ -12,13 +12,29 @@
 namespace ssebridge {
 namespace {
 
-std::string MediaType(std::string_view content_type) {
-  std::string media(content_type.substr(0, content_type.find(';')));
-  auto not_space = [](unsigned char c) { return !isspace(c); };
-  media.erase(media.begin(), std::find_if(media.begin(), media.end(), not_space));
-  media.erase(std::find_if(media.rbegin(), media.rend(), not_space).base(), media.end());
-  std::transform(media.begin(), media.end(), media.begin(), [](unsigned char c) { return tolower(c); });
+// The media type of a Content-Type value: parameters and surrounding spaces
+// removed. Returned as a view into the header; compare with MediaTypeIs().
+std::string_view MediaType(std::string_view content_type) {
+  std::string_view media = content_type.substr(0, content_type.find(';'));
+  while (!media.empty() && isspace(static_cast<unsigned char>(media.front()))) media.remove_prefix(1);
+  while (!media.empty() && isspace(static_cast<unsigned char>(media.back()))) media.remove_suffix(1);
   return media;
+}
+
+// Media types are case-insensitive (RFC 9110, 8.3.1); `lower` is lower case.
+bool EqualsLowerCase(std::string_view text, std::string_view lower) {
+  if (text.size() != lower.size()) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
+    if (c != lower[i]) return false;
+  }
+  return true;
+}
+
+bool IsJsonMediaType(std::string_view media) {
+  return EqualsLowerCase(media, "application/json") ||
+         (media.size() > 5 && EqualsLowerCase(media.substr(media.size() - 5), "+json"));
 }
 
 std::string AddChannel(const std::string& name, PublishRequest* out) {
@@ -73,12 +89,19 @@ class FastReader {
   bool String(std::string* out) {
     if (!Consume('"')) return false;
     out->clear();
+    bool reserved = false;
     for (;;) {
       // Copy the run of plain bytes at once.
       size_t start = at_;
       while (at_ < text_.size() && text_[at_] != '"' && text_[at_] != '\\' &&
              static_cast<unsigned char>(text_[at_]) >= 0x20) {
         ++at_;
+      }
+      if (!reserved && at_ < text_.size() && text_[at_] == '\\') {
+        // Escapes only shrink, so the rest of the body bounds the decoded size:
+        // one allocation instead of one per doubling.
+        out->reserve(out->size() + (text_.size() - start));
+        reserved = true;
       }
       out->append(text_.data() + start, at_ - start);
       if (at_ >= text_.size()) return false;
@@ -270,18 +293,15 @@ PublishParseResult ParseForm(std::string_view body, PublishRequest* out) {
 
 PublishParseResult ParsePublishRequest(std::string_view content_type, std::string_view body,
                                        PublishRequest* out) {
-  std::string media = MediaType(content_type);
-  if (media == "application/json" || (media.size() > 5 && media.compare(media.size() - 5, 5, "+json") == 0)) {
-    PublishRequest fast;
-    if (ParsePublishJsonFast(body, &fast)) {
-      *out = std::move(fast);
-      return {};
-    }
+  const std::string_view media = MediaType(content_type);
+  if (IsJsonMediaType(media)) {
+    if (ParsePublishJsonFast(body, out)) return {};
+    *out = PublishRequest();
     return ParseJson(body, out);
   }
-  if (media == "application/x-www-form-urlencoded") return ParseForm(body, out);
+  if (EqualsLowerCase(media, "application/x-www-form-urlencoded")) return ParseForm(body, out);
   if (media.empty()) return Error(415, "missing Content-Type: use application/json or application/x-www-form-urlencoded");
-  return Error(415, "unsupported Content-Type '" + media + "': use application/json or application/x-www-form-urlencoded");
+  return Error(415, "unsupported Content-Type '" + std::string(media) + "': use application/json or application/x-www-form-urlencoded");
 }
 
 }  // namespace ssebridge

@@ -209,6 +209,20 @@ void Server::Sweep() {
   }
 }
 
+HttpRequest Server::TakeSpareRequest() {
+  if (spare_requests_.empty()) return HttpRequest();
+  HttpRequest request = std::move(spare_requests_.back());
+  spare_requests_.pop_back();
+  return request;
+}
+
+void Server::ReturnSpareRequest(HttpRequest request) {
+  if (spare_requests_.size() >= kMaxSpareRequests) return;
+  // Bodies can be up to --max-body-bytes; do not keep a large one alive.
+  if (request.body.capacity() > 64 * 1024) request.body = std::string();
+  spare_requests_.push_back(std::move(request));
+}
+
 HeaderList Server::CorsHeaders(const HttpRequest& request) const {
   HeaderList headers;
   if (config_.cors_origins.empty()) return headers;

@@ -1,6 +1,9 @@
 #include "ssebridge/uri.h"
 
+#include <algorithm>
+
 namespace ssebridge {
+
 int HexDigitValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -63,29 +66,35 @@ void SplitTarget(std::string_view target, std::string_view* path, std::string_vi
   }
 }
 
-std::string JsonQuote(std::string_view text) {
+void AppendJsonQuoted(std::string* out, std::string_view text) {
   static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(text.size() + 2);
-  out.push_back('"');
+  const size_t needed = out->size() + text.size() + 2;
+  // Grow geometrically so repeated appends to one string stay linear.
+  if (out->capacity() < needed) out->reserve(std::max(needed, 2 * out->capacity()));
+  out->push_back('"');
   for (unsigned char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"': out->append("\\\"", 2); break;
+      case '\\': out->append("\\\\", 2); break;
+      case '\n': out->append("\\n", 2); break;
+      case '\r': out->append("\\r", 2); break;
+      case '\t': out->append("\\t", 2); break;
       default:
         if (c < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
+          out->append("\\u00", 4);
+          out->push_back(kHex[c >> 4]);
+          out->push_back(kHex[c & 15]);
         } else {
-          out.push_back(static_cast<char>(c));
+          out->push_back(static_cast<char>(c));
         }
     }
   }
-  out.push_back('"');
+  out->push_back('"');
+}
+
+std::string JsonQuote(std::string_view text) {
+  std::string out;
+  AppendJsonQuoted(&out, text);
   return out;
 }
 

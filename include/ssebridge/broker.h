@@ -16,6 +16,7 @@
 #include "ssebridge/metrics.h"
 #include "ssebridge/publish_request.h"
 #include "ssebridge/pubsub_registry.h"
+#include "ssebridge/sse.h"
 
 namespace ssebridge {
 
@@ -78,6 +79,8 @@ void AddCollected(const History::Collected& collected, ReplayResult* result);
 
 // Encodes a message into its shared SSE frame.
 FrameRef EncodeMessageFrame(const Message& message);
+// The same from the event's fields; `sequence` is the resumable id (or 0).
+FrameRef EncodeEventFrame(const SseEvent& event, uint64_t sequence);
 
 // The event that tells a resuming client it missed messages:
 //   event: gap

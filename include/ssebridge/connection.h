@@ -83,7 +83,7 @@ class Connection : public StreamSink {
   static void OnClosed(uv_handle_t* handle);
 
   void Consume(const char* data, size_t length);
-  void HandleRequest(HttpRequest request);
+  void HandleRequest(HttpRequest& request);
   void HandlePublish(const HttpRequest& request);
   void StartStream(const HttpRequest& request, SubscribeRequest subscribe);
   void FinishReplay(ReplayResult result, const std::string& last_event_id);

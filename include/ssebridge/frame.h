@@ -9,6 +9,7 @@
 // Reference counts are not atomic: frames live on the single loop thread.
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -55,10 +56,15 @@ class Frame {
   // Convenience for small control payloads.
   static FrameRef FromPayload(std::string_view payload);
 
+  // Takes bytes that are only ever written as they are (HTTP response heads and
+  // bodies), without copying them; such a frame has no chunked form.
+  static FrameRef AdoptRaw(std::string bytes);
+
   std::string_view chunked() const {
+    assert(has_chunked_form_);
     return std::string_view(bytes_.data() + chunk_offset_, bytes_.size() - chunk_offset_);
   }
-  std::string_view raw() const { return std::string_view(bytes_.data() + kHeaderRoom, raw_size_); }
+  std::string_view raw() const { return std::string_view(bytes_.data() + raw_offset_, raw_size_); }
   std::string_view view(bool chunked_form) const { return chunked_form ? chunked() : raw(); }
   size_t raw_size() const { return raw_size_; }
   uint64_t id() const { return id_; }
@@ -70,6 +76,8 @@ class Frame {
   uint32_t refs_ = 1;
   uint32_t chunk_offset_ = 0;
   uint32_t raw_size_ = 0;
+  uint16_t raw_offset_ = kHeaderRoom;
+  bool has_chunked_form_ = true;
   uint64_t id_ = 0;
   std::string bytes_;
 };

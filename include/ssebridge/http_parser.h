@@ -25,6 +25,10 @@ struct HttpRequest {
 
   // First header with this lower-case name, or nullptr.
   const std::string* Header(std::string_view lower_name) const;
+
+  // Empties the request but keeps its buffers, so a reused request object
+  // parses the next one without allocating again.
+  void Clear();
 };
 
 class HttpParser {
@@ -53,6 +57,8 @@ class HttpParser {
 
   // After kRequest: take the request, then call Resume() before feeding more.
   HttpRequest TakeRequest();
+  // The same, exchanging it for *spare, whose buffers the parser then reuses.
+  void SwapRequest(HttpRequest* spare);
   void Resume();
 
   // True once the head of a request with "Expect: 100-continue" has been parsed

@@ -13,6 +13,7 @@
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include <uv.h>
 
@@ -51,6 +52,10 @@ class Server {
   uv_buf_t read_buffer() { return uv_buf_init(read_buffer_.get(), kReadBufferSize); }
 
   Connection* FindConnection(uint64_t id) const;
+  // A small pool of parsed-request objects shared by all connections; see
+  // Connection::Consume. Recursion-safe: each caller holds its own object.
+  HttpRequest TakeSpareRequest();
+  void ReturnSpareRequest(HttpRequest request);
   HeaderList CorsHeaders(const HttpRequest& request) const;
   // Access-Control-Allow-Methods/-Headers/-Max-Age for an allowed origin
   // (without the Allow-Origin headers, which every response gets from CorsHeaders).
@@ -73,6 +78,7 @@ class Server {
   static constexpr unsigned kReadBufferSize = 64 * 1024;
   static constexpr uint64_t kLingerMs = 2000;
   static constexpr uint64_t kShutdownGraceMs = 4000;
+  static constexpr size_t kMaxSpareRequests = 8;
 
   static void OnConnection(uv_stream_t* listener, int status);
   static void OnPrepare(uv_prepare_t* handle);
@@ -92,6 +98,7 @@ class Server {
   std::unique_ptr<Broker> broker_;
   RedisBroker* redis_broker_ = nullptr;  // Same object as broker_ in Redis mode.
   std::unique_ptr<char[]> read_buffer_;
+  std::vector<HttpRequest> spare_requests_;
   uv_tcp_t listener_;
   uv_prepare_t flush_prepare_;
   uv_timer_t sweep_timer_;

@@ -25,5 +25,6 @@ void SplitTarget(std::string_view target, std::string_view* path, std::string_vi
 
 // Escapes a string as a JSON string literal including the quotes.
 std::string JsonQuote(std::string_view text);
+void AppendJsonQuoted(std::string* out, std::string_view text);  // JsonQuote, appended.
 
 }  // namespace ssebridge
