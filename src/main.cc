@@ -56,6 +56,15 @@ int main(int argc, char** argv) {
   uv_signal_init(loop, &sigterm);
   sigint.data = &server;
   sigterm.data = &server;
+  // Handlers go in before Start() announces the port: a supervisor (or test)
+  // may send SIGTERM as soon as it reads "listening on", and that signal must
+  // mean a clean shutdown, not the default action. The callbacks only run
+  // inside uv_run(), after Start().
+  uv_signal_start(&sigint, OnSignal, SIGINT);
+  uv_signal_start(&sigterm, OnSignal, SIGTERM);
+  // Signal handles must not keep the loop alive once everything else is closed.
+  uv_unref(reinterpret_cast<uv_handle_t*>(&sigint));
+  uv_unref(reinterpret_cast<uv_handle_t*>(&sigterm));
   int rc = server.Start();
   if (rc != 0) {
     server.Shutdown();
@@ -64,11 +73,6 @@ int main(int argc, char** argv) {
     uv_run(loop, UV_RUN_DEFAULT);
     return 1;
   }
-  uv_signal_start(&sigint, OnSignal, SIGINT);
-  uv_signal_start(&sigterm, OnSignal, SIGTERM);
-  // Signal handles must not keep the loop alive once everything else is closed.
-  uv_unref(reinterpret_cast<uv_handle_t*>(&sigint));
-  uv_unref(reinterpret_cast<uv_handle_t*>(&sigterm));
   uv_run(loop, UV_RUN_DEFAULT);
   uv_close(reinterpret_cast<uv_handle_t*>(&sigint), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&sigterm), nullptr);
