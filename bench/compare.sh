@@ -5,7 +5,7 @@
 #
 # usage: bench/compare.sh [--quick] [--strict] [--require-ssebridge]
 #   --quick              small smoke run (< 1 minute) suitable for CI
-#   --strict             also exit non-zero when an Nchan run fails its checks
+#   --strict             also exit non-zero when an Nchan or floor run fails its checks
 #   --require-ssebridge  exit non-zero when the ssebridge binary is missing
 # environment:
 #   SSEBRIDGE_BIN  ssebridge binary (default: build/ssebridge under the repo root)
@@ -102,6 +102,9 @@ else
   cmake --build "$loadgen_build" >>"$WORKDIR/cmake.log" 2>&1 || { cat "$WORKDIR/cmake.log" >&2; exit 1; }
   LOADGEN="$loadgen_build/ssebridge_loadgen"
 fi
+# The kernel-floor reference (bench/floor_server.cc) is built next to the
+# load generator.
+FLOOR_BIN="$(dirname "$LOADGEN")/floor_server"
 
 HAVE_SSEBRIDGE=0
 if [[ -x "$SSEBRIDGE_BIN" ]]; then
@@ -132,6 +135,11 @@ else
   PUBLISH_S=5;      SETTLE_S=1
 fi
 readonly PAYLOAD_BYTES=64
+# Row (e): 64 pipelined requests on each of 16 keep-alive connections.  With
+# fewer in flight the load generator and the server take turns instead of
+# working at the same time, and the figure measures that ping-pong rather
+# than the server (both servers are then below full use of their core).
+readonly PUBLISH_INFLIGHT=1024 PUBLISH_CONNS=16
 # Reads are coalesced for the high-rate workloads: on loopback the kernel
 # charges the receiver's TCP processing and wake-ups to the sending server,
 # so a client that wakes for every single event would inflate the server's
@@ -248,6 +256,19 @@ start_ssebridge() {  # embedded|redis
   fi
 }
 
+start_floor() {  # (ignored argument) the least any relay must do: PSUBSCRIBE * and one write per socket
+  PORT="$(free_port)"
+  start_redis || return 1
+  taskset -c 0 "$FLOOR_BIN" --port "$PORT" --redis-port "$REDIS_PORT" 2>"$WORKDIR/floor.log" &
+  local pid=$!
+  STARTED_PIDS+=("$pid"); SYSTEM_PIDS+=("$pid")
+  wait_for_port "$PORT" "$pid" 10 || { log "floor_server did not start:"; cat "$WORKDIR/floor.log" >&2; return 1; }
+  SERVER_PIDS=("$pid")
+  SUB_ARGS=(--port "$PORT" --sub-path '/events/{channel}')
+  PUB_ARGS=()
+  FANOUT_PUB_ARGS=(--publish-via redis --redis-port "$REDIS_PORT")
+}
+
 stop_system() {
   local pid
   for pid in "${SYSTEM_PIDS[@]}"; do stop_pid "$pid"; done
@@ -292,8 +313,10 @@ run_all_workloads() {  # system
   run_workload "$system" throughput --mode throughput "${SUB_ARGS[@]}" "${FANOUT_PUB_ARGS[@]}" \
     --subscribers "$SUBSCRIBERS" --rate "$TPUT_START" --duration "$TPUT_BUDGET_S" --settle "$SETTLE_S" \
     --step-duration "$TPUT_STEP_S" --max-lag 1 --coalesce-us "$COALESCE_US" --inflight 256
+  # The floor server has no HTTP publish endpoint.
+  [[ "$system" == kernel-floor ]] && return 0
   run_workload "$system" publish --mode publish --port "$PORT" "${PUB_ARGS[@]}" --rate 0 \
-    --inflight 64 --pub-conns 4 --duration "$PUBLISH_S"
+    --inflight "$PUBLISH_INFLIGHT" --pub-conns "$PUBLISH_CONNS" --duration "$PUBLISH_S"
 }
 
 benchmark_system() {  # system start-function start-arg
@@ -312,6 +335,11 @@ benchmark_system nchan-redis start_nchan redis
 if ((HAVE_SSEBRIDGE)); then
   benchmark_system ssebridge-embedded start_ssebridge embedded
   benchmark_system ssebridge-redis start_ssebridge redis
+fi
+if [[ -x "$FLOOR_BIN" ]]; then
+  benchmark_system kernel-floor start_floor redis
+else
+  log "floor_server not found at $FLOOR_BIN: its column will read n/a"
 fi
 log "all workloads finished in $((SECONDS - START_SECONDS))s"
 
@@ -336,6 +364,7 @@ scaled() {  # system workload key scale decimals
 cell() {  # system workload key scale decimals
   local system="$1" workload="$2"
   if [[ "$system" == ssebridge-* ]] && ((!HAVE_SSEBRIDGE)); then echo "n/a"; return; fi
+  if [[ "$system" == kernel-floor && ( "$workload" == publish || ! -x "$FLOOR_BIN" ) ]]; then echo "n/a"; return; fi
   local v status
   v="$(scaled "$@")"
   status="$(field "$system" "$workload" status)"
@@ -378,19 +407,23 @@ bound_prefix() {  # ssebridge-system nchan-system workload key ...
 row() {  # label direction workload key scale decimals
   local label="$1" direction="$2"
   shift 2
-  local nm nr se sr
+  local nm nr se sr fl
   nm="$(cell nchan-memory "$@")"; nr="$(cell nchan-redis "$@")"
   se="$(cell ssebridge-embedded "$@")"; sr="$(cell ssebridge-redis "$@")"
-  local r1 r2
+  fl="$(cell kernel-floor "$@")"
+  local r1 r2 r3
   r1="$(bound_prefix ssebridge-embedded nchan-memory "$@")$(ratio "$(scaled ssebridge-embedded "$@")" "$(scaled nchan-memory "$@")")"
   r2="$(bound_prefix ssebridge-redis nchan-redis "$@")$(ratio "$(scaled ssebridge-redis "$@")" "$(scaled nchan-redis "$@")")"
-  ((HAVE_SSEBRIDGE)) || { r1="n/a"; r2="n/a"; }
-  echo "| $label | $nm | $nr | $se | $sr | embedded/memory $r1, redis/redis $r2 ($direction is better) |"
+  r3="$(bound_prefix ssebridge-redis kernel-floor "$@")$(ratio "$(scaled ssebridge-redis "$@")" "$(scaled kernel-floor "$@")")"
+  ((HAVE_SSEBRIDGE)) || { r1="n/a"; r2="n/a"; r3="n/a"; }
+  [[ "$fl" == n/a ]] && r3="n/a"
+  echo "| $label | $nm | $nr | $se | $sr | $fl | embedded/memory $r1, redis/redis $r2 ($direction is better); redis/floor $r3 |"
 }
 
 integrity_cell() {
   local system="$1"
   if [[ "$system" == ssebridge-* ]] && ((!HAVE_SSEBRIDGE)); then echo "n/a"; return; fi
+  if [[ "$system" == kernel-floor && ! -x "$FLOOR_BIN" ]]; then echo "n/a"; return; fi
   [[ -z "${FAILURES[$system]:-}" ]] && echo "pass" || echo "FAIL: ${FAILURES[$system]}"
 }
 
@@ -400,8 +433,8 @@ echo
 echo "ssebridge vs Nchan, $mode_note; $SUBSCRIBERS subscribers on one channel, ${PAYLOAD_BYTES}-byte payloads;"
 echo "servers pinned to CPU 0, load generator to CPU 1."
 echo
-echo "| metric | nchan-memory | nchan-redis | ssebridge-embedded | ssebridge-redis | ratio ssebridge/nchan |"
-echo "|---|---|---|---|---|---|"
+echo "| metric | nchan-memory | nchan-redis | ssebridge-embedded | ssebridge-redis | kernel-floor | ratio ssebridge/nchan; ssebridge/floor |"
+echo "|---|---|---|---|---|---|---|"
 row "(a) server CPU per delivery, µs ($CPU_RATE msg/s × $SUBSCRIBERS subs)" lower cpu server_cpu_us_per_delivery 1 2
 row "(a) Redis CPU per delivery, µs (same run)" lower cpu aux_cpu_us_per_delivery 1 3
 row "(b) latency p50, ms ($LATENCY_RATE msg/s × $SUBSCRIBERS subs, ${LATENCY_S}s)" lower latency latency_p50_us 0.001 2
@@ -409,10 +442,12 @@ row "(b) latency p99, ms (same run)" lower latency latency_p99_us 0.001 2
 row "(c) server RSS per idle connection, KiB ($IDLE_CONNECTIONS conns)" lower idle rss_per_conn_kb 1 2
 row "(d) max sustained deliveries/s, zero loss, lag ≤ 1 s" higher throughput max_sustained_deliveries_per_s 1 0
 row "(e) HTTP publish requests/s, no subscribers" higher publish requests_per_s 1 0
-echo "| all checks (loss, duplicates, order, connections) | $(integrity_cell nchan-memory) | $(integrity_cell nchan-redis) | $(integrity_cell ssebridge-embedded) | $(integrity_cell ssebridge-redis) | |"
+echo "| all checks (loss, duplicates, order, connections) | $(integrity_cell nchan-memory) | $(integrity_cell nchan-redis) | $(integrity_cell ssebridge-embedded) | $(integrity_cell ssebridge-redis) | $(integrity_cell kernel-floor) | |"
 echo
 echo "Publishing: Nchan via HTTP POST /pub; ssebridge-embedded via HTTP POST /publish (JSON);"
 echo "ssebridge-redis fan-out workloads via Redis PUBLISH, row (e) via HTTP POST /publish."
+echo "kernel-floor: bench/floor_server.cc, the least any relay must do (Redis PSUBSCRIBE, one write per socket"
+echo "per Redis read; no ids, history, checks or limits), fed by Redis PUBLISH: what the kernel alone costs."
 
 # ssebridge failures always fail the script; Nchan's only with --strict,
 # because a problem in the reference system must not break ssebridge's CI.
@@ -420,7 +455,7 @@ status=0
 for system in ssebridge-embedded ssebridge-redis; do
   [[ -z "${FAILURES[$system]:-}" ]] || { log "$system failed: ${FAILURES[$system]}"; status=1; }
 done
-for system in nchan-memory nchan-redis; do
+for system in nchan-memory nchan-redis kernel-floor; do
   if [[ -n "${FAILURES[$system]:-}" ]]; then
     log "$system failed: ${FAILURES[$system]}"
     ((STRICT)) && status=1
