@@ -155,6 +155,9 @@ void Server::ScheduleFlush(Connection* connection) {
 void Server::OnPrepare(uv_prepare_t* handle) { static_cast<Server*>(handle->data)->FlushPending(); }
 
 void Server::FlushPending() {
+  // Publishes batched during this turn go to Redis first; answers they
+  // produce synchronously (refusals) are then flushed with everything else.
+  if (broker_) broker_->Flush();
   // Runs right before the loop blocks: everything queued during this turn
   // (fan-out, responses, heartbeats) leaves in one writev per connection.
   while (Connection* connection = flush_list_.Front()) {

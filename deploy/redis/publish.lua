@@ -1,9 +1,9 @@
--- ssebridge publish script: assigns a resumable event id, stores the message in
--- each channel's history stream, and announces it on each channel, in one
+-- ssebridge publish script: assigns resumable event ids, stores the messages in
+-- each channel's history stream, and announces them on each channel, in one
 -- atomic step.
 --
 -- Applications that want resumable messages without going through HTTP can run
--- it themselves, e.g.:
+-- it themselves with one message, e.g.:
 --   redis-cli --eval deploy/redis/publish.lua ssebridge:seq , \
 --     '{"event":"message","data":{"n":7}' 1000 3600000 orders
 -- KEYS[1]   the id clock (ssebridge:seq)
@@ -13,70 +13,160 @@
 -- ARGV[4..] the channels
 -- Returns the id (a decimal string).
 --
+-- ssebridge itself sends every publish of one event-loop turn in one call (the
+-- batch form; ARGV[1] does not start with '{'):
+-- ARGV[1]   messages kept per channel, ARGV[2] history age limit in ms, then per
+--           message: the envelope head, the number of channels, the channels.
+-- Returns one element per message, in order: its id, or an error for a message
+-- that was not published at all (a channel's history key holds another type).
+--
 -- Ids are microseconds since the epoch, bumped by one when the clock has not
 -- moved on: unique, increasing across all channels and all processes sharing
 -- this Redis, and comparable with a timestamp for age trimming.
+
+local single = string.sub(ARGV[1], 1, 1) == '{'
+local keep, ttl_ms
+local messages = {}
+if single then
+  keep = tonumber(ARGV[2])
+  ttl_ms = tonumber(ARGV[3])
+  local channels = {}
+  for i = 4, #ARGV do
+    channels[#channels + 1] = ARGV[i]
+  end
+  messages[1] = {head = ARGV[1], channels = channels}
+else
+  keep = tonumber(ARGV[1])
+  ttl_ms = tonumber(ARGV[2])
+  local at = 3
+  while at <= #ARGV do
+    local count = tonumber(ARGV[at + 1])
+    local channels = {}
+    for k = 1, count do
+      channels[k] = ARGV[at + 1 + k]
+    end
+    messages[#messages + 1] = {head = ARGV[at], channels = channels}
+    at = at + 2 + count
+  end
+end
+
+-- A channel whose history key holds something else than a stream (someone
+-- else's key) cannot take messages: those messages are refused as a whole,
+-- before anything is written, so no message is ever half published.
+local usable = {}
+if keep > 0 then
+  for _, message in ipairs(messages) do
+    for _, channel in ipairs(message.channels) do
+      if usable[channel] == nil then
+        local kind = redis.call('TYPE', 'ssebridge:stream:' .. channel)['ok']
+        usable[channel] = kind == 'stream' or kind == 'none'
+      end
+      if not usable[channel] then
+        message.error = 'WRONGTYPE ssebridge:stream:' .. channel .. ' is not a stream'
+      end
+    end
+  end
+end
+
+local accepted = 0
+for _, message in ipairs(messages) do
+  if message.error == nil then
+    accepted = accepted + 1
+  end
+end
+local results = {}
+if accepted == 0 then
+  for i, message in ipairs(messages) do
+    results[i] = {err = message.error}
+  end
+  if single then
+    return results[1]
+  end
+  return results
+end
+
 local now = redis.call('TIME')
-local id = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local first = tonumber(now[1]) * 1000000 + tonumber(now[2])
 local stored = redis.call('GET', KEYS[1])
 local last = tonumber(stored or '0')
-if id <= last then
-  id = last + 1
+if first <= last then
+  first = last + 1
 end
-local id_text = string.format('%d', id)
-redis.call('SET', KEYS[1], id_text)
+local newest = first + accepted - 1
+redis.call('SET', KEYS[1], string.format('%d', newest))
 if not stored then
   -- A fresh clock means a fresh (or wiped) Redis: older ids cannot be
   -- vouched for. Resumes from before this epoch are told about a gap.
-  redis.call('SET', 'ssebridge:epoch', id_text)
+  redis.call('SET', 'ssebridge:epoch', string.format('%d', first))
 end
 
-local envelope = ARGV[1] .. ',"id":"' .. id_text .. '","resumable":true}'
-local keep = tonumber(ARGV[2])
-local ttl_ms = tonumber(ARGV[3])
-local oldest_allowed = string.format('%d', id - ttl_ms * 1000)
-
-local age_limit = id - ttl_ms * 1000
-
-for i = 4, #ARGV do
-  local channel = ARGV[i]
-  if keep > 0 then
-    local stream = 'ssebridge:stream:' .. channel
-    local trimmed = 'ssebridge:trimmed:' .. channel
-    -- One read before the append finds both what exact trimming to `keep`
-    -- entries will drop (the oldest `excess`) and the entry that will be
-    -- oldest afterwards (for age trimming); XADD then trims in the same call.
-    -- Fewer calls per publish: Redis is the limit of HTTP publishing.
-    local excess = redis.call('XLEN', stream) + 1 - keep
-    if excess < 0 then excess = 0 end
-    local head = redis.call('XRANGE', stream, '-', '+', 'COUNT', excess + 1)
-    local dropped_upto = nil
-    if excess > 0 then
-      dropped_upto = head[excess][1]
-      redis.call('XADD', stream, 'MAXLEN', keep, id_text .. '-0', 'm', envelope)
-    else
-      redis.call('XADD', stream, id_text .. '-0', 'm', envelope)
-    end
-    -- Age trimming, remembering the newest id dropped so a client resuming
-    -- from before it is told about the gap. Checking only the oldest
-    -- remaining entry keeps this O(1); whatever MINID removes is older than
-    -- oldest_allowed, which bounds the watermark.
-    local oldest = head[excess + 1]
-    if oldest ~= nil and tonumber(string.sub(oldest[1], 1, -3)) < age_limit then
-      redis.call('XTRIM', stream, 'MINID', oldest_allowed .. '-0')
-      local bound = string.format('%d', age_limit - 1) .. '-0'
-      if dropped_upto == nil or tonumber(string.sub(bound, 1, -3)) > tonumber(string.sub(dropped_upto, 1, -3)) then
-        dropped_upto = bound
+-- Append and announce in id order, so a client subscribed to several of the
+-- channels sees increasing ids.
+local written = {}  -- channel -> true once it got a message in this call
+local touched = {}  -- those channels, in first-use order
+local id = first
+for i, message in ipairs(messages) do
+  if message.error ~= nil then
+    results[i] = {err = message.error}
+  else
+    local id_text = string.format('%d', id)
+    id = id + 1
+    results[i] = id_text
+    local envelope = message.head .. ',"id":"' .. id_text .. '","resumable":true}'
+    for _, channel in ipairs(message.channels) do
+      if keep > 0 then
+        redis.call('XADD', 'ssebridge:stream:' .. channel, id_text .. '-0', 'm', envelope)
+        if not written[channel] then
+          written[channel] = true
+          touched[#touched + 1] = channel
+        end
       end
+      redis.call('PUBLISH', channel, envelope)
     end
-    if dropped_upto ~= nil then
-      redis.call('SET', trimmed, string.sub(dropped_upto, 1, -3), 'PX', ttl_ms)
-    else
-      redis.call('PEXPIRE', trimmed, ttl_ms)
-    end
-    redis.call('PEXPIRE', stream, ttl_ms)
-    redis.call('SADD', 'ssebridge:channels', channel)
   end
-  redis.call('PUBLISH', channel, envelope)
 end
-return id_text
+
+-- Trimming, once per channel per call: exact count first, then age, always
+-- remembering the newest id dropped so that a client resuming from before it
+-- is told about the gap.
+local age_limit = newest - ttl_ms * 1000
+local oldest_allowed = string.format('%d', age_limit)
+for _, channel in ipairs(touched) do
+  local stream = 'ssebridge:stream:' .. channel
+  local trimmed = 'ssebridge:trimmed:' .. channel
+  local excess = redis.call('XLEN', stream) - keep
+  if excess < 0 then
+    excess = 0
+  end
+  -- One read returns what the count limit drops and the entry that is
+  -- oldest afterwards.
+  local head = redis.call('XRANGE', stream, '-', '+', 'COUNT', excess + 1)
+  local dropped_upto = nil
+  if excess > 0 then
+    dropped_upto = head[excess][1]
+    redis.call('XTRIM', stream, 'MAXLEN', keep)
+  end
+  -- Checking only the oldest remaining entry keeps age trimming O(1);
+  -- whatever MINID removes is older than oldest_allowed, which bounds the
+  -- watermark.
+  local oldest = head[excess + 1]
+  if oldest ~= nil and tonumber(string.sub(oldest[1], 1, -3)) < age_limit then
+    redis.call('XTRIM', stream, 'MINID', oldest_allowed .. '-0')
+    local bound = string.format('%d', age_limit - 1) .. '-0'
+    if dropped_upto == nil or tonumber(string.sub(bound, 1, -3)) > tonumber(string.sub(dropped_upto, 1, -3)) then
+      dropped_upto = bound
+    end
+  end
+  if dropped_upto ~= nil then
+    redis.call('SET', trimmed, string.sub(dropped_upto, 1, -3), 'PX', ttl_ms)
+  else
+    redis.call('PEXPIRE', trimmed, ttl_ms)
+  end
+  redis.call('PEXPIRE', stream, ttl_ms)
+  redis.call('SADD', 'ssebridge:channels', channel)
+end
+
+if single then
+  return results[1]
+end
+return results

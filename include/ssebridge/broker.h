@@ -56,6 +56,10 @@ class Broker : public PubsubRegistry::Listener {
   virtual void Replay(const std::vector<std::string>& topics, const std::string& after_text,
                       ReplayCallback done) = 0;
 
+  // Runs once per loop turn, right before the loop waits for I/O: a broker
+  // that batches work (publishes to Redis) sends the batch here.
+  virtual void Flush() {}
+
   // Periodic housekeeping (history expiry). now_ms is the loop's clock.
   virtual void Maintain(uint64_t /*now_ms*/) {}
 

@@ -48,7 +48,10 @@ class RedisBroker : public Broker {
               uint64_t (*now_ms)());
 
   void Start();
+  // Publishes are queued and sent together, one script call per loop turn
+  // (see Flush); each callback still runs exactly once, in request order.
   void Publish(const PublishRequest& request, PublishCallback done) override;
+  void Flush() override;
   void Replay(const std::vector<std::string>& topics, const std::string& after_text, ReplayCallback done) override;
   void Maintain(uint64_t now_ms) override { history_.ExpireOld(now_ms); }
   bool ready() const override { return commands_.ready() && subscriber_.ready(); }
@@ -67,6 +70,15 @@ class RedisBroker : public Broker {
     uint64_t covered_after = 0;
     uint64_t last_seen = 0;   // Newest resumable id received through this topic.
   };
+  struct QueuedPublish {
+    std::string envelope_head;
+    std::vector<std::string> channels;
+    PublishCallback done;
+  };
+  // More than this many publishes in one turn are sent in several calls, so
+  // one script run stays short (Redis serves nobody else while it runs).
+  static constexpr size_t kMaxPublishBatch = 128;
+
   struct Notification {
     std::string source;
     bool is_pattern;
@@ -104,6 +116,7 @@ class RedisBroker : public Broker {
     std::vector<Waiter> waiters;
   };
 
+  void SendPublishBatch();
   void OnMessage(std::string_view source, bool is_pattern, std::string_view channel, std::string_view payload);
   void Deliver(std::string_view source, bool is_pattern, std::string_view channel, std::string_view payload);
   void OnConfirmed(const std::string& name, bool is_pattern);
@@ -130,6 +143,7 @@ class RedisBroker : public Broker {
   std::string publish_sha_;
   std::string fetch_sha_;
   std::unordered_map<std::string, TopicState> topics_;  // Exact names and patterns never collide.
+  std::vector<QueuedPublish> publish_batch_;
 
   bool catching_up_ = false;       // Subscriber reconnected; history not yet refilled.
   bool catch_up_running_ = false;

@@ -295,6 +295,63 @@ TEST_F(RedisBridgeTest, PipelinedPublishesRunConcurrentlyAndAnswerInOrder) {
   EXPECT_NE(metrics->body.find("\nssebridge_messages_published_total 200\n"), std::string::npos);
 }
 
+// Publishes of one loop turn go to Redis in one script call. A message whose
+// channel cannot store history (its stream key holds another type) must fail
+// alone, as a whole, without touching the others of its batch.
+TEST_F(RedisBridgeTest, BatchedPublishesFailOneByOneAndNeverHalfway) {
+  Bridge bridge;
+  StartBridge(bridge);
+  ASSERT_EQ(RedisCommand(redis_.port(), {"SET", "ssebridge:stream:broken", "not a stream"}).text, "OK");
+  SseClient client;
+  ASSERT_TRUE(client.Open(bridge.port(), "/events/good"));
+  AwaitRedisChannels({"good"});
+  auto publish = [](const std::string& body) {
+    return "POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  };
+  // Sent in one write, so the bridge reads and batches them together.
+  std::vector<bool> should_succeed;
+  std::string pipeline;
+  for (int i = 0; i < 10; ++i) {
+    if (i == 3) {
+      pipeline += publish(R"({"channel":"broken","data":"lost"})");
+      should_succeed.push_back(false);
+    }
+    if (i == 6) {
+      pipeline += publish(R"({"channels":["good","broken"],"data":"half"})");
+      should_succeed.push_back(false);
+    }
+    pipeline += publish(R"({"channel":"good","data":"m)" + std::to_string(i) + "\"}");
+    should_succeed.push_back(true);
+  }
+  harness::Socket socket;
+  ASSERT_TRUE(socket.Connect(bridge.port()));
+  ASSERT_TRUE(socket.SendAll(pipeline));
+  std::string buffer;
+  for (size_t i = 0; i < should_succeed.size(); ++i) {
+    std::optional<HttpResponse> response = harness::ReadResponse(socket, buffer, kWait);
+    ASSERT_TRUE(response) << "response " << i;
+    if (should_succeed[i]) {
+      EXPECT_EQ(response->status, 200) << "response " << i << ": " << response->body;
+    } else {
+      EXPECT_EQ(response->status, 503) << "response " << i << ": " << response->body;
+      EXPECT_NE(response->body.find("WRONGTYPE"), std::string::npos) << response->body;
+    }
+  }
+  // The subscriber gets the ten good messages in order and nothing of the
+  // message that was also addressed to the broken channel.
+  for (int i = 0; i < 10; ++i) {
+    std::optional<SseEvent> event = client.Next(kWait);
+    ASSERT_TRUE(event) << "event " << i;
+    EXPECT_EQ(event->data, "m" + std::to_string(i));
+  }
+  EXPECT_EQ(RedisCommand(redis_.port(), {"XLEN", "ssebridge:stream:good"}).integer, 10);
+  EXPECT_EQ(RedisCommand(redis_.port(), {"GET", "ssebridge:stream:broken"}).text, "not a stream");
+  auto metrics = harness::HttpRequest(bridge.port(), "GET", "/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("\nssebridge_messages_published_total 10\n"), std::string::npos) << metrics->body;
+}
+
 TEST(RedisConnectionOptionsTest, PasswordInUrlWorksAndMissingPasswordIsReported) {
   RedisServer redis;
   redis.set_extra_args({"--requirepass", "s3cret:pw"});
