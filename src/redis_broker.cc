@@ -158,15 +158,15 @@ void RedisBroker::RunScript(bool is_publish, std::vector<std::string> args, Scri
   by_sha = by_sha && !sha.empty();
   args[0] = by_sha ? "EVALSHA" : "EVAL";
   args[1] = by_sha ? sha : (is_publish ? kPublishScript : kFetchScript);
-  // The arguments are kept only for the NOSCRIPT retry.
-  std::vector<std::string> retry_args = by_sha ? args : std::vector<std::string>();
+  // The arguments stay alive (shared, not copied) only for the NOSCRIPT retry.
+  auto shared_args = std::make_shared<std::vector<std::string>>(std::move(args));
   auto shared_done = std::make_shared<ScriptCallback>(std::move(done));
-  bool sent = commands_.Command(args, [this, is_publish, shared_done, retry_args = std::move(retry_args)](
-                                          const redisReply* reply) mutable {
-    if (reply != nullptr && reply->type == REDIS_REPLY_ERROR && ReplyText(reply).substr(0, 8) == "NOSCRIPT" &&
-        !retry_args.empty()) {
+  bool sent = commands_.Command(*shared_args, [this, is_publish, by_sha, shared_done, shared_args](
+                                                  const redisReply* reply) {
+    if (by_sha && reply != nullptr && reply->type == REDIS_REPLY_ERROR &&
+        ReplyText(reply).substr(0, 8) == "NOSCRIPT") {
       // Redis restarted and forgot the script: send its source once.
-      RunScript(is_publish, std::move(retry_args), std::move(*shared_done), false);
+      RunScript(is_publish, std::move(*shared_args), std::move(*shared_done), false);
       return;
     }
     (*shared_done)(reply);

@@ -352,6 +352,29 @@ TEST_F(RedisBridgeTest, BatchedPublishesFailOneByOneAndNeverHalfway) {
   EXPECT_NE(metrics->body.find("\nssebridge_messages_published_total 10\n"), std::string::npos) << metrics->body;
 }
 
+// Redis can lose its script cache (SCRIPT FLUSH, a failover to a replica
+// that never saw SCRIPT LOAD) while the bridge stays connected: EVALSHA then
+// answers NOSCRIPT and the bridge must resend the source, not fail publishes.
+TEST_F(RedisBridgeTest, PublishesSurviveAFlushedScriptCache) {
+  Bridge bridge;
+  StartBridge(bridge);
+  SseClient client;
+  ASSERT_TRUE(client.Open(bridge.port(), "/events/cache"));
+  AwaitRedisChannels({"cache"});
+  std::optional<HttpResponse> first = PublishJson(bridge.port(), R"({"channel":"cache","data":"before"})");
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->status, 200) << first->body;
+  ASSERT_EQ(RedisCommand(redis_.port(), {"SCRIPT", "FLUSH"}).text, "OK");
+  std::optional<HttpResponse> response = PublishJson(bridge.port(), R"({"channel":"cache","data":"after"})");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200) << response->body;
+  for (const char* expected : {"before", "after"}) {
+    std::optional<SseEvent> event = client.Next(kWait);
+    ASSERT_TRUE(event) << expected;
+    EXPECT_EQ(event->data, expected);
+  }
+}
+
 TEST(RedisConnectionOptionsTest, PasswordInUrlWorksAndMissingPasswordIsReported) {
   RedisServer redis;
   redis.set_extra_args({"--requirepass", "s3cret:pw"});
