@@ -124,13 +124,13 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 if ((QUICK)); then
   SUBSCRIBERS=100;  IDLE_CONNECTIONS=500;   IDLE_HOLD_S=1;  IDLE_SETTLE_S=0.5
   LATENCY_RATE=100; LATENCY_S=1
-  CPU_RATE=200;     CPU_S=1
+  CPU_RATE=200;     CPU_S=1;  CPU_HIGH_RATE=400
   TPUT_START=500;   TPUT_BUDGET_S=3;  TPUT_STEP_S=1
   PUBLISH_S=1;      SETTLE_S=0.5
 else
   SUBSCRIBERS=1000; IDLE_CONNECTIONS=10000; IDLE_HOLD_S=5;  IDLE_SETTLE_S=2
   LATENCY_RATE=100; LATENCY_S=10
-  CPU_RATE=250;     CPU_S=6
+  CPU_RATE=250;     CPU_S=6;  CPU_HIGH_RATE=400
   TPUT_START=100;   TPUT_BUDGET_S=30; TPUT_STEP_S=2
   PUBLISH_S=5;      SETTLE_S=1
 fi
@@ -310,6 +310,10 @@ run_all_workloads() {  # system
     --subscribers "$SUBSCRIBERS" --rate "$LATENCY_RATE" --duration "$LATENCY_S" --settle "$SETTLE_S"
   run_workload "$system" cpu --mode latency "${SUB_ARGS[@]}" "${FANOUT_PUB_ARGS[@]}" \
     --subscribers "$SUBSCRIBERS" --rate "$CPU_RATE" --duration "$CPU_S" --settle "$SETTLE_S" --coalesce-us "$COALESCE_US"
+  # The same at a rate where a fan-out (1000 writes) takes about as long as
+  # the gap between messages: what per-turn batching does as load rises.
+  run_workload "$system" cpu-high --mode latency "${SUB_ARGS[@]}" "${FANOUT_PUB_ARGS[@]}" \
+    --subscribers "$SUBSCRIBERS" --rate "$CPU_HIGH_RATE" --duration "$CPU_S" --settle "$SETTLE_S" --coalesce-us "$COALESCE_US"
   run_workload "$system" throughput --mode throughput "${SUB_ARGS[@]}" "${FANOUT_PUB_ARGS[@]}" \
     --subscribers "$SUBSCRIBERS" --rate "$TPUT_START" --duration "$TPUT_BUDGET_S" --settle "$SETTLE_S" \
     --step-duration "$TPUT_STEP_S" --max-lag 1 --coalesce-us "$COALESCE_US" --inflight 256
@@ -437,6 +441,8 @@ echo "| metric | nchan-memory | nchan-redis | ssebridge-embedded | ssebridge-red
 echo "|---|---|---|---|---|---|---|"
 row "(a) server CPU per delivery, µs ($CPU_RATE msg/s × $SUBSCRIBERS subs)" lower cpu server_cpu_us_per_delivery 1 2
 row "(a) Redis CPU per delivery, µs (same run)" lower cpu aux_cpu_us_per_delivery 1 3
+row "(a2) server CPU per delivery, µs ($CPU_HIGH_RATE msg/s × $SUBSCRIBERS subs)" lower cpu-high server_cpu_us_per_delivery 1 2
+row "(a2) latency p99, ms (same run)" lower cpu-high latency_p99_us 0.001 2
 row "(b) latency p50, ms ($LATENCY_RATE msg/s × $SUBSCRIBERS subs, ${LATENCY_S}s)" lower latency latency_p50_us 0.001 2
 row "(b) latency p99, ms (same run)" lower latency latency_p99_us 0.001 2
 row "(c) server RSS per idle connection, KiB ($IDLE_CONNECTIONS conns)" lower idle rss_per_conn_kb 1 2
