@@ -1,7 +1,9 @@
 #include "ssebridge/publish_request.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <cstring>
 
 #include <nlohmann/json.hpp>
 
@@ -57,6 +59,13 @@ PublishParseResult Error(int status, std::string message) { return PublishParseR
 
 PublishParseResult ParseJson(std::string_view body, PublishRequest* out);
 
+// Bytes that stand for themselves inside a JSON string.
+constexpr auto kPlainStringByte = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0x20; c < 256; ++c) table[c] = c != '"' && c != '\\';
+  return table;
+}();
+
 // A strict reader for the fast path: JSON whitespace, strings (all escapes,
 // surrogate pairs), and punctuation. Anything it does not expect fails, and
 // the caller falls back to the full parser.
@@ -88,54 +97,61 @@ class FastReader {
 
   bool String(std::string* out) {
     if (!Consume('"')) return false;
-    out->clear();
-    bool reserved = false;
+    const char* const input = text_.data();
+    const size_t size = text_.size();
+    size_t run_end = PlainRunEnd(at_);
+    if (run_end < size && input[run_end] == '"') {
+      // The common case, no escapes: one copy.
+      out->assign(input + at_, run_end - at_);
+      at_ = run_end + 1;
+      return IsValidUtf8(*out);
+    }
+    // Escapes only shrink, so the rest of the body bounds the decoded size:
+    // decode into a buffer of that size, written through a pointer, and cut
+    // it to length at the end (no per-character capacity checks).
+    out->resize(size - at_);
+    char* const begin = out->data();
+    char* write = begin;
     for (;;) {
-      // Copy the run of plain bytes at once.
-      size_t start = at_;
-      while (at_ < text_.size() && text_[at_] != '"' && text_[at_] != '\\' &&
-             static_cast<unsigned char>(text_[at_]) >= 0x20) {
-        ++at_;
-      }
-      if (!reserved && at_ < text_.size() && text_[at_] == '\\') {
-        // Escapes only shrink, so the rest of the body bounds the decoded size:
-        // one allocation instead of one per doubling.
-        out->reserve(out->size() + (text_.size() - start));
-        reserved = true;
-      }
-      out->append(text_.data() + start, at_ - start);
-      if (at_ >= text_.size()) return false;
-      char c = text_[at_++];
-      if (c == '"') return IsValidUtf8(*out);
+      std::memcpy(write, input + at_, run_end - at_);
+      write += run_end - at_;
+      at_ = run_end;
+      if (at_ >= size) return false;
+      char c = input[at_++];
+      if (c == '"') break;
       if (c != '\\') return false;  // A raw control character.
-      if (at_ >= text_.size()) return false;
-      switch (text_[at_++]) {
-        case '"': out->push_back('"'); break;
-        case '\\': out->push_back('\\'); break;
-        case '/': out->push_back('/'); break;
-        case 'b': out->push_back('\b'); break;
-        case 'f': out->push_back('\f'); break;
-        case 'n': out->push_back('\n'); break;
-        case 'r': out->push_back('\r'); break;
-        case 't': out->push_back('\t'); break;
+      if (at_ >= size) return false;
+      switch (input[at_++]) {
+        case '"': *write++ = '"'; break;
+        case '\\': *write++ = '\\'; break;
+        case '/': *write++ = '/'; break;
+        case 'b': *write++ = '\b'; break;
+        case 'f': *write++ = '\f'; break;
+        case 'n': *write++ = '\n'; break;
+        case 'r': *write++ = '\r'; break;
+        case 't': *write++ = '\t'; break;
         case 'u': {
           uint32_t code = 0;
           if (!Hex4(&code)) return false;
           if (code >= 0xDC00 && code <= 0xDFFF) return false;  // Lone low surrogate.
           if (code >= 0xD800 && code <= 0xDBFF) {
             uint32_t low = 0;
-            if (at_ + 1 >= text_.size() || text_[at_] != '\\' || text_[at_ + 1] != 'u') return false;
+            if (at_ + 1 >= size || input[at_] != '\\' || input[at_ + 1] != 'u') return false;
             at_ += 2;
             if (!Hex4(&low) || low < 0xDC00 || low > 0xDFFF) return false;
             code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
           }
-          AppendUtf8(code, out);
+          // Six input bytes (twelve for a pair) become at most three (four).
+          write = EncodeUtf8(code, write);
           break;
         }
         default:
           return false;
       }
+      run_end = PlainRunEnd(at_);
     }
+    out->resize(static_cast<size_t>(write - begin));
+    return IsValidUtf8(*out);
   }
 
  private:
@@ -150,22 +166,30 @@ class FastReader {
     *code = value;
     return true;
   }
-  static void AppendUtf8(uint32_t code, std::string* out) {
+  // Index of the first byte at or after `from` that ends a run of plain
+  // string bytes: a quote, a backslash or a control character.
+  size_t PlainRunEnd(size_t from) const {
+    while (from < text_.size() && kPlainStringByte[static_cast<unsigned char>(text_[from])]) ++from;
+    return from;
+  }
+
+  static char* EncodeUtf8(uint32_t code, char* out) {
     if (code < 0x80) {
-      out->push_back(static_cast<char>(code));
+      *out++ = static_cast<char>(code);
     } else if (code < 0x800) {
-      out->push_back(static_cast<char>(0xC0 | (code >> 6)));
-      out->push_back(static_cast<char>(0x80 | (code & 0x3F)));
+      *out++ = static_cast<char>(0xC0 | (code >> 6));
+      *out++ = static_cast<char>(0x80 | (code & 0x3F));
     } else if (code < 0x10000) {
-      out->push_back(static_cast<char>(0xE0 | (code >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (code & 0x3F)));
+      *out++ = static_cast<char>(0xE0 | (code >> 12));
+      *out++ = static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+      *out++ = static_cast<char>(0x80 | (code & 0x3F));
     } else {
-      out->push_back(static_cast<char>(0xF0 | (code >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((code >> 12) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (code & 0x3F)));
+      *out++ = static_cast<char>(0xF0 | (code >> 18));
+      *out++ = static_cast<char>(0x80 | ((code >> 12) & 0x3F));
+      *out++ = static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+      *out++ = static_cast<char>(0x80 | (code & 0x3F));
     }
+    return out;
   }
 
   std::string_view text_;
