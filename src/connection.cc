@@ -294,6 +294,7 @@ void Connection::HandlePublish(const HttpRequest& request) {
     if (self == nullptr) return;  // The publisher hung up; the outcome stands regardless.
     std::string body;
     if (outcome.status == 200) {
+      body.reserve(32 + outcome.id.size());
       body.append("{\"status\":\"ok\",\"id\":");
       AppendJsonQuoted(&body, outcome.id);
       body.push_back('}');

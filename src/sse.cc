@@ -1,17 +1,33 @@
 #include "ssebridge/sse.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace ssebridge {
 namespace {
 
+bool IsLineBreakOrNul(char c) { return c == '\r' || c == '\n' || c == '\0'; }
+
 void AppendField(std::string* out, std::string_view name, std::string_view value) {
   out->append(name);
   out->append(": ", 2);
-  for (char c : value) {
-    if (c != '\r' && c != '\n' && c != '\0') out->push_back(c);
+  // Ids and event names are validated before they get here; the defensive
+  // filtering costs a copy per byte only when there is something to drop.
+  if (std::none_of(value.begin(), value.end(), IsLineBreakOrNul)) {
+    out->append(value);
+  } else {
+    for (char c : value) {
+      if (!IsLineBreakOrNul(c)) out->push_back(c);
+    }
   }
   out->push_back('\n');
+}
+
+// Position of the first `c` at or after `from`, or data.size().
+size_t Find(std::string_view data, char c, size_t from) {
+  if (from >= data.size()) return data.size();
+  const void* found = std::memchr(data.data() + from, c, data.size() - from);
+  return found ? static_cast<size_t>(static_cast<const char*>(found) - data.data()) : data.size();
 }
 
 }  // namespace
@@ -27,10 +43,14 @@ void AppendSseEvent(std::string* out, const SseEvent& event) {
   }
   std::string_view data = event.data;
   size_t start = 0;
+  // The next LF and the next CR are each searched with memchr only once the
+  // scan has passed the previous one, so the whole payload is read once.
+  size_t next_lf = Find(data, '\n', 0);
+  size_t next_cr = Find(data, '\r', 0);
   for (;;) {
-    // Find the next CR or LF; memchr-free scan keeps CRLF handling in one place.
-    size_t end = start;
-    while (end < data.size() && data[end] != '\n' && data[end] != '\r') ++end;
+    if (next_lf < start) next_lf = Find(data, '\n', start);
+    if (next_cr < start) next_cr = Find(data, '\r', start);
+    size_t end = std::min(next_lf, next_cr);
     out->append("data: ", 6);
     out->append(data.data() + start, end - start);
     out->push_back('\n');

@@ -72,7 +72,13 @@ void AppendJsonQuoted(std::string* out, std::string_view text) {
   // Grow geometrically so repeated appends to one string stay linear.
   if (out->capacity() < needed) out->reserve(std::max(needed, 2 * out->capacity()));
   out->push_back('"');
-  for (unsigned char c : text) {
+  size_t run_start = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    // Bytes that need no escape are copied a run at a time.
+    out->append(text.data() + run_start, i - run_start);
+    run_start = i + 1;
     switch (c) {
       case '"': out->append("\\\"", 2); break;
       case '\\': out->append("\\\\", 2); break;
@@ -80,15 +86,12 @@ void AppendJsonQuoted(std::string* out, std::string_view text) {
       case '\r': out->append("\\r", 2); break;
       case '\t': out->append("\\t", 2); break;
       default:
-        if (c < 0x20) {
-          out->append("\\u00", 4);
-          out->push_back(kHex[c >> 4]);
-          out->push_back(kHex[c & 15]);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
+        out->append("\\u00", 4);
+        out->push_back(kHex[c >> 4]);
+        out->push_back(kHex[c & 15]);
     }
   }
+  out->append(text.data() + run_start, text.size() - run_start);
   out->push_back('"');
 }
 
