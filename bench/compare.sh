@@ -123,16 +123,16 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 # ---------------------------------------------------------------------------
 if ((QUICK)); then
   SUBSCRIBERS=100;  IDLE_CONNECTIONS=500;   IDLE_HOLD_S=1;  IDLE_SETTLE_S=0.5
-  LATENCY_RATE=100; LATENCY_S=1
+  LATENCY_RATE=100; LATENCY_S=1;  ROUNDS=1
   CPU_RATE=200;     CPU_S=1;  CPU_HIGH_RATE=400
   TPUT_START=500;   TPUT_BUDGET_S=3;  TPUT_STEP_S=1
   PUBLISH_S=1;      SETTLE_S=0.5
 else
   SUBSCRIBERS=1000; IDLE_CONNECTIONS=10000; IDLE_HOLD_S=5;  IDLE_SETTLE_S=2
-  LATENCY_RATE=100; LATENCY_S=10
+  LATENCY_RATE=100; LATENCY_S=8;  ROUNDS=3
   CPU_RATE=250;     CPU_S=6;  CPU_HIGH_RATE=400
   TPUT_START=100;   TPUT_BUDGET_S=30; TPUT_STEP_S=2
-  PUBLISH_S=5;      SETTLE_S=1
+  PUBLISH_S=3;      SETTLE_S=1
 fi
 readonly PAYLOAD_BYTES=64
 # Row (e): 64 pipelined requests on each of 16 keep-alive connections.  With
@@ -160,9 +160,10 @@ wait_for_port() {  # port pid timeout_s
 
 # ---------------------------------------------------------------------------
 # Systems under test.  Each start_* sets SERVER_PIDS (what --server-pid
-# samples), SYSTEM_PIDS (what stop_system stops) and the loadgen arguments.
+# samples), AUX_PIDS (its redis-server, sampled separately) and the load
+# generator arguments; every process is also in STARTED_PIDS for the EXIT trap.
 # ---------------------------------------------------------------------------
-SERVER_PIDS=(); AUX_PIDS=(); SYSTEM_PIDS=()
+SERVER_PIDS=(); AUX_PIDS=()
 SUB_ARGS=(); PUB_ARGS=(); FANOUT_PUB_ARGS=(); PORT=0
 
 start_redis() {
@@ -170,7 +171,7 @@ start_redis() {
   taskset -c 0 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
     --dir "$WORKDIR" --logfile "$WORKDIR/redis-$REDIS_PORT.log" &
   local pid=$!
-  STARTED_PIDS+=("$pid"); SYSTEM_PIDS+=("$pid"); AUX_PIDS=("$pid")
+  STARTED_PIDS+=("$pid"); AUX_PIDS=("$pid")
   wait_for_port "$REDIS_PORT" "$pid" 10 || { log "redis-server did not start"; return 1; }
 }
 
@@ -222,7 +223,7 @@ http {
 EOF
   taskset -c 0 nginx -c "$dir/nginx.conf" -p "$dir" 2>>"$dir/stderr.log" &
   local master=$!
-  STARTED_PIDS+=("$master"); SYSTEM_PIDS+=("$master")
+  STARTED_PIDS+=("$master")
   wait_for_port "$PORT" "$master" 10 || { log "nginx did not start:"; cat "$dir/error.log" "$dir/stderr.log" >&2; return 1; }
   local worker
   worker="$(pgrep -P "$master" | head -n1)"
@@ -243,7 +244,7 @@ start_ssebridge() {  # embedded|redis
   taskset -c 0 "$SSEBRIDGE_BIN" --listen "127.0.0.1:$PORT" --max-connections 19000 --log-level warn \
     "${extra[@]}" 2>"$log_file" &
   local pid=$!
-  STARTED_PIDS+=("$pid"); SYSTEM_PIDS+=("$pid")
+  STARTED_PIDS+=("$pid")
   wait_for_port "$PORT" "$pid" 10 || { log "ssebridge did not start:"; cat "$log_file" >&2; return 1; }
   SERVER_PIDS=("$pid")
   SUB_ARGS=(--port "$PORT" --sub-path '/events/{channel}')
@@ -261,18 +262,12 @@ start_floor() {  # (ignored argument) the least any relay must do: PSUBSCRIBE * 
   start_redis || return 1
   taskset -c 0 "$FLOOR_BIN" --port "$PORT" --redis-port "$REDIS_PORT" 2>"$WORKDIR/floor.log" &
   local pid=$!
-  STARTED_PIDS+=("$pid"); SYSTEM_PIDS+=("$pid")
+  STARTED_PIDS+=("$pid")
   wait_for_port "$PORT" "$pid" 10 || { log "floor_server did not start:"; cat "$WORKDIR/floor.log" >&2; return 1; }
   SERVER_PIDS=("$pid")
   SUB_ARGS=(--port "$PORT" --sub-path '/events/{channel}')
   PUB_ARGS=()
   FANOUT_PUB_ARGS=(--publish-via redis --redis-port "$REDIS_PORT")
-}
-
-stop_system() {
-  local pid
-  for pid in "${SYSTEM_PIDS[@]}"; do stop_pid "$pid"; done
-  SYSTEM_PIDS=(); SERVER_PIDS=(); AUX_PIDS=()
 }
 
 # ---------------------------------------------------------------------------
@@ -302,12 +297,41 @@ run_workload() {  # system workload loadgen-args...
   fi
 }
 
-run_all_workloads() {  # system
+# Each system's processes and load generator arguments, kept while all
+# systems run side by side (see the interleaved rounds below).
+declare -A SYS_SERVER_PIDS SYS_AUX_PIDS SYS_SUB_ARGS SYS_PUB_ARGS SYS_FANOUT_ARGS SYS_PORT
+SYSTEMS=()
+
+start_system() {  # system start-function start-arg
+  local system="$1"
+  SERVER_PIDS=(); AUX_PIDS=(); SUB_ARGS=(); PUB_ARGS=(); FANOUT_PUB_ARGS=()
+  if ! "$2" "$3"; then
+    FAILURES["$system"]+="${FAILURES[$system]:+,}startup"
+    return 0
+  fi
+  SYS_SERVER_PIDS["$system"]="${SERVER_PIDS[*]}"
+  SYS_AUX_PIDS["$system"]="${AUX_PIDS[*]}"
+  SYS_SUB_ARGS["$system"]="${SUB_ARGS[*]}"
+  SYS_PUB_ARGS["$system"]="${PUB_ARGS[*]}"
+  SYS_FANOUT_ARGS["$system"]="${FANOUT_PUB_ARGS[*]}"
+  SYS_PORT["$system"]="$PORT"
+  SYSTEMS+=("$system")
+}
+
+# Makes a started system current (no argument contains spaces).
+use_system() {  # system
+  read -ra SERVER_PIDS <<<"${SYS_SERVER_PIDS[$1]}"
+  read -ra AUX_PIDS <<<"${SYS_AUX_PIDS[$1]}"
+  read -ra SUB_ARGS <<<"${SYS_SUB_ARGS[$1]}"
+  read -ra PUB_ARGS <<<"${SYS_PUB_ARGS[$1]}"
+  read -ra FANOUT_PUB_ARGS <<<"${SYS_FANOUT_ARGS[$1]}"
+  PORT="${SYS_PORT[$1]}"
+}
+
+run_fixed_workloads() {  # system
   local system="$1"
   run_workload "$system" idle --mode idle "${SUB_ARGS[@]}" --subscribers "$IDLE_CONNECTIONS" \
     --duration "$IDLE_HOLD_S" --settle "$IDLE_SETTLE_S" --connect-concurrency 256
-  run_workload "$system" latency --mode latency "${SUB_ARGS[@]}" "${FANOUT_PUB_ARGS[@]}" \
-    --subscribers "$SUBSCRIBERS" --rate "$LATENCY_RATE" --duration "$LATENCY_S" --settle "$SETTLE_S"
   run_workload "$system" cpu --mode latency "${SUB_ARGS[@]}" "${FANOUT_PUB_ARGS[@]}" \
     --subscribers "$SUBSCRIBERS" --rate "$CPU_RATE" --duration "$CPU_S" --settle "$SETTLE_S" --coalesce-us "$COALESCE_US"
   # The same at a rate where a fan-out (1000 writes) takes about as long as
@@ -317,34 +341,72 @@ run_all_workloads() {  # system
   run_workload "$system" throughput --mode throughput "${SUB_ARGS[@]}" "${FANOUT_PUB_ARGS[@]}" \
     --subscribers "$SUBSCRIBERS" --rate "$TPUT_START" --duration "$TPUT_BUDGET_S" --settle "$SETTLE_S" \
     --step-duration "$TPUT_STEP_S" --max-lag 1 --coalesce-us "$COALESCE_US" --inflight 256
+}
+
+run_round() {  # system round
+  local system="$1" round="$2"
+  run_workload "$system" "latency-r$round" --mode latency "${SUB_ARGS[@]}" "${FANOUT_PUB_ARGS[@]}" \
+    --subscribers "$SUBSCRIBERS" --rate "$LATENCY_RATE" --duration "$LATENCY_S" --settle "$SETTLE_S"
   # The floor server has no HTTP publish endpoint.
   [[ "$system" == kernel-floor ]] && return 0
-  run_workload "$system" publish --mode publish --port "$PORT" "${PUB_ARGS[@]}" --rate 0 \
+  run_workload "$system" "publish-r$round" --mode publish --port "$PORT" "${PUB_ARGS[@]}" --rate 0 \
     --inflight "$PUBLISH_INFLIGHT" --pub-conns "$PUBLISH_CONNS" --duration "$PUBLISH_S"
 }
 
-benchmark_system() {  # system start-function start-arg
-  local system="$1"
-  if "$2" "$3"; then
-    run_all_workloads "$system"
-  else
-    FAILURES["$system"]+="${FAILURES[$system]:+,}startup"
-  fi
-  stop_system
+# RESULT["system/workload"] from the rounds: the median of each key, and
+# status ok only when every round was ok.
+aggregate_rounds() {  # system workload keys...
+  local system="$1" workload="$2" key round line status=ok values median
+  shift 2
+  local merged="RESULT rounds=$ROUNDS"
+  for ((round = 1; round <= ROUNDS; round++)); do
+    line="${RESULT["$system/$workload-r$round"]:-}"
+    [[ "$(tr ' ' '\n' <<<"$line" | awk -F= '$1 == "status" { print $2 }')" == ok ]] || status=fail
+  done
+  for key in "$@"; do
+    values=""
+    for ((round = 1; round <= ROUNDS; round++)); do
+      line="${RESULT["$system/$workload-r$round"]:-}"
+      values+="$(tr ' ' '\n' <<<"$line" | awk -F= -v k="$key" '$1 == k { print $2 }')"$'\n'
+    done
+    median="$( (grep -E '^[0-9.]+$' <<<"$values" || true) | sort -g |
+      awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }')"
+    if [[ -n "$median" ]]; then merged+=" $key=$median"; fi
+  done
+  RESULT["$system/$workload"]="$merged status=$status failure=see_round_logs"
 }
 
 START_SECONDS=$SECONDS
-benchmark_system nchan-memory start_nchan memory
-benchmark_system nchan-redis start_nchan redis
+# All systems run side by side, each on its own ports (idle ones cost next to
+# nothing); only one is under load at a time.
+start_system nchan-memory start_nchan memory
+start_system nchan-redis start_nchan redis
 if ((HAVE_SSEBRIDGE)); then
-  benchmark_system ssebridge-embedded start_ssebridge embedded
-  benchmark_system ssebridge-redis start_ssebridge redis
+  start_system ssebridge-embedded start_ssebridge embedded
+  start_system ssebridge-redis start_ssebridge redis
 fi
 if [[ -x "$FLOOR_BIN" ]]; then
-  benchmark_system kernel-floor start_floor redis
+  start_system kernel-floor start_floor redis
 else
   log "floor_server not found at $FLOOR_BIN: its column will read n/a"
 fi
+for system in "${SYSTEMS[@]}"; do
+  use_system "$system"
+  run_fixed_workloads "$system"
+done
+# Latency and publish rates move with the VM's speed from minute to minute,
+# so they are measured in rounds that visit every system in turn, and each
+# system's median is reported.
+for ((round = 1; round <= ROUNDS; round++)); do
+  for system in "${SYSTEMS[@]}"; do
+    use_system "$system"
+    run_round "$system" "$round"
+  done
+done
+for system in "${SYSTEMS[@]}"; do
+  aggregate_rounds "$system" latency latency_p50_us latency_p99_us
+  aggregate_rounds "$system" publish requests_per_s server_cpu_us_per_request
+done
 log "all workloads finished in $((SECONDS - START_SECONDS))s"
 
 # ---------------------------------------------------------------------------
@@ -443,11 +505,12 @@ row "(a) server CPU per delivery, µs ($CPU_RATE msg/s × $SUBSCRIBERS subs)" lo
 row "(a) Redis CPU per delivery, µs (same run)" lower cpu aux_cpu_us_per_delivery 1 3
 row "(a2) server CPU per delivery, µs ($CPU_HIGH_RATE msg/s × $SUBSCRIBERS subs)" lower cpu-high server_cpu_us_per_delivery 1 2
 row "(a2) latency p99, ms (same run)" lower cpu-high latency_p99_us 0.001 2
-row "(b) latency p50, ms ($LATENCY_RATE msg/s × $SUBSCRIBERS subs, ${LATENCY_S}s)" lower latency latency_p50_us 0.001 2
-row "(b) latency p99, ms (same run)" lower latency latency_p99_us 0.001 2
+row "(b) latency p50, ms ($LATENCY_RATE msg/s × $SUBSCRIBERS subs, ${LATENCY_S}s; median of $ROUNDS rounds)" lower latency latency_p50_us 0.001 2
+row "(b) latency p99, ms (same runs, median)" lower latency latency_p99_us 0.001 2
 row "(c) server RSS per idle connection, KiB ($IDLE_CONNECTIONS conns)" lower idle rss_per_conn_kb 1 2
 row "(d) max sustained deliveries/s, zero loss, lag ≤ 1 s" higher throughput max_sustained_deliveries_per_s 1 0
-row "(e) HTTP publish requests/s, no subscribers" higher publish requests_per_s 1 0
+row "(e) HTTP publish requests/s, no subscribers (median of $ROUNDS rounds)" higher publish requests_per_s 1 0
+row "(e) server CPU per publish request, µs (same runs, median)" lower publish server_cpu_us_per_request 1 2
 echo "| all checks (loss, duplicates, order, connections) | $(integrity_cell nchan-memory) | $(integrity_cell nchan-redis) | $(integrity_cell ssebridge-embedded) | $(integrity_cell ssebridge-redis) | $(integrity_cell kernel-floor) | |"
 echo
 echo "Publishing: Nchan via HTTP POST /pub; ssebridge-embedded via HTTP POST /publish (JSON);"
