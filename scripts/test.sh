@@ -6,8 +6,10 @@
 #   3. libFuzzer runs of the HTTP and message parsers (20 s each, clang);
 #   4. bench/chaos.sh: 200 streams, the bridge's Redis subscriber killed 3 times,
 #      no loss/duplicate/reordering, on the sanitizer build;
-#   5. the fan-out instruction-count regression check (callgrind).
-# scripts/test.sh --quick skips steps 2 to 5.
+#   5. the fan-out instruction-count regression check (callgrind);
+#   6. bench/compare.sh --quick: the Nchan comparison end to end at small sizes
+#      (ssebridge must pass every loss/order/duplicate check under load).
+# scripts/test.sh --quick skips steps 2 to 6.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=0
@@ -46,5 +48,10 @@ if ((quick == 0)); then
     echo "== fan-out instruction-count check"
     bench/callgrind_check.sh build || status=1
   fi
+
+  echo "== benchmark smoke run (bench/compare.sh --quick)"
+  compare_log="$(mktemp)"
+  bench/compare.sh --quick --require-ssebridge 2>"$compare_log" || { tail -n 60 "$compare_log"; status=1; }
+  rm -f "$compare_log"
 fi
 exit $status

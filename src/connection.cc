@@ -409,7 +409,7 @@ void Connection::SendFrame(const FrameRef& frame) {
     if (held_bytes_ > queue_.limit_bytes()) CutOffSlowConsumer("live messages held during its replay", held_bytes_);
     return;
   }
-  if (QueueLive(frame)) ScheduleFlush();
+  if (QueueLive(frame) && !closing_) server_->ScheduleDelayedFlush(this);
 }
 
 // True for a frame this stream has not sent yet; advances the stream's
@@ -478,6 +478,7 @@ void Connection::Flush() {
     size_t total = 0;
     size_t count = queue_.Fill(buffers, kMaxIovecs, &total);
     int written = uv_try_write(stream, buffers, static_cast<unsigned>(count));
+    if (state_ == State::kStreaming) ++server_->counters().stream_writes;
     if (written == UV_EAGAIN) break;
     if (written < 0) {
       LOG_DEBUG("connection %s: write failed: %s", Peer().c_str(), uv_strerror(written));
@@ -497,6 +498,7 @@ void Connection::Flush() {
       write_request_->data = this;
     }
     int rc = uv_write(write_request_.get(), stream, buffers, static_cast<unsigned>(count), OnWrite);
+    if (state_ == State::kStreaming) ++server_->counters().stream_writes;
     if (rc != 0) {
       Close();
       return;

@@ -32,6 +32,8 @@ std::string RenderPrometheus(const Counters& c, const Gauges& g) {
          c.messages_published);
   Append(&out, "ssebridge_messages_received_total", "counter", "Messages that entered fan-out.", c.messages_received);
   Append(&out, "ssebridge_deliveries_total", "counter", "Messages queued to streams.", c.deliveries);
+  Append(&out, "ssebridge_stream_writes_total", "counter",
+         "Socket writes to event streams; deliveries per write show how much batching happens.", c.stream_writes);
   Append(&out, "ssebridge_slow_consumer_disconnects_total", "counter",
          "Streams closed because their queue exceeded --client-buffer-bytes.", c.slow_consumer_disconnects);
   Append(&out, "ssebridge_header_timeouts_total", "counter", "Connections closed by --header-timeout.",

@@ -42,6 +42,8 @@ Server::Server(uv_loop_t* loop, Config config)
   flush_prepare_.data = this;
   uv_timer_init(loop_, &sweep_timer_);
   sweep_timer_.data = this;
+  uv_timer_init(loop_, &write_delay_timer_);
+  write_delay_timer_.data = this;
   uv_timer_init(loop_, &shutdown_timer_);
   shutdown_timer_.data = this;
 }
@@ -149,7 +151,39 @@ Connection* Server::FindConnection(uint64_t id) const {
 }
 
 void Server::ScheduleFlush(Connection* connection) {
-  if (!connection->flush_hook.linked()) flush_list_.PushBack(&connection->flush_hook, connection);
+  if (connection->flush_hook.linked()) {
+    if (!connection->flush_delayed) return;
+    // Something that must not wait (a response, the end of the stream) takes
+    // along what was waiting.
+    IntrusiveList<Connection>::Remove(&connection->flush_hook);
+    connection->flush_delayed = false;
+  }
+  flush_list_.PushBack(&connection->flush_hook, connection);
+}
+
+void Server::ScheduleDelayedFlush(Connection* connection) {
+  if (config_.write_delay_ms == 0) {
+    ScheduleFlush(connection);
+    return;
+  }
+  if (connection->flush_hook.linked()) return;  // Already due, now or with the batch.
+  delayed_flush_list_.PushBack(&connection->flush_hook, connection);
+  connection->flush_delayed = true;
+  // One timer for all streams: the first waiting message opens the window and
+  // everything queued until it closes leaves together.
+  if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&write_delay_timer_))) {
+    uv_timer_start(&write_delay_timer_, OnWriteDelay, config_.write_delay_ms, 0);
+  }
+}
+
+void Server::OnWriteDelay(uv_timer_t* timer) {
+  auto* self = static_cast<Server*>(timer->data);
+  // Hand the batch to this turn's flush (the prepare callback runs next).
+  while (Connection* connection = self->delayed_flush_list_.Front()) {
+    IntrusiveList<Connection>::Remove(&connection->flush_hook);
+    connection->flush_delayed = false;
+    self->flush_list_.PushBack(&connection->flush_hook, connection);
+  }
 }
 
 void Server::OnPrepare(uv_prepare_t* handle) { static_cast<Server*>(handle->data)->FlushPending(); }
@@ -182,6 +216,7 @@ void Server::OnConnectionClosing(Connection* connection) {
   IntrusiveList<Connection>::Remove(&connection->deadline_hook);
   IntrusiveList<Connection>::Remove(&connection->stream_hook);
   IntrusiveList<Connection>::Remove(&connection->flush_hook);
+  connection->flush_delayed = false;
   connections_.erase(connection->id());
 }
 
@@ -322,6 +357,7 @@ void Server::MaybeFinishShutdown() {
   uv_close(reinterpret_cast<uv_handle_t*>(&flush_prepare_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&sweep_timer_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&shutdown_timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&write_delay_timer_), nullptr);
 }
 
 }  // namespace ssebridge

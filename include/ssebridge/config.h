@@ -20,6 +20,7 @@ struct Config {
   std::string redis_url;                 // Empty: embedded in-process broker.
   std::string base_path;                 // "" or "/prefix" without a trailing slash.
   uint32_t heartbeat_seconds = 15;
+  uint32_t write_delay_ms = 0;           // >0: live messages wait up to this long to share a write.
   uint32_t retry_ms = 3000;
   std::vector<std::string> cors_origins; // "*" allows every origin.
   uint32_t max_connections = 0;          // 0: derived from the open-file limit.

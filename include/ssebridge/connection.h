@@ -73,7 +73,8 @@ class Connection : public StreamSink {
   // Hooks for the server's lists.
   ListHook deadline_hook;  // Reading (request timeout) or lingering list.
   ListHook stream_hook;    // Heartbeat list, ordered by last write.
-  ListHook flush_hook;     // Connections with bytes to flush this loop turn.
+  ListHook flush_hook;     // Connections with bytes to flush this turn, or after --write-delay.
+  bool flush_delayed = false;  // flush_hook is in the server's delayed list.
 
  private:
   static void OnAlloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);

@@ -16,6 +16,7 @@ struct Counters {
   uint64_t messages_published = 0;     // Accepted publish requests (HTTP), per channel.
   uint64_t messages_received = 0;      // Messages that entered fan-out (any source).
   uint64_t deliveries = 0;             // Frames queued to streams.
+  uint64_t stream_writes = 0;          // Socket writes to streams (several frames may share one).
   uint64_t slow_consumer_disconnects = 0;
   uint64_t header_timeouts = 0;
   uint64_t redis_reconnects = 0;

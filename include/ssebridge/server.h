@@ -66,6 +66,9 @@ class Server {
 
   // Called by connections.
   void ScheduleFlush(Connection* connection);
+  // For live messages: flushes within --write-delay ms (this turn when 0), so
+  // that messages arriving meanwhile share the write.
+  void ScheduleDelayedFlush(Connection* connection);
   void TrackReading(Connection* connection);
   void TrackLingering(Connection* connection);
   void UntrackDeadline(Connection* connection);
@@ -83,6 +86,7 @@ class Server {
   static void OnConnection(uv_stream_t* listener, int status);
   static void OnPrepare(uv_prepare_t* handle);
   static void OnSweep(uv_timer_t* timer);
+  static void OnWriteDelay(uv_timer_t* timer);
   static void OnShutdownDeadline(uv_timer_t* timer);
 
   History::Limits HistoryLimits() const;
@@ -103,11 +107,13 @@ class Server {
   uv_prepare_t flush_prepare_;
   uv_timer_t sweep_timer_;
   uv_timer_t shutdown_timer_;
+  uv_timer_t write_delay_timer_;
   uint16_t port_ = 0;
   uint32_t max_connections_ = 0;
   uint64_t next_connection_id_ = 1;
   std::unordered_map<uint64_t, Connection*> connections_;
   IntrusiveList<Connection> flush_list_;
+  IntrusiveList<Connection> delayed_flush_list_;
   IntrusiveList<Connection> reading_list_;
   IntrusiveList<Connection> lingering_list_;
   IntrusiveList<Connection> stream_list_;

@@ -65,6 +65,7 @@ Counters DistinctCounters() {
   c.replay_gaps = 115;
   c.replayed_messages = 116;
   c.redis_history_reads = 117;
+  c.stream_writes = 118;
   return c;
 }
 
@@ -109,6 +110,7 @@ TEST(MetricsTest, EveryMetricHasHelpTypeAndItsValue) {
       {"ssebridge_replay_gaps_total", "counter", "115"},
       {"ssebridge_replayed_messages_total", "counter", "116"},
       {"ssebridge_redis_history_reads_total", "counter", "117"},
+      {"ssebridge_stream_writes_total", "counter", "118"},
       {"ssebridge_history_messages", "gauge", "207"},
       {"ssebridge_history_bytes", "gauge", "208"},
   };
