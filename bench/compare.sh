@@ -9,12 +9,15 @@
 #   --require-ssebridge  exit non-zero when the ssebridge binary is missing
 # environment:
 #   SSEBRIDGE_BIN  ssebridge binary (default: build/ssebridge under the repo root)
-#   LOADGEN_BIN    prebuilt ssebridge_loadgen (default: built from bench/ by cmake)
+#   LOADGEN_BIN    prebuilt ssebridge_loadgen (default: built from bench/ by cmake;
+#                  floor_server is taken from the same directory)
 #   KEEP_LOGS      directory to copy every server log and loadgen output into
 #
-# Every server runs pinned to CPU 0 and the load generator to CPU 1, one system
-# at a time, on free loopback ports, from a temporary directory.  Everything the
-# script starts is remembered by PID and stopped on exit.
+# Every server runs pinned to CPU 0 and the load generator to CPU 1.  All
+# systems (Nchan with memory and Redis stores, ssebridge embedded and with
+# Redis, and the kernel-floor reference server) run side by side on free
+# loopback ports, from a temporary directory; only one is under load at a
+# time.  Everything the script starts is remembered by PID and stopped on exit.
 
 set -euo pipefail
 
