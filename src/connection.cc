@@ -478,7 +478,6 @@ void Connection::Flush() {
     size_t total = 0;
     size_t count = queue_.Fill(buffers, kMaxIovecs, &total);
     int written = uv_try_write(stream, buffers, static_cast<unsigned>(count));
-    if (state_ == State::kStreaming) ++server_->counters().stream_writes;
     if (written == UV_EAGAIN) break;
     if (written < 0) {
       LOG_DEBUG("connection %s: write failed: %s", Peer().c_str(), uv_strerror(written));
@@ -487,6 +486,7 @@ void Connection::Flush() {
     }
     queue_.Consume(static_cast<size_t>(written));
     wrote = true;
+    if (state_ == State::kStreaming) ++server_->counters().stream_writes;
     if (static_cast<size_t>(written) < total) break;
   }
   if (!queue_.empty()) {
@@ -498,11 +498,11 @@ void Connection::Flush() {
       write_request_->data = this;
     }
     int rc = uv_write(write_request_.get(), stream, buffers, static_cast<unsigned>(count), OnWrite);
-    if (state_ == State::kStreaming) ++server_->counters().stream_writes;
     if (rc != 0) {
       Close();
       return;
     }
+    if (state_ == State::kStreaming) ++server_->counters().stream_writes;
     write_in_flight_ = true;
     write_in_flight_bytes_ = total;
   }

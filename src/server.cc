@@ -256,8 +256,9 @@ HttpRequest Server::TakeSpareRequest() {
 
 void Server::ReturnSpareRequest(HttpRequest request) {
   if (spare_requests_.size() >= kMaxSpareRequests) return;
-  // Bodies can be up to --max-body-bytes; do not keep a large one alive.
-  if (request.body.capacity() > 64 * 1024) request.body = std::string();
+  // Bodies can be up to --max-body-bytes, and a spare ends up in an idle
+  // keep-alive connection's parser: keep only typical small buffers.
+  if (request.body.capacity() > 4096) request.body = std::string();
   spare_requests_.push_back(std::move(request));
 }
 
