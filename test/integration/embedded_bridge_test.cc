@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <signal.h>
 #include <thread>
 
@@ -399,20 +401,37 @@ TEST_F(EmbeddedBridgeTest, SlowConsumerIsCutOffWhileFastOneGetsEverything) {
   // Enough bytes to fill the kernel buffers on both ends and then the queue.
   constexpr int kMessages = 1500;
   const std::string padding(8000, 'p');
-  std::atomic<int> received{0};
+  // The fast client must really be fast: on a busy machine its reader thread
+  // can stall for longer than 64 KiB of messages takes to publish. So the
+  // publisher never gets more than kAhead messages (32 KB) ahead of what it
+  // has read, while the slow client, which never reads, falls behind freely.
+  constexpr int kAhead = 4;
+  std::mutex mutex;
+  std::condition_variable progress;
+  int received = 0;  // Guarded by mutex.
+  bool reader_done = false;
   std::atomic<bool> in_order{true};
   std::thread reader([&] {
     for (int i = 0; i < kMessages; ++i) {
       std::optional<SseEvent> event = fast.Next(Millis(20000));
       if (!event) break;
       if (event->data.rfind(std::to_string(i) + ":", 0) != 0) in_order = false;
+      std::lock_guard<std::mutex> lock(mutex);
       ++received;
+      progress.notify_all();
     }
+    std::lock_guard<std::mutex> lock(mutex);
+    reader_done = true;
+    progress.notify_all();
   });
   Socket publisher;
   ASSERT_TRUE(publisher.Connect(port()));
   std::string buffer;
   for (int i = 0; i < kMessages; ++i) {
+    {
+      std::unique_lock<std::mutex> lock(mutex);
+      progress.wait_for(lock, Millis(20000), [&] { return received >= i - kAhead || reader_done; });
+    }
     std::string body = R"({"channel":"firehose","data":")" + std::to_string(i) + ":" + padding + "\"}";
     ASSERT_TRUE(publisher.SendAll("POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                                   "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body));
@@ -421,7 +440,7 @@ TEST_F(EmbeddedBridgeTest, SlowConsumerIsCutOffWhileFastOneGetsEverything) {
     ASSERT_EQ(response->status, 200);
   }
   reader.join();
-  EXPECT_EQ(received.load(), kMessages);
+  EXPECT_EQ(received, kMessages);
   EXPECT_TRUE(in_order.load());
   // The slow client's connection was closed by the server.
   EXPECT_TRUE(slow.socket().WaitClosed(Millis(20000)));
