@@ -287,9 +287,10 @@ void RedisBroker::FinishCatchUp(const FetchResult& result, const std::vector<std
     const uint64_t now = now_ms_();
     size_t delivered = 0;
     for (const FetchedMessage& message : result.messages) {
-      history_.Append(message.channel, message.id, message.frame, now);
+      const std::string& channel = result.channels[message.channel_index].channel;
+      history_.Append(channel, message.id, message.frame, now);
       PubsubRegistry::LazyFrame frame([&message] { return message.frame; });
-      counters_->deliveries += registry_->Publish(message.channel, frame);
+      counters_->deliveries += registry_->Publish(channel, frame);
       ++delivered;
     }
     // Everything up to the clock value read with the streams is now known.
@@ -441,6 +442,14 @@ RedisBroker::FetchResult RedisBroker::ParseFetchReply(const redisReply* reply) {
   result.now_us = ReplyNumber(reply->element[0]);
   result.clock = ReplyNumber(reply->element[1]);
   result.epoch = ReplyNumber(reply->element[2]);
+  size_t total = 0;
+  for (size_t i = 3; i < reply->elements; ++i) {
+    const redisReply* entry = reply->element[i];
+    if (entry->type == REDIS_REPLY_ARRAY && entry->elements >= 5 && entry->element[4]->type == REDIS_REPLY_ARRAY) {
+      total += entry->element[4]->elements / 2;
+    }
+  }
+  result.messages.reserve(total);
   for (size_t i = 3; i < reply->elements; ++i) {
     const redisReply* entry = reply->element[i];
     if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 5) return FetchResult();
@@ -461,13 +470,17 @@ RedisBroker::FetchResult RedisBroker::ParseFetchReply(const redisReply* reply) {
         }
         message.sequence = id;
         message.id = std::to_string(id);
-        result.messages.push_back(FetchedMessage{id, channel.channel, EncodeMessageFrame(message)});
+        result.messages.push_back(FetchedMessage{id, result.channels.size(), EncodeMessageFrame(message)});
       }
     }
     result.channels.push_back(std::move(channel));
   }
-  std::stable_sort(result.messages.begin(), result.messages.end(),
-                   [](const FetchedMessage& a, const FetchedMessage& b) { return a.id < b.id; });
+  // Each channel's stream is in id order already; only merging several
+  // channels needs a sort (skipped for the common single-channel replay).
+  auto by_id = [](const FetchedMessage& a, const FetchedMessage& b) { return a.id < b.id; };
+  if (!std::is_sorted(result.messages.begin(), result.messages.end(), by_id)) {
+    std::stable_sort(result.messages.begin(), result.messages.end(), by_id);
+  }
   // A message published to several matching channels is replayed once.
   result.messages.erase(std::unique(result.messages.begin(), result.messages.end(),
                                     [](const FetchedMessage& a, const FetchedMessage& b) { return a.id == b.id; }),

@@ -88,7 +88,7 @@ class RedisBroker : public Broker {
   // One history message read from Redis, decoded once and shared by all waiters.
   struct FetchedMessage {
     uint64_t id;
-    std::string channel;
+    size_t channel_index;  // Into FetchResult::channels.
     FrameRef frame;
   };
   struct FetchedChannel {
