@@ -31,6 +31,14 @@ struct Message {
 // and leaves *out untouched.
 bool DecodeEnvelope(std::string_view payload, Message* out);
 
+// The two halves of DecodeEnvelope, for tests and the differential fuzzer.
+// The fast one only takes the common shape (string "event", "data" and "id",
+// boolean "resumable", each at most once, no "retry") and returns false for
+// anything else, including envelopes the full one would accept; when it
+// returns true the full one returns true with the same Message.
+bool DecodeEnvelopeFast(std::string_view payload, Message* out);
+bool DecodeEnvelopeFull(std::string_view payload, Message* out);
+
 // The envelope for an HTTP publish, without its closing brace, so the id can be
 // appended by whoever assigns it (the Lua publish script in Redis mode):
 // {"event":"<name>","data":<value>   then   ,"id":"<id>"}

@@ -104,6 +104,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       abort();
     }
   }
+  // Differential check for envelopes: whenever the fast decoder takes a
+  // payload, the full one must take it too and decode the same message.
+  ssebridge::Message fast_message;
+  if (ssebridge::DecodeEnvelopeFast(input, &fast_message)) {
+    ssebridge::Message full_message;
+    if (!ssebridge::DecodeEnvelopeFull(input, &full_message)) abort();
+    if (fast_message.event != full_message.event || fast_message.data != full_message.data ||
+        fast_message.id != full_message.id || fast_message.retry_ms != full_message.retry_ms ||
+        fast_message.sequence != full_message.sequence) {
+      abort();
+    }
+  }
   ssebridge::PublishRequest form;
   ssebridge::ParsePublishRequest("application/x-www-form-urlencoded", input, &form);
   ssebridge::GlobMatch(input.substr(0, size / 2), input.substr(size / 2));

@@ -127,6 +127,65 @@ std::string CompleteEnvelope(const PublishRequest& request, const std::string& i
   return EncodeEnvelopeHead(request) + ",\"id\":\"" + id + "\"}";
 }
 
+// The fast decoder takes what the publish script writes and leaves every
+// other shape to the full parser, which must then still decide it.
+TEST(DecodeEnvelopeFastTest, TakesTheScriptsShape) {
+  Message m;
+  ASSERT_TRUE(DecodeEnvelopeFast(R"({"event":"price","data":"9.50 \"EUR\"","id":"1795309420458852","resumable":true})", &m));
+  EXPECT_EQ(m.event, "price");
+  EXPECT_EQ(m.data, "9.50 \"EUR\"");
+  EXPECT_EQ(m.id, "1795309420458852");
+  EXPECT_EQ(m.sequence, 1795309420458852u);
+  EXPECT_FALSE(m.retry_ms.has_value());
+}
+
+TEST(DecodeEnvelopeFastTest, LeavesOtherShapesToTheFullParser) {
+  const char* cases[] = {
+      R"({"event":"e","data":{"b":1,"a":2}})",           // non-string data: needs the compact dump
+      R"({"event":"e","data":"x","retry":5})",           // retry
+      R"({"event":"e","data":"x","id":42})",             // numeric id
+      R"({"event":"a","event":"b","data":"x"})",         // repeated key: last one wins there
+  };
+  for (const char* payload : cases) {
+    Message fast;
+    EXPECT_FALSE(DecodeEnvelopeFast(payload, &fast)) << payload;
+    EXPECT_TRUE(Decode(payload).has_value()) << payload;
+  }
+  std::optional<Message> repeated = Decode(R"({"event":"a","event":"b","data":"x"})");
+  ASSERT_TRUE(repeated.has_value());
+  EXPECT_EQ(repeated->event, "b");
+}
+
+TEST(DecodeEnvelopeFastTest, AgreesWithTheFullParserOnEscapesAndRejections) {
+  const char* accepted[] = {
+      R"({"data":"a\nb\u00e9\ud83d\ude00","event":"m"})",
+      R"(  { "event" : "e" , "data" : "" , "resumable" : false }  )",
+      R"({"event":"e","data":"x","id":"not-a-number","resumable":true})",
+  };
+  for (const char* payload : accepted) {
+    Message fast, full;
+    ASSERT_TRUE(DecodeEnvelopeFast(payload, &fast)) << payload;
+    ASSERT_TRUE(DecodeEnvelopeFull(payload, &full)) << payload;
+    EXPECT_EQ(fast.event, full.event) << payload;
+    EXPECT_EQ(fast.data, full.data) << payload;
+    EXPECT_EQ(fast.id, full.id) << payload;
+    EXPECT_EQ(fast.sequence, full.sequence) << payload;
+  }
+  const char* rejected[] = {
+      "{\"event\":\"e\",\"data\":\"\xff\"}",          // invalid UTF-8
+      R"({"event":"e","data":"\ud800"})",                 // lone surrogate
+      R"({"event":"","data":"x"})",                        // empty event
+      R"({"event":"e\nf","data":"x"})",                   // event with LF
+      R"({"event":"e","data":"x"} trailing)",
+      R"({"event":"e","data":"x","resumable":"yes"})",
+  };
+  for (const char* payload : rejected) {
+    Message fast, full;
+    EXPECT_FALSE(DecodeEnvelopeFast(payload, &fast)) << payload;
+    EXPECT_FALSE(DecodeEnvelopeFull(payload, &full)) << payload;
+  }
+}
+
 TEST(EncodeEnvelopeHeadTest, HeadHasNoClosingBrace) {
   PublishRequest request;
   request.event = "e";
