@@ -467,15 +467,6 @@ TEST_F(EmbeddedBridgeTest, SigtermEndsStreamsCleanlyAndExitsZero) {
   EXPECT_LT(harness::Clock::now() - started, Millis(5000));
 }
 
-// Reads one counter from /metrics; -1 when it is missing.
-long long CounterValue(int port, const std::string& name) {
-  std::optional<HttpResponse> metrics = harness::HttpRequest(port, "GET", "/metrics");
-  if (!metrics) return -1;
-  size_t at = metrics->body.find("\n" + name + " ");
-  if (at == std::string::npos) return -1;
-  return std::stoll(metrics->body.substr(at + name.size() + 2));
-}
-
 // Messages published one at a time arrive in separate loop turns: by default
 // each gets its own socket write; with --write-delay they share writes, and
 // every message still arrives, once, in order.
@@ -488,7 +479,7 @@ TEST(WriteDelay, MessagesShareSocketWritesOnlyWhenAsked) {
     ASSERT_TRUE(bridge.Start(args)) << bridge.process().output();
     SseClient client;
     ASSERT_TRUE(client.Open(bridge.port(), "/events/batched"));
-    const long long writes_before = CounterValue(bridge.port(), "ssebridge_stream_writes_total");
+    const long long writes_before = harness::MetricValue(bridge.port(), "ssebridge_stream_writes_total");
     ASSERT_GE(writes_before, 0);
     constexpr int kMessages = 20;
     for (int i = 0; i < kMessages; ++i) {
@@ -502,7 +493,7 @@ TEST(WriteDelay, MessagesShareSocketWritesOnlyWhenAsked) {
       ASSERT_TRUE(event) << "event " << i;
       EXPECT_EQ(event->data, "m" + std::to_string(i));
     }
-    const long long writes = CounterValue(bridge.port(), "ssebridge_stream_writes_total") - writes_before;
+    const long long writes = harness::MetricValue(bridge.port(), "ssebridge_stream_writes_total") - writes_before;
     if (delayed) {
       // Twenty publishes take far less than a second: one window, maybe two.
       EXPECT_LE(writes, 3) << "writes for " << kMessages << " messages";

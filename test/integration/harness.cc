@@ -450,6 +450,14 @@ std::optional<HttpResponse> PublishJson(int port, const std::string& json) {
   return HttpRequest(port, "POST", "/publish", json, {{"Content-Type", "application/json"}});
 }
 
+long long MetricValue(int port, const std::string& name) {
+  std::optional<HttpResponse> metrics = HttpRequest(port, "GET", "/metrics");
+  if (!metrics) return -1;
+  size_t at = metrics->body.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::atoll(metrics->body.c_str() + at + name.size() + 2);
+}
+
 std::string PublishedId(const HttpResponse& response) {
   const std::string key = "\"id\":\"";
   size_t begin = response.body.find(key);

@@ -151,6 +151,10 @@ std::optional<HttpResponse> HttpRequest(int port, const std::string& method, con
 
 std::optional<HttpResponse> PublishJson(int port, const std::string& json);
 
+// One sample of GET /metrics by name (counter or gauge); -1 when the request
+// fails or the metric is missing.
+long long MetricValue(int port, const std::string& name);
+
 // The "id" of a publish answer ({"status":"ok","id":"..."}), or "".
 std::string PublishedId(const HttpResponse& response);
 

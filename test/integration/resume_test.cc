@@ -10,6 +10,7 @@
 using harness::Bridge;
 using harness::Eventually;
 using harness::HttpResponse;
+using harness::MetricValue;
 using harness::Millis;
 using harness::PublishJson;
 using harness::RedisCommand;
@@ -81,14 +82,6 @@ void CutOffAndResume(int publish_port, int first_port, int resume_port, int tota
   // Nothing more may follow (a duplicate would show up here).
   std::optional<SseEvent> extra = second.Next(Millis(300));
   EXPECT_FALSE(extra) << "unexpected extra event: " << extra->data;
-}
-
-long MetricValue(int port, const std::string& name) {
-  auto metrics = harness::HttpRequest(port, "GET", "/metrics");
-  if (!metrics) return -1;
-  size_t at = metrics->body.find("\n" + name + " ");
-  if (at == std::string::npos) return -1;
-  return atol(metrics->body.c_str() + at + name.size() + 2);
 }
 
 // ------------------------------------------------------------------ embedded
@@ -228,7 +221,7 @@ TEST(EmbeddedResumeTest, MemoryStaysWithinTheHistoryCap) {
                                  [&](int i) { return R"({"channel":"big","data":")" + std::to_string(i) + padding + "\"}"; }),
             100000);
   long after_kib = harness::ResidentKiB(bridge.process().pid());
-  long history_bytes = MetricValue(bridge.port(), "ssebridge_history_bytes");
+  long long history_bytes = MetricValue(bridge.port(), "ssebridge_history_bytes");
   EXPECT_GT(history_bytes, 3 * 1024 * 1024);  // The cap was reached...
   EXPECT_LE(history_bytes, 4194304);           // ...and held.
 #if defined(__SANITIZE_ADDRESS__)
@@ -444,7 +437,7 @@ TEST_F(RedisResumeTest, ReconnectStormSharesHistoryReads) {
     EXPECT_EQ(received.find("data: 9\n"), std::string::npos);
     EXPECT_NE(received.find("data: 10\n"), std::string::npos);
   }
-  long reads = MetricValue(storm.port(), "ssebridge_redis_history_reads_total");
+  long long reads = MetricValue(storm.port(), "ssebridge_redis_history_reads_total");
   EXPECT_GE(reads, 1);
   EXPECT_LE(reads, 10) << "one Redis read per client would be " << kClients;
   EXPECT_EQ(MetricValue(storm.port(), "ssebridge_replays_total"), kClients);
