@@ -1,19 +1,11 @@
 #include "ssebridge/http_parser.h"
 
-#include <cctype>
+#include "ssebridge/uri.h"
 
 namespace ssebridge {
 namespace {
 
 HttpParser* Self(llhttp_t* parser) { return static_cast<HttpParser*>(parser->data); }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (tolower(static_cast<unsigned char>(a[i])) != tolower(static_cast<unsigned char>(b[i]))) return false;
-  }
-  return true;
-}
 
 }  // namespace
 

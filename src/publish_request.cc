@@ -22,20 +22,10 @@ std::string_view MediaType(std::string_view content_type) {
   return media;
 }
 
-// Media types are case-insensitive (RFC 9110, 8.3.1); `lower` is lower case.
-bool EqualsLowerCase(std::string_view text, std::string_view lower) {
-  if (text.size() != lower.size()) return false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
-    if (c != lower[i]) return false;
-  }
-  return true;
-}
-
+// Media types are case-insensitive (RFC 9110, 8.3.1).
 bool IsJsonMediaType(std::string_view media) {
-  return EqualsLowerCase(media, "application/json") ||
-         (media.size() > 5 && EqualsLowerCase(media.substr(media.size() - 5), "+json"));
+  return EqualsIgnoreCase(media, "application/json") ||
+         (media.size() > 5 && EqualsIgnoreCase(media.substr(media.size() - 5), "+json"));
 }
 
 std::string AddChannel(const std::string& name, PublishRequest* out) {
@@ -186,7 +176,7 @@ PublishParseResult ParsePublishRequest(std::string_view content_type, std::strin
     *out = PublishRequest();
     return ParseJson(body, out);
   }
-  if (EqualsLowerCase(media, "application/x-www-form-urlencoded")) return ParseForm(body, out);
+  if (EqualsIgnoreCase(media, "application/x-www-form-urlencoded")) return ParseForm(body, out);
   if (media.empty()) return Error(415, "missing Content-Type: use application/json or application/x-www-form-urlencoded");
   return Error(415, "unsupported Content-Type '" + std::string(media) + "': use application/json or application/x-www-form-urlencoded");
 }

@@ -12,6 +12,10 @@ namespace ssebridge {
 // The value of one hexadecimal digit (either case), or -1.
 int HexDigitValue(char c);
 
+// ASCII case-insensitive equality, as HTTP uses for tokens and media types
+// (no locale lookups).
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
 // Decodes %XX escapes; with plus_as_space, '+' becomes ' ' (form encoding).
 // Returns nullopt for a malformed escape such as "%G1" or a trailing "%4".
 std::optional<std::string> PercentDecode(std::string_view text, bool plus_as_space);

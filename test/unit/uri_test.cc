@@ -155,4 +155,13 @@ TEST(JsonQuoteTest, NonAsciiAndDelPassThrough) {
 }
 
 }  // namespace
+TEST(EqualsIgnoreCaseTest, AsciiLettersOnly) {
+  EXPECT_TRUE(EqualsIgnoreCase("Application/JSON", "application/json"));
+  EXPECT_TRUE(EqualsIgnoreCase("100-CONTINUE", "100-continue"));
+  EXPECT_TRUE(EqualsIgnoreCase("", ""));
+  EXPECT_FALSE(EqualsIgnoreCase("application/json", "application/jsonp"));
+  EXPECT_FALSE(EqualsIgnoreCase("a@", "a`"));  // '@'/'`' are not a case pair.
+  EXPECT_FALSE(EqualsIgnoreCase("\xc3\x89", "\xc3\xa9"));  // No Unicode folding.
+}
+
 }  // namespace ssebridge
