@@ -13,7 +13,7 @@ void AppendField(std::string* out, std::string_view name, std::string_view value
   out->append(": ", 2);
   // Ids and event names are validated before they get here; the defensive
   // filtering costs a copy per byte only when there is something to drop.
-  if (std::none_of(value.begin(), value.end(), IsLineBreakOrNul)) {
+  if (IsValidSseFieldValue(value)) {
     out->append(value);
   } else {
     for (char c : value) {
@@ -76,7 +76,7 @@ void AppendSseRetry(std::string* out, uint32_t retry_ms) {
 }
 
 bool IsValidSseFieldValue(std::string_view value) {
-  return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+  return std::none_of(value.begin(), value.end(), IsLineBreakOrNul);
 }
 
 }  // namespace ssebridge
