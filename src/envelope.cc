@@ -22,34 +22,30 @@ bool DecodeEnvelope(std::string_view payload, Message* out) {
 
 bool DecodeEnvelopeFast(std::string_view payload, Message* out) {
   JsonFastReader reader(payload);
-  if (!reader.Consume('{')) return false;
   bool seen_event = false, seen_data = false, seen_id = false, seen_resumable = false;
   bool resumable = false;
   Message message;
-  std::string key;
-  if (!reader.Peek('}')) {
-    do {
-      if (!reader.String(&key) || !reader.Consume(':')) return false;
-      // A repeated key means "last one wins" in the full parser: leave it to it.
-      if (key == "event") {
-        if (seen_event || !reader.String(&message.event)) return false;
-        seen_event = true;
-      } else if (key == "data") {
-        // Only string data: other values need the full parser's compact dump.
-        if (seen_data || !reader.String(&message.data)) return false;
-        seen_data = true;
-      } else if (key == "id") {
-        if (seen_id || !reader.String(&message.id)) return false;
-        seen_id = true;
-      } else if (key == "resumable") {
-        if (seen_resumable || !reader.Boolean(&resumable)) return false;
-        seen_resumable = true;
-      } else {
-        return false;  // "retry" or a key that makes it no envelope: the full parser decides.
-      }
-    } while (reader.Consume(','));
-  }
-  if (!reader.Consume('}') || !reader.AtEnd()) return false;
+  bool read = reader.Object([&](const std::string& key) {
+    // A repeated key means "last one wins" in the full parser: leave it to it.
+    if (key == "event") {
+      if (seen_event || !reader.String(&message.event)) return false;
+      seen_event = true;
+    } else if (key == "data") {
+      // Only string data: other values need the full parser's compact dump.
+      if (seen_data || !reader.String(&message.data)) return false;
+      seen_data = true;
+    } else if (key == "id") {
+      if (seen_id || !reader.String(&message.id)) return false;
+      seen_id = true;
+    } else if (key == "resumable") {
+      if (seen_resumable || !reader.Boolean(&resumable)) return false;
+      seen_resumable = true;
+    } else {
+      return false;  // "retry" or a key that makes it no envelope: the full parser decides.
+    }
+    return true;
+  });
+  if (!read || !reader.AtEnd()) return false;
   if (!seen_event || !seen_data) return false;
   if (message.event.empty() || !IsValidSseFieldValue(message.event)) return false;
   if (seen_id && !IsValidSseFieldValue(message.id)) return false;

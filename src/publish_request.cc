@@ -53,41 +53,37 @@ PublishParseResult ParseJson(std::string_view body, PublishRequest* out);
 
 bool ParsePublishJsonFast(std::string_view body, PublishRequest* out) {
   JsonFastReader reader(body);
-  if (!reader.Consume('{')) return false;
   bool seen_channel = false, seen_channels = false, seen_event = false, seen_data = false;
-  std::string key;
   std::string channel;
   std::vector<std::string> channels;
-  if (!reader.Peek('}')) {
-    do {
-      if (!reader.String(&key) || !reader.Consume(':')) return false;
-      // A repeated key means "last one wins" in the full parser: leave it to it.
-      if (key == "channel") {
-        if (seen_channel || !reader.String(&channel)) return false;
-        seen_channel = true;
-      } else if (key == "channels") {
-        if (seen_channels || !reader.Consume('[')) return false;
-        seen_channels = true;
-        if (!reader.Peek(']')) {
-          do {
-            channels.emplace_back();
-            if (!reader.String(&channels.back())) return false;
-          } while (reader.Consume(','));
-        }
-        if (!reader.Consume(']')) return false;
-      } else if (key == "event") {
-        if (seen_event || !reader.String(&out->event)) return false;
-        seen_event = true;
-      } else if (key == "data") {
-        // Only string data: other values need the full parser's compact dump.
-        if (seen_data || !reader.String(&out->data)) return false;
-        seen_data = true;
-      } else {
-        return false;
+  bool read = reader.Object([&](const std::string& key) {
+    // A repeated key means "last one wins" in the full parser: leave it to it.
+    if (key == "channel") {
+      if (seen_channel || !reader.String(&channel)) return false;
+      seen_channel = true;
+    } else if (key == "channels") {
+      if (seen_channels || !reader.Consume('[')) return false;
+      seen_channels = true;
+      if (!reader.Peek(']')) {
+        do {
+          channels.emplace_back();
+          if (!reader.String(&channels.back())) return false;
+        } while (reader.Consume(','));
       }
-    } while (reader.Consume(','));
-  }
-  if (!reader.Consume('}') || !reader.AtEnd()) return false;
+      if (!reader.Consume(']')) return false;
+    } else if (key == "event") {
+      if (seen_event || !reader.String(&out->event)) return false;
+      seen_event = true;
+    } else if (key == "data") {
+      // Only string data: other values need the full parser's compact dump.
+      if (seen_data || !reader.String(&out->data)) return false;
+      seen_data = true;
+    } else {
+      return false;
+    }
+    return true;
+  });
+  if (!read || !reader.AtEnd()) return false;
   // Any semantic error (bad channel, missing data...) is reported by the full path.
   out->channels.clear();
   if (seen_channel && !AddChannel(channel, out).empty()) return false;

@@ -26,6 +26,18 @@ class JsonFastReader {
   bool String(std::string* out);
   // `true` or `false` into *out.
   bool Boolean(bool* out);
+  // An object: for each member, reads the key and the colon and calls
+  // read_value(key), which must read the value and return false to give up.
+  template <typename ReadValue>
+  bool Object(ReadValue&& read_value) {
+    if (!Consume('{')) return false;
+    if (Consume('}')) return true;
+    std::string key;
+    do {
+      if (!String(&key) || !Consume(':') || !read_value(key)) return false;
+    } while (Consume(','));
+    return Consume('}');
+  }
 
  private:
   size_t PlainRunEnd(size_t from) const;
