@@ -1281,31 +1281,28 @@ class LoadGenerator {
   }
 
   // ----- result reporting ---------------------------------------------------
+  // What is sampled at each end of a measurement window.
+  struct WindowEdge {
+    uint64_t ns = 0;
+    ProcessSample server, aux;
+    uint64_t own_cpu_us = 0;
+    uint64_t delivered = 0;
+  };
   struct Window {
-    uint64_t start_ns = 0, end_ns = 0;
-    ProcessSample server_before, server_after, aux_before, aux_after;
-    uint64_t own_cpu_before_us = 0, own_cpu_after_us = 0;
-    uint64_t delivered_before = 0, delivered_after = 0;
-    uint64_t published_before = 0, published_after = 0;
+    WindowEdge begin, end;
   };
 
-  void window_begin(Window& w) {
-    w.start_ns = monotonic_ns();
-    w.server_before = sample_processes(opts_.server_pids);
-    w.aux_before = sample_processes(opts_.aux_pids);
-    w.own_cpu_before_us = own_cpu_us();
-    w.delivered_before = counters_.unique_delivered;
-    w.published_before = counters_.publish_ok;
+  WindowEdge sample_edge() {
+    WindowEdge edge;
+    edge.ns = monotonic_ns();
+    edge.server = sample_processes(opts_.server_pids);
+    edge.aux = sample_processes(opts_.aux_pids);
+    edge.own_cpu_us = own_cpu_us();
+    edge.delivered = counters_.unique_delivered;
+    return edge;
   }
-
-  void window_end(Window& w) {
-    w.end_ns = monotonic_ns();
-    w.server_after = sample_processes(opts_.server_pids);
-    w.aux_after = sample_processes(opts_.aux_pids);
-    w.own_cpu_after_us = own_cpu_us();
-    w.delivered_after = counters_.unique_delivered;
-    w.published_after = counters_.publish_ok;
-  }
+  void window_begin(Window& w) { w.begin = sample_edge(); }
+  void window_end(Window& w) { w.end = sample_edge(); }
 
   std::vector<std::pair<std::string, std::string>> fields_;
 
@@ -1319,21 +1316,21 @@ class LoadGenerator {
 
   // Adds cost fields: server/aux/own CPU per unit of work over the window.
   void cost_fields(const Window& w, uint64_t units, const char* unit_name) {
-    const double seconds = static_cast<double>(w.end_ns - w.start_ns) / 1e9;
-    const double server_cpu_us = static_cast<double>(w.server_after.cpu_us - w.server_before.cpu_us);
-    const double aux_cpu_us = static_cast<double>(w.aux_after.cpu_us - w.aux_before.cpu_us);
-    const double own_cpu = static_cast<double>(w.own_cpu_after_us - w.own_cpu_before_us);
+    const double seconds = static_cast<double>(w.end.ns - w.begin.ns) / 1e9;
+    const double server_cpu_us = static_cast<double>(w.end.server.cpu_us - w.begin.server.cpu_us);
+    const double aux_cpu_us = static_cast<double>(w.end.aux.cpu_us - w.begin.aux.cpu_us);
+    const double own_cpu = static_cast<double>(w.end.own_cpu_us - w.begin.own_cpu_us);
     const double u = units > 0 ? static_cast<double>(units) : NAN;
     field("window_s", seconds, 3);
     if (!opts_.server_pids.empty()) {
       field(std::string("server_cpu_us_per_") + unit_name, server_cpu_us / u, 3);
       field("server_cpu_util", server_cpu_us / 1e6 / seconds, 3);
-      field("server_rss_kb", w.server_after.rss_kb);
-      if (!w.server_after.ok) field("server_sample_error", std::string("1"));
+      field("server_rss_kb", w.end.server.rss_kb);
+      if (!w.end.server.ok) field("server_sample_error", std::string("1"));
     }
     if (!opts_.aux_pids.empty()) {
       field(std::string("aux_cpu_us_per_") + unit_name, aux_cpu_us / u, 3);
-      field("aux_rss_kb", w.aux_after.rss_kb);
+      field("aux_rss_kb", w.end.aux.rss_kb);
     }
     field(std::string("loadgen_cpu_us_per_") + unit_name, own_cpu / u, 3);
     field("loadgen_cpu_util", own_cpu / 1e6 / seconds, 3);
@@ -1431,10 +1428,10 @@ class LoadGenerator {
     integrity_fields(lost());
     latency_fields(latency_, "latency_");
     const double delivery_seconds =
-        counters_.last_delivery_ns > w.start_ns ? static_cast<double>(counters_.last_delivery_ns - w.start_ns) / 1e9 : 0;
+        counters_.last_delivery_ns > w.begin.ns ? static_cast<double>(counters_.last_delivery_ns - w.begin.ns) / 1e9 : 0;
     field("publish_rate", static_cast<double>(counters_.published) / opts_.duration_s, 1);
     field("deliveries_per_s", delivery_seconds > 0 ? static_cast<double>(counters_.unique_delivered) / delivery_seconds : 0.0, 0);
-    cost_fields(w, w.delivered_after - w.delivered_before, "delivery");
+    cost_fields(w, w.end.delivered - w.begin.delivered, "delivery");
     connection_failures(&failures);
     integrity_failures(&failures, true);
     return finish(failures);
@@ -1473,8 +1470,8 @@ class LoadGenerator {
       const uint64_t errors_after = counters_.duplicates + counters_.out_of_order + counters_.malformed +
                                     counters_.publish_errors + counters_.disconnects;
       const double achieved_rate = static_cast<double>(counters_.published - published_before) / opts_.step_duration_s;
-      const uint64_t delivered = w.delivered_after - w.delivered_before;
-      const double seconds = static_cast<double>(counters_.last_delivery_ns - w.start_ns) / 1e9;
+      const uint64_t delivered = w.end.delivered - w.begin.delivered;
+      const double seconds = static_cast<double>(counters_.last_delivery_ns - w.begin.ns) / 1e9;
       const double deliveries_per_s = seconds > 0 ? static_cast<double>(delivered) / seconds : 0;
       const bool pass = drained && errors_after == errors_before && lost() == lost_before;
       note("step %d: target %.0f msg/s, sent %.0f msg/s, %.0f deliveries/s, %s", steps, rate, achieved_rate,
@@ -1524,7 +1521,7 @@ class LoadGenerator {
     field("search_ended", std::string(aborted_ ? "aborted" : search_ended));
     integrity_fields(lost());
     latency_fields(latency_, "latency_");
-    if (passed > 0) cost_fields(best_window, best_window.delivered_after - best_window.delivered_before, "delivery");
+    if (passed > 0) cost_fields(best_window, best_window.end.delivered - best_window.begin.delivered, "delivery");
     connection_failures(&failures);
     // Loss beyond the last sustained step is how the search finds the limit,
     // so it only counts as a failure when not even the first step held.
@@ -1551,11 +1548,11 @@ class LoadGenerator {
       const double connections = static_cast<double>(std::max<size_t>(1, streaming_count()));
       field("server_rss_before_kb", rss_before_connect_kb_);
       field("server_rss_connected_kb", rss_after_connect_kb_);
-      field("server_rss_end_kb", w.server_after.rss_kb);
+      field("server_rss_end_kb", w.end.server.rss_kb);
       field("rss_per_conn_kb",
             (static_cast<double>(rss_after_connect_kb_) - static_cast<double>(rss_before_connect_kb_)) / connections, 3);
       field("server_cpu_us_per_conn_s",
-            static_cast<double>(w.server_after.cpu_us - w.server_before.cpu_us) / connections / opts_.duration_s, 4);
+            static_cast<double>(w.end.server.cpu_us - w.begin.server.cpu_us) / connections / opts_.duration_s, 4);
     }
     cost_fields(w, streaming_count(), "conn");
     connection_failures(&failures);
@@ -1576,7 +1573,7 @@ class LoadGenerator {
     const uint64_t publish_end = monotonic_ns();
     loop_until([&] { return inflight() == 0; }, monotonic_ns() + seconds_to_ns(opts_.drain_timeout_s));
     window_end(w);
-    const double seconds = static_cast<double>(publish_end - w.start_ns) / 1e9;
+    const double seconds = static_cast<double>(publish_end - w.begin.ns) / 1e9;
     field("published", counters_.published);
     field("publish_ok", counters_.publish_ok);
     field("publish_errors", counters_.publish_errors);
