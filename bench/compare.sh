@@ -260,7 +260,7 @@ start_ssebridge() {  # embedded|redis
   fi
 }
 
-start_floor() {  # (ignored argument) the least any relay must do: PSUBSCRIBE * and one write per socket
+start_floor() {  # the least any relay must do: PSUBSCRIBE * and one write per socket
   PORT="$(free_port)"
   start_redis || return 1
   taskset -c 0 "$FLOOR_BIN" --port "$PORT" --redis-port "$REDIS_PORT" 2>"$WORKDIR/floor.log" &
@@ -305,10 +305,11 @@ run_workload() {  # system workload loadgen-args...
 declare -A SYS_SERVER_PIDS SYS_AUX_PIDS SYS_SUB_ARGS SYS_PUB_ARGS SYS_FANOUT_ARGS SYS_PORT
 SYSTEMS=()
 
-start_system() {  # system start-function start-arg
+start_system() {  # system start-function [its argument]
   local system="$1"
+  shift
   SERVER_PIDS=(); AUX_PIDS=(); SUB_ARGS=(); PUB_ARGS=(); FANOUT_PUB_ARGS=()
-  if ! "$2" "$3"; then
+  if ! "$@"; then
     FAILURES["$system"]+="${FAILURES[$system]:+,}startup"
     return 0
   fi
@@ -389,7 +390,7 @@ if ((HAVE_SSEBRIDGE)); then
   start_system ssebridge-redis start_ssebridge redis
 fi
 if [[ -x "$FLOOR_BIN" ]]; then
-  start_system kernel-floor start_floor redis
+  start_system kernel-floor start_floor
 else
   log "floor_server not found at $FLOOR_BIN: its column will read n/a"
 fi
