@@ -40,13 +40,18 @@ void OnSignal(int) { g_stop = 1; }
   std::exit(1);
 }
 
-int ConnectLoopback(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) Die("socket");
+sockaddr_in LoopbackAddress(int port) {
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(static_cast<uint16_t>(port));
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return address;
+}
+
+int ConnectLoopback(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) Die("socket");
+  sockaddr_in address = LoopbackAddress(port);
   if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) Die("connect to redis");
   return fd;
 }
@@ -56,10 +61,7 @@ int ListenLoopback(int port) {
   if (fd < 0) Die("socket");
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sockaddr_in address = LoopbackAddress(port);
   if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) Die("bind");
   if (listen(fd, 4096) != 0) Die("listen");
   return fd;
