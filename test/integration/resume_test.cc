@@ -2,6 +2,8 @@
 // in embedded mode and across processes sharing Redis.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <atomic>
 #include <thread>
 
@@ -426,8 +428,18 @@ TEST_F(RedisResumeTest, ReconnectStormSharesHistoryReads) {
   constexpr int kClients = 300;
   std::vector<harness::Socket> sockets(kClients);
   std::string request = "GET /events/storm HTTP/1.1\r\nHost: x\r\nLast-Event-ID: " + ids[9] + "\r\n\r\n";
-  for (auto& socket : sockets) ASSERT_TRUE(socket.Connect(storm.port()));
-  for (auto& socket : sockets) ASSERT_TRUE(socket.SendAll(request));
+  // A storm is every client asking at once (as after a restart). Sending 300
+  // requests one after another from this thread takes longer than a Redis
+  // read on a busy machine, which would turn one storm into a series of small
+  // ones; so the bridge is paused while the kernel queues the connections and
+  // requests, and resumed to find them all waiting.
+  const pid_t storm_pid = storm.process().pid();
+  ASSERT_EQ(kill(storm_pid, SIGSTOP), 0);
+  bool all_sent = true;
+  for (auto& socket : sockets) all_sent = all_sent && socket.Connect(storm.port());
+  for (auto& socket : sockets) all_sent = all_sent && socket.SendAll(request);
+  ASSERT_EQ(kill(storm_pid, SIGCONT), 0);  // Before any assertion can end the test.
+  ASSERT_TRUE(all_sent);
   for (auto& socket : sockets) {
     std::string received;
     // Each client must get the 10 messages after its id.
