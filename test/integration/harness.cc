@@ -645,4 +645,35 @@ bool Eventually(const std::function<bool()>& condition, Millis timeout) {
   }
 }
 
+bool Bystander::Open(int port, const std::string& channel, int redis_port) {
+  port_ = port;
+  channel_ = channel;
+  if (!client_.Open(port, "/events/" + channel) || client_.head().status != 200) return false;
+  return redis_port == 0 || AwaitSubscribers(redis_port, channel, 1);
+}
+
+bool Bystander::Publish() {
+  std::string data = "bystander-" + std::to_string(next_++);
+  std::optional<HttpResponse> response =
+      PublishJson(port_, "{\"channel\":\"" + channel_ + "\",\"data\":\"" + data + "\"}");
+  if (!response || response->status != 200) return false;
+  expected_.push_back(data);
+  return true;
+}
+
+std::string Bystander::Verify(Millis timeout) {
+  auto deadline = Clock::now() + timeout;
+  for (size_t i = 0; i < expected_.size(); ++i) {
+    std::optional<SseEvent> event = client_.Next(Millis(RemainingMs(deadline)));
+    if (!event) {
+      return "bystander on '" + channel_ + "' received " + std::to_string(i) + " of " +
+             std::to_string(expected_.size()) + " messages answered 200" + (client_.closed() ? " (stream closed)" : "");
+    }
+    if (event->data != expected_[i]) {
+      return "bystander expected '" + expected_[i] + "' as message " + std::to_string(i) + ", got '" + event->data + "'";
+    }
+  }
+  return "";
+}
+
 }  // namespace harness

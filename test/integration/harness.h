@@ -209,6 +209,30 @@ class SseClient {
   int comments_ = 0;
 };
 
+// A subscriber connected before an attack, to prove the attack cost nobody
+// else anything: every message published to its channel and answered 200
+// must arrive, in order, exactly once.
+class Bystander {
+ public:
+  // Opens a stream on `channel` (on a bridge in either mode) and, in Redis
+  // mode (redis_port > 0), waits until Redis confirms the subscription.
+  bool Open(int port, const std::string& channel, int redis_port = 0);
+  // Publishes one numbered message over HTTP; remembers it when answered 200.
+  // Returns false when the answer was not 200.
+  bool Publish();
+  // Reads until every remembered message arrived. Returns "" when all did,
+  // in order and once each, otherwise a description of what went wrong.
+  std::string Verify(Millis timeout);
+  int published() const { return static_cast<int>(expected_.size()); }
+
+ private:
+  int port_ = 0;
+  std::string channel_;
+  SseClient client_;
+  std::vector<std::string> expected_;  // Data of each message answered 200.
+  int next_ = 0;
+};
+
 // Polls `condition` until true or the deadline passes (for state held by another
 // process, e.g. Redis's PUBSUB CHANNELS, where no event can be awaited).
 bool Eventually(const std::function<bool()>& condition, Millis timeout);
