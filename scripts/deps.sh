@@ -1,15 +1,36 @@
 #!/usr/bin/env bash
 # Installs what ssebridge needs on Debian 12, skipping what is already there.
-#   scripts/deps.sh          build and run dependencies
-#   scripts/deps.sh --test   plus what the test suite and benchmarks use
+# Every package a script of this project uses is named here, so a minimal
+# Debian 12 (a debootstrap minbase or a `debian:12` image) is enough.
+#   scripts/deps.sh              what building and running the bridge needs
+#   scripts/deps.sh --test       plus what the quick test pass needs (scripts/test.sh --quick)
+#   scripts/deps.sh --test-full  plus sanitizers' and fuzzers' compiler, valgrind,
+#                                Google Benchmark and nginx's Nchan module (scripts/test.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(cmake g++ pkg-config libuv1-dev libhiredis-dev node-llhttp nlohmann-json3-dev
-          libgtest-dev libgmock-dev redis-server)
-if [[ "${1:-}" == "--test" ]]; then
-  packages+=(nginx valgrind libbenchmark-dev procps clang libclang-rt-14-dev)
-  command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
+tier="${1:-}"
+case "$tier" in
+  ""|--test|--test-full) ;;
+  *) echo "usage: scripts/deps.sh [--test|--test-full]" >&2; exit 2 ;;
+esac
+
+# Building: cmake only recommends make, and --no-install-recommends below does
+# not bring recommendations, so the build tool and both compilers are named
+# (gcc for llhttp's C sources, g++ for ours).
+packages=(cmake make gcc g++ pkg-config libuv1-dev libhiredis-dev node-llhttp nlohmann-json3-dev)
+if [[ "$tier" == --test || "$tier" == --test-full ]]; then
+  # Unit and integration tests: GoogleTest, the real servers they start, ps/pgrep
+  # for the harness, and Node.js for the WHATWG EventSource framing test.
+  packages+=(libgtest-dev libgmock-dev redis-server nginx procps)
+  command -v node >/dev/null 2>&1 || packages+=(nodejs)
+  command -v npm >/dev/null 2>&1 || packages+=(npm)
+fi
+if [[ "$tier" == --test-full ]]; then
+  # clang and its runtime for libFuzzer; valgrind for the callgrind check; the
+  # benchmarks' Google Benchmark, taskset (util-linux) and the Nchan module
+  # that bench/compare.sh measures against.
+  packages+=(clang libclang-rt-14-dev valgrind libbenchmark-dev util-linux libnginx-mod-nchan)
 fi
 
 missing=()
@@ -23,10 +44,10 @@ if ((${#missing[@]})); then
   [[ "$(id -u)" -ne 0 ]] && sudo="sudo"
   echo "deps: installing ${missing[*]}"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [[ "${1:-}" == "--test" ]]; then
+if [[ "$tier" == --test || "$tier" == --test-full ]]; then
   # The independent EventSource client used by the framing test (pinned by package-lock.json).
   if [[ ! -f test/node/node_modules/eventsource/package.json ]]; then
     (cd test/node && npm ci --no-audit --no-fund --loglevel=error)

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Quick start: installs what is missing, builds, and runs the bridge with the
-# embedded broker on http://127.0.0.1:8080/ (demo page at /). Extra arguments
-# go to ssebridge, e.g. scripts/run.sh --redis redis://127.0.0.1:6379
+# Quick start: installs what building needs, builds only the server (no tests,
+# no benchmarks), and runs it with the embedded broker on
+# http://127.0.0.1:8080/ (demo page at /). Extra arguments go to ssebridge,
+# e.g. scripts/run.sh --redis redis://127.0.0.1:6379 (a Redis you run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+started=$SECONDS
 scripts/deps.sh
-scripts/build.sh build
+scripts/build.sh --target ssebridge build -DCMAKE_BUILD_TYPE=Release -DSSEBRIDGE_TESTS=OFF -DSSEBRIDGE_BENCH=OFF
+echo "run: installed and built in $((SECONDS - started)) s; starting build/ssebridge $*"
+echo "run: the demo page is at the http:// address of the 'listening on' line below; Ctrl-C stops the bridge"
 exec build/ssebridge "$@"

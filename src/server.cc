@@ -116,6 +116,12 @@ int Server::Start() {
   started_ = true;
   LOG_INFO("listening on %s:%u (%s broker, base path '%s', max %u connections)", config_.listen_host.c_str(), port_,
            redis_broker_ ? "redis" : "embedded", config_.base_path.c_str(), max_connections_);
+  // A newcomer's first question after starting it: where to look and how to stop.
+  std::string host = config_.listen_host;
+  if (host == "0.0.0.0" || host == "::") host = host == "::" ? "::1" : "127.0.0.1";
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  LOG_INFO("demo page: http://%s:%u%s/ (Ctrl-C or SIGTERM stops the bridge)", host.c_str(), port_,
+           config_.base_path.c_str());
   return 0;
 }
 
