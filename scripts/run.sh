@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
 scripts/deps.sh
+installed=$SECONDS
 scripts/build.sh --target ssebridge build -DCMAKE_BUILD_TYPE=Release -DSSEBRIDGE_TESTS=OFF -DSSEBRIDGE_BENCH=OFF
-echo "run: installed and built in $((SECONDS - started)) s; starting build/ssebridge $*"
-echo "run: the demo page is at the http:// address of the 'listening on' line below; Ctrl-C stops the bridge"
+echo "run: packages checked in $((installed - started)) s, built in $((SECONDS - installed)) s; starting build/ssebridge $*"
+echo "run: open the 'demo page' address the bridge prints below; Ctrl-C stops it"
 exec build/ssebridge "$@"
