@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ssebridge/client_limits.h"
 #include "ssebridge/redis_address.h"
 
 namespace ssebridge {
@@ -21,6 +22,8 @@ struct OptionSpec {
   const char* help;
   // Applies one textual value. Returns an error description or "".
   std::function<std::string(Config&, const std::string&)> apply;
+  // Repeatable options only: forgets the values of lower-precedence sources.
+  void (*clear)(Config&) = nullptr;
 };
 
 std::string ParseUnsigned(const std::string& text, uint64_t min, uint64_t max, uint64_t* out) {
@@ -128,7 +131,8 @@ const std::vector<OptionSpec>& Options() {
          if (v.empty()) return std::string("must not be empty");
          c.cors_origins.push_back(v);
          return std::string();
-       }},
+       },
+       [](Config& c) { c.cors_origins.clear(); }},
       {"max-connections", true, false, "maximum open client connections (default: open-file limit - 64)",
        UnsignedSetter(&Config::max_connections, 1, 10000000)},
       {"max-body-bytes", true, false, "largest accepted request body (default 1048576)",
@@ -154,6 +158,24 @@ const std::vector<OptionSpec>& Options() {
        UnsignedSetter(&Config::history_ttl_seconds, 1, 365u * 86400)},
       {"history-max-bytes", true, false, "memory for local history across channels (default 67108864)",
        UnsignedSetter(&Config::history_max_bytes, 1024, 1ull << 40)},
+      {"max-streams-per-ip", true, false,
+       "event streams one client address may hold open; 0 = unlimited (default 0)",
+       UnsignedSetter(&Config::max_streams_per_ip, 0, 10000000)},
+      {"max-publish-rate-per-ip", true, false,
+       "POST /publish requests per second per client address, 429 above it; 0 = unlimited (default 0)",
+       UnsignedSetter(&Config::max_publish_rate_per_ip, 0, 1000000)},
+      {"publish-burst-per-ip", true, false,
+       "publishes a client may send at once before the rate applies; 0 = the rate (default 0)",
+       UnsignedSetter(&Config::publish_burst_per_ip, 0, 10000000)},
+      {"trusted-proxy", true, true,
+       "address or CIDR range of a proxy whose X-Forwarded-For is believed, repeatable (default none)",
+       [](Config& c, const std::string& v) {
+         CidrRange range;
+         std::string error = ParseCidrRange(v, &range);
+         if (error.empty()) c.trusted_proxies.push_back(v);
+         return error;
+       },
+       [](Config& c) { c.trusted_proxies.clear(); }},
   };
   return kOptions;
 }
@@ -324,7 +346,7 @@ ConfigLoadResult LoadConfig(const std::vector<std::string>& args, const EnvLooku
       if (chosen) break;
     }
     if (!chosen) continue;
-    if (option.repeatable) result.config.cors_origins.clear();
+    if (option.clear != nullptr) option.clear(result.config);
     for (const auto& value : *chosen) {
       std::string error = option.apply(result.config, value);
       if (!error.empty()) {

@@ -1,6 +1,9 @@
 #include "ssebridge/connection.h"
 
 #include <arpa/inet.h>
+#include <unistd.h>
+
+#include <algorithm>
 
 #include "ssebridge/demo_page.h"
 #include "ssebridge/history.h"
@@ -21,15 +24,19 @@ constexpr size_t kMaxSlots = 64;
 
 }  // namespace
 
-Connection::Connection(Server* server, uint64_t id)
-    : server_(server), id_(id), queue_(server->config().client_buffer_bytes) {
+Connection::Connection(Server* server, uint64_t id, const IpAddress& peer)
+    : server_(server), id_(id), peer_address_(peer), queue_(server->config().client_buffer_bytes) {
   uv_tcp_init(server_->loop(), &tcp_);
   tcp_.data = this;
 }
 
-int Connection::Accept(uv_stream_t* listener) {
-  int rc = uv_accept(listener, reinterpret_cast<uv_stream_t*>(&tcp_));
-  if (rc != 0) return rc;
+int Connection::Open(int fd) {
+  int rc = uv_tcp_open(&tcp_, fd);
+  if (rc != 0) {
+    // The handle did not take the descriptor.
+    ::close(fd);
+    return rc;
+  }
   uv_tcp_nodelay(&tcp_, 1);
   const Config& config = server_->config();
   parser_ = std::make_unique<HttpParser>(HttpParser::Limits{config.max_header_bytes, config.max_body_bytes});
@@ -104,10 +111,11 @@ void Connection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf)
 
 void Connection::Consume(const char* data, size_t length) {
   while (length > 0 && state_ == State::kReading && !closing_) {
-    if (slots_.size() >= kMaxSlots) {
+    if (slots_.size() >= kMaxSlots || AnswersBacklogged()) {
       // Enough answers outstanding: keep the rest until some are written.
       input_paused_ = true;
       pending_input_.append(data, length);
+      if (AnswersBacklogged()) StopReadingUntilAnswersRead();
       return;
     }
     HttpParser::FeedResult result = parser_->Feed(data, length);
@@ -140,7 +148,40 @@ void Connection::Consume(const char* data, size_t length) {
   }
 }
 
+// The client sends requests faster than it reads the answers (or not at all):
+// stop reading, as Redis and libuv do, so that its pipelined requests wait in
+// the kernel's buffers rather than as answers in our memory. The request
+// timeout now measures how long it leaves its answers unread.
+void Connection::StopReadingUntilAnswersRead() {
+  answers_backlogged_ = true;
+  if (reading_) {
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+    reading_ = false;
+  }
+  deadline_start_ms_ = server_->now_ms();
+  server_->TrackReading(this);
+}
+
+// Called after bytes were written: a backlogged client that reads restarts
+// its timeout, and below the low-water mark its requests are parsed again.
+// Runs last in Flush() and OnWrite(), so nothing of theirs follows the
+// requests it may handle.
+void Connection::NoteAnswersProgress() {
+  if (!answers_backlogged_ || closing_) return;
+  if (queue_.bytes() > kAnswersLowWater) {
+    deadline_start_ms_ = server_->now_ms();
+    server_->TrackReading(this);
+    return;
+  }
+  answers_backlogged_ = false;
+  if (state_ == State::kReading && slots_.size() < kMaxSlots) {
+    EnterReading();
+    ResumeInput();
+  }
+}
+
 void Connection::ResumeInput() {
+  if (answers_backlogged_) return;  // NoteAnswersProgress() resumes once the client reads.
   input_paused_ = false;
   if (!reading_ && !closing_ && state_ == State::kReading) {
     if (uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), OnAlloc, OnRead) == 0) reading_ = true;
@@ -204,7 +245,7 @@ void Connection::EnterReading() {
   state_ = State::kReading;
   deadline_start_ms_ = server_->now_ms();
   server_->TrackReading(this);
-  if (!reading_ && !closing_) {
+  if (!reading_ && !closing_ && !answers_backlogged_) {
     if (uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), OnAlloc, OnRead) == 0) reading_ = true;
   }
 }
@@ -247,6 +288,7 @@ void Connection::HandleRequest(HttpRequest& request) {
         RespondError(400, error, &request, keep_alive);
         return;
       }
+      if (RefuseOverStreamLimit(request)) return;
       StartStream(request, std::move(subscribe));
       return;
     }
@@ -269,7 +311,70 @@ void Connection::HandleRequest(HttpRequest& request) {
   }
 }
 
+IpAddress Connection::ClientAddress(const HttpRequest& request) const {
+  const std::vector<CidrRange>& trusted = server_->trusted_proxies();
+  // The common cases cost nothing: no proxies configured, or a direct client.
+  if (trusted.empty() || !InAnyRange(trusted, peer_address_)) return peer_address_;
+  std::vector<std::string_view> forwarded;
+  for (const auto& header : request.headers) {
+    if (header.first == "x-forwarded-for") forwarded.push_back(header.second);
+  }
+  return SelectClientAddress(peer_address_, forwarded, trusted);
+}
+
+// Answers 429 and returns true when the client has --max-streams-per-ip open.
+bool Connection::RefuseOverStreamLimit(const HttpRequest& request) {
+  ClientLimits& limits = server_->client_limits();
+  if (!limits.limits_streams()) return false;
+  const IpAddress client = ClientAddress(request);
+  switch (limits.OpenStream(client, server_->now_ms())) {
+    case ClientLimits::StreamAdmission::kAdmitted:
+      stream_client_ = client;
+      stream_counted_ = true;
+      return false;
+    case ClientLimits::StreamAdmission::kUntracked:
+      return false;
+    case ClientLimits::StreamAdmission::kRefused:
+      break;
+  }
+  ++server_->counters().rejected_per_ip_streams;
+  ++server_->counters().http_errors;
+  uint64_t suppressed = 0;
+  if (server_->limit_log().Allow(server_->now_ms(), &suppressed)) {
+    LOG_WARN("refusing stream from %s: %u streams open, limit %u per address (%llu similar line(s) suppressed)",
+             client.ToString().c_str(), limits.open_streams(client), server_->config().max_streams_per_ip,
+             static_cast<unsigned long long>(suppressed));
+  }
+  Respond(429, "application/json", JsonErrorBody("too many event streams from this address"), request, {},
+          request.keep_alive && !server_->shutting_down());
+  return true;
+}
+
+// Answers 429 with Retry-After and returns true when the client is over
+// --max-publish-rate-per-ip.
+bool Connection::RefuseOverPublishRate(const HttpRequest& request) {
+  ClientLimits& limits = server_->client_limits();
+  if (!limits.limits_publishes()) return false;
+  const IpAddress client = ClientAddress(request);
+  uint64_t retry_after_ms = 0;
+  if (limits.TakePublish(client, server_->now_ms(), &retry_after_ms)) return false;
+  ++server_->counters().publish_rate_limited;
+  ++server_->counters().http_errors;
+  uint64_t suppressed = 0;
+  if (server_->limit_log().Allow(server_->now_ms(), &suppressed)) {
+    LOG_WARN("refusing publish from %s: over %u per second (%llu similar line(s) suppressed)",
+             client.ToString().c_str(), server_->config().max_publish_rate_per_ip,
+             static_cast<unsigned long long>(suppressed));
+  }
+  // Retry-After counts whole seconds; round up so a client that obeys it succeeds.
+  const uint64_t retry_after_seconds = std::max<uint64_t>(1, (retry_after_ms + 999) / 1000);
+  Respond(429, "application/json", JsonErrorBody("publish rate limit exceeded; retry later"), request,
+          {{"Retry-After", std::to_string(retry_after_seconds)}}, request.keep_alive && !server_->shutting_down());
+  return true;
+}
+
 void Connection::HandlePublish(const HttpRequest& request) {
+  if (RefuseOverPublishRate(request)) return;
   const std::string* content_type = request.Header("content-type");
   PublishRequest publish;
   PublishParseResult parsed = ParsePublishRequest(content_type ? *content_type : "", request.body, &publish);
@@ -455,6 +560,16 @@ void Connection::SendHeartbeat() {
 
 void Connection::QueueRaw(std::string bytes) {
   queue_.PushUnbounded(Frame::AdoptRaw(std::move(bytes)), false);
+  // Backpressure keeps answers near the high-water mark; only answers that
+  // are huge or many at once (a batch of pipelined publishes completing)
+  // overshoot it. Past the hard limit the client is cut off at the next flush.
+  const size_t hard_limit = std::max<size_t>(server_->config().client_buffer_bytes, kAnswersHardFloor);
+  if (state_ != State::kStreaming && !over_limit_ && queue_.bytes() > hard_limit) {
+    over_limit_ = true;
+    ++server_->counters().unread_answer_disconnects;
+    LOG_WARN("connection %s cut off: %zu bytes of answers unread, limit %zu", Peer().c_str(), queue_.bytes(),
+             hard_limit);
+  }
   ScheduleFlush();
 }
 
@@ -510,7 +625,11 @@ void Connection::Flush() {
     last_write_ms_ = server_->now_ms();
     server_->TrackStream(this);
   }
-  if (queue_.empty() && close_after_flush_) StartLinger();
+  if (queue_.empty() && close_after_flush_) {
+    StartLinger();
+    return;
+  }
+  if (wrote) NoteAnswersProgress();
 }
 
 void Connection::OnWrite(uv_write_t* request, int status) {
@@ -532,7 +651,9 @@ void Connection::OnWrite(uv_write_t* request, int status) {
     self->ScheduleFlush();
   } else if (self->close_after_flush_) {
     self->StartLinger();
+    return;
   }
+  self->NoteAnswersProgress();
 }
 
 void Connection::StartLinger() {
@@ -583,6 +704,13 @@ void Connection::RejectOverloaded() {
 }
 
 void Connection::OnRequestTimeout() {
+  if (answers_backlogged_) {
+    ++server_->counters().unread_answer_disconnects;
+    LOG_WARN("connection %s cut off: %zu bytes of answers unread for %u s", Peer().c_str(), queue_.bytes(),
+             server_->config().header_timeout_seconds);
+    Close();
+    return;
+  }
   ++server_->counters().header_timeouts;
   if (parser_ && parser_->in_request()) {
     LOG_INFO("connection %s: request not complete within %u s; closing", Peer().c_str(),
@@ -601,6 +729,10 @@ void Connection::Close() {
   if (subscriber_ != nullptr) {
     server_->registry().Unsubscribe(subscriber_);
     subscriber_ = nullptr;
+  }
+  if (stream_counted_) {
+    server_->client_limits().CloseStream(stream_client_, server_->now_ms());
+    stream_counted_ = false;
   }
   server_->OnConnectionClosing(this);
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), OnClosed);

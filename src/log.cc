@@ -26,6 +26,18 @@ bool ParseLogLevel(std::string_view text, LogLevel* level) {
 void SetLogLevel(LogLevel level) { g_level = level; }
 LogLevel GetLogLevel() { return g_level; }
 
+bool LogLimiter::Allow(uint64_t now_ms, uint64_t* suppressed) {
+  if (logged_ && now_ms - last_ms_ < interval_ms_) {
+    ++suppressed_;
+    return false;
+  }
+  *suppressed = suppressed_;
+  suppressed_ = 0;
+  last_ms_ = now_ms;
+  logged_ = true;
+  return true;
+}
+
 void Log(LogLevel level, const char* format, ...) {
   static const char* const kNames[] = {"DEBUG", "INFO", "WARN", "ERROR", "OFF"};
   struct timeval now;

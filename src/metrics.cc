@@ -9,6 +9,17 @@ void Append(std::string* out, const char* name, const char* type, const char* he
   out->append(name).append(" ").append(std::to_string(value)).append("\n");
 }
 
+void AppendHead(std::string* out, const char* name, const char* type, const char* help) {
+  out->append("# HELP ").append(name).append(" ").append(help).append("\n");
+  out->append("# TYPE ").append(name).append(" ").append(type).append("\n");
+}
+
+void AppendLabelled(std::string* out, const char* name, const char* label, const char* value_of_label,
+                    uint64_t value) {
+  out->append(name).append("{").append(label).append("=\"").append(value_of_label).append("\"} ");
+  out->append(std::to_string(value)).append("\n");
+}
+
 }  // namespace
 
 std::string RenderPrometheus(const Counters& c, const Gauges& g) {
@@ -23,8 +34,17 @@ std::string RenderPrometheus(const Counters& c, const Gauges& g) {
   Append(&out, "ssebridge_redis_connected", "gauge", "1 when every Redis connection is up (always 1 in embedded mode).",
          g.redis_mode ? (g.redis_connected ? 1 : 0) : 1);
   Append(&out, "ssebridge_connections_accepted_total", "counter", "Accepted client connections.", c.connections_accepted);
-  Append(&out, "ssebridge_connections_rejected_total", "counter", "Connections refused over --max-connections.",
-         c.connections_rejected);
+  // One family with a reason label; sum() over it gives the old unlabelled total.
+  AppendHead(&out, "ssebridge_connections_rejected_total", "counter", "Connections or streams refused, by reason.");
+  AppendLabelled(&out, "ssebridge_connections_rejected_total", "reason", "max_connections", c.rejected_max_connections);
+  AppendLabelled(&out, "ssebridge_connections_rejected_total", "reason", "out_of_descriptors",
+                 c.rejected_out_of_descriptors);
+  AppendLabelled(&out, "ssebridge_connections_rejected_total", "reason", "per_ip_streams", c.rejected_per_ip_streams);
+  Append(&out, "ssebridge_publish_rate_limited_total", "counter",
+         "Publish requests answered 429 over --max-publish-rate-per-ip.", c.publish_rate_limited);
+  Append(&out, "ssebridge_unread_answer_disconnects_total", "counter",
+         "Connections closed because they did not read the answers to their requests.",
+         c.unread_answer_disconnects);
   Append(&out, "ssebridge_requests_total", "counter", "HTTP requests parsed.", c.requests);
   Append(&out, "ssebridge_http_errors_total", "counter", "HTTP error responses sent.", c.http_errors);
   Append(&out, "ssebridge_streams_opened_total", "counter", "Event streams opened.", c.streams_opened);

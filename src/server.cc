@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ssebridge/embedded_broker.h"
+#include "ssebridge/http_response.h"
 #include "ssebridge/log.h"
 #include "ssebridge/redis_address.h"
 
@@ -32,12 +33,31 @@ bool IsHeaderToken(const std::string& text) {
   return true;
 }
 
+ClientLimits::Options ClientLimitOptions(const Config& config) {
+  ClientLimits::Options options;
+  options.max_streams = config.max_streams_per_ip;
+  options.publish.per_second = config.max_publish_rate_per_ip;
+  options.publish.burst = config.publish_burst_per_ip != 0 ? config.publish_burst_per_ip
+                                                           : config.max_publish_rate_per_ip;
+  return options;
+}
+
 }  // namespace
 
 Server::Server(uv_loop_t* loop, Config config)
-    : loop_(loop), config_(std::move(config)), read_buffer_(new char[kReadBufferSize]) {
-  uv_tcp_init(loop_, &listener_);
-  listener_.data = this;
+    : loop_(loop),
+      config_(std::move(config)),
+      read_buffer_(new char[kReadBufferSize]),
+      acceptor_(loop, &counters_,
+                BuildResponse(503, "application/json",
+                              JsonErrorBody("server out of file descriptors; try again later"),
+                              {{"Retry-After", "1"}}, 1, false),
+                [this](int fd, const sockaddr_storage& peer) { OnAccepted(fd, peer); }),
+      client_limits_(ClientLimitOptions(config_)) {
+  for (const std::string& text : config_.trusted_proxies) {
+    CidrRange range;
+    if (ParseCidrRange(text, &range).empty()) trusted_proxies_.push_back(range);  // Validated by the loader.
+  }
   uv_prepare_init(loop_, &flush_prepare_);
   flush_prepare_.data = this;
   uv_timer_init(loop_, &sweep_timer_);
@@ -66,6 +86,9 @@ int Server::Start() {
     // Keep a few descriptors for Redis, logging and libuv's EMFILE reserve.
     max_connections_ = limit.rlim_cur > 128 ? static_cast<uint32_t>(limit.rlim_cur - 64) : 64;
   }
+  // Clients with open streams are bounded by the connection limit; the rest
+  // are publishers whose bucket has not refilled yet.
+  client_limits_.set_max_entries(65536 + static_cast<size_t>(max_connections_));
 
   if (config_.redis_url.empty()) {
     broker_ = std::make_unique<EmbeddedBroker>(&registry_, &counters_, HistoryLimits(), WallClockMicros,
@@ -98,17 +121,12 @@ int Server::Start() {
     reinterpret_cast<sockaddr_in*>(&address)->sin_port = htons(config_.listen_port);
     uv_freeaddrinfo(resolver.addrinfo);
   }
-  rc = uv_tcp_bind(&listener_, reinterpret_cast<const sockaddr*>(&address), 0);
-  if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), 4096, OnConnection);
+  rc = acceptor_.Listen(reinterpret_cast<const sockaddr*>(&address), 4096);
   if (rc != 0) {
     LOG_ERROR("cannot listen on %s:%u: %s", config_.listen_host.c_str(), config_.listen_port, uv_strerror(rc));
     return rc;
   }
-  sockaddr_storage bound{};
-  int length = sizeof bound;
-  uv_tcp_getsockname(&listener_, reinterpret_cast<sockaddr*>(&bound), &length);
-  port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                                            : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  port_ = acceptor_.port();
 
   uv_prepare_start(&flush_prepare_, OnPrepare);
   uv_timer_start(&sweep_timer_, OnSweep, kSweepIntervalMs, kSweepIntervalMs);
@@ -125,28 +143,25 @@ int Server::Start() {
   return 0;
 }
 
-void Server::OnConnection(uv_stream_t* listener, int status) {
-  auto* self = static_cast<Server*>(listener->data);
-  if (status < 0) {
-    LOG_WARN("accept failed: %s", uv_strerror(status));
-    return;
-  }
-  self->Accept();
-}
-
-void Server::Accept() {
-  auto* connection = new Connection(this, next_connection_id_++);
+void Server::OnAccepted(int fd, const sockaddr_storage& peer) {
+  IpAddress peer_address;
+  IpAddressFromSockaddr(reinterpret_cast<const sockaddr*>(&peer), &peer_address);
+  auto* connection = new Connection(this, next_connection_id_++, peer_address);
   connections_.emplace(connection->id(), connection);
-  int rc = connection->Accept(reinterpret_cast<uv_stream_t*>(&listener_));
+  int rc = connection->Open(fd);
   if (rc != 0) {
-    LOG_WARN("accept failed: %s", uv_strerror(rc));
+    LOG_WARN("cannot set up an accepted connection: %s", uv_strerror(rc));
     connection->Close();
     return;
   }
   ++counters_.connections_accepted;
   if (connections_.size() > max_connections_) {
-    ++counters_.connections_rejected;
-    LOG_WARN("rejecting connection: %zu open, limit %u", connections_.size() - 1, max_connections_);
+    ++counters_.rejected_max_connections;
+    uint64_t suppressed = 0;
+    if (overload_log_.Allow(now_ms(), &suppressed)) {
+      LOG_WARN("rejecting connection: %zu open, limit %u (%llu similar line(s) suppressed)", connections_.size() - 1,
+               max_connections_, static_cast<unsigned long long>(suppressed));
+    }
     connection->RejectOverloaded();
   }
 }
@@ -246,6 +261,10 @@ void Server::Sweep() {
     connection->OnLingerTimeout();
   }
   broker_->Maintain(MonotonicMillis());
+  if (now - last_client_sweep_ms_ >= kClientSweepMs) {
+    last_client_sweep_ms_ = now;
+    client_limits_.Sweep(now);
+  }
   const uint64_t heartbeat_ms = static_cast<uint64_t>(config_.heartbeat_seconds) * 1000;
   while (Connection* connection = stream_list_.Front()) {
     if (now - connection->last_write_ms() < heartbeat_ms) break;
@@ -265,6 +284,7 @@ void Server::ReturnSpareRequest(HttpRequest request) {
   // Bodies can be up to --max-body-bytes, and a spare ends up in an idle
   // keep-alive connection's parser: keep only typical small buffers.
   if (request.body.capacity() > 4096) request.body = std::string();
+  if (request.target.capacity() > 4096) request.target = std::string();
   spare_requests_.push_back(std::move(request));
 }
 
@@ -335,9 +355,7 @@ void Server::Shutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;
   LOG_INFO("shutting down: %zu connection(s) open", connections_.size());
-  if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&listener_))) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
-  }
+  acceptor_.Close();
   std::vector<uint64_t> ids;
   ids.reserve(connections_.size());
   for (const auto& entry : connections_) ids.push_back(entry.first);

@@ -33,6 +33,10 @@ struct Config {
   uint32_t history_size = 1000;          // Messages kept per channel; 0 disables resume.
   uint32_t history_ttl_seconds = 3600;
   uint64_t history_max_bytes = 64ull << 20;  // Local memory for history, all channels.
+  uint32_t max_streams_per_ip = 0;       // Open streams per client address; 0: unlimited.
+  uint32_t max_publish_rate_per_ip = 0;  // Publish requests per second per client; 0: unlimited.
+  uint32_t publish_burst_per_ip = 0;     // Bucket size for the rate above; 0: equal to the rate.
+  std::vector<std::string> trusted_proxies;  // Addresses/CIDR ranges whose X-Forwarded-For is believed.
 };
 
 struct ConfigLoadResult {

@@ -17,6 +17,7 @@
 #include <uv.h>
 
 #include "ssebridge/broker.h"
+#include "ssebridge/client_limits.h"
 #include "ssebridge/http_parser.h"
 #include "ssebridge/http_response.h"
 #include "ssebridge/intrusive_list.h"
@@ -37,10 +38,20 @@ class Connection : public StreamSink {
     kLingering,   // Response sent, FIN sent; draining input until EOF.
   };
 
-  Connection(Server* server, uint64_t id);
+  // Answers to requests that the client has not read yet. Above the high-water
+  // mark no further request is parsed and reading stops (backpressure); below
+  // the low-water mark it resumes. If the client reads nothing for
+  // --header-timeout meanwhile, or the answers exceed the hard limit
+  // (--client-buffer-bytes, at least kAnswersHardFloor), it is cut off.
+  static constexpr size_t kAnswersHighWater = 128 * 1024;
+  static constexpr size_t kAnswersLowWater = 32 * 1024;
+  static constexpr size_t kAnswersHardFloor = 256 * 1024;
 
-  // Takes the accepted socket from the listener and starts reading.
-  int Accept(uv_stream_t* listener);
+  Connection(Server* server, uint64_t id, const IpAddress& peer);
+
+  // Takes ownership of an accepted socket and starts reading. On failure the
+  // descriptor is closed; the caller then calls Close().
+  int Open(int fd);
 
   void SendFrame(const FrameRef& frame) override;
 
@@ -101,6 +112,14 @@ class Connection : public StreamSink {
   void RespondError(int status, const std::string& message, const HttpRequest* request, bool keep_alive,
                     HeaderList extra = {});
   void QueueRaw(std::string bytes);
+  // The client's address for per-client limits: the peer, or what a trusted
+  // proxy says in X-Forwarded-For.
+  IpAddress ClientAddress(const HttpRequest& request) const;
+  bool RefuseOverStreamLimit(const HttpRequest& request);
+  bool RefuseOverPublishRate(const HttpRequest& request);
+  bool AnswersBacklogged() const { return queue_.bytes() >= kAnswersHighWater; }
+  void StopReadingUntilAnswersRead();
+  void NoteAnswersProgress();
   void EnterReading();
   void StartLinger();
   void ScheduleFlush();
@@ -108,6 +127,9 @@ class Connection : public StreamSink {
 
   Server* server_;
   const uint64_t id_;
+  const IpAddress peer_address_;
+  IpAddress stream_client_;          // Whose per-client stream count this stream holds...
+  bool stream_counted_ = false;      // ... if it holds one.
   uv_tcp_t tcp_;
   // Requests for the slow paths (a socket that would block; a graceful close)
   // are allocated on first use: most idle streams never need them.
@@ -127,6 +149,7 @@ class Connection : public StreamSink {
   uint64_t first_slot_sequence_ = 0;       // Sequence number of slots_.front().
   std::unique_ptr<HttpRequest> deferred_stream_;  // GET /events behind unanswered requests.
   bool input_paused_ = false;
+  bool answers_backlogged_ = false;  // Reading stopped until the client reads its answers.
   WriteQueue queue_;
   PubsubRegistry::Subscriber* subscriber_ = nullptr;
   // Live frames that arrive while a resume is being prepared; sent after the

@@ -16,7 +16,10 @@ namespace ssebridge {
 
 struct HttpRequest {
   std::string method;
-  std::string target;  // Raw request target, e.g. "/events?channel=a".
+  // Request target in origin form, e.g. "/events?channel=a". An absolute-form
+  // target ("http://host/events?channel=a", RFC 9112 section 3.2.2) arrives
+  // here without its scheme and authority.
+  std::string target;
   std::vector<std::pair<std::string, std::string>> headers;  // Names lower-cased.
   std::string body;
   int http_major = 1;
@@ -83,6 +86,8 @@ class HttpParser {
   static int OnMessageComplete(llhttp_t* parser);
 
   int CountHeaderBytes(const char* at, size_t length);
+  int CheckFraming();
+  int NormaliseTarget();
   int Fail(int status, std::string message);
 
   Limits limits_;
@@ -92,6 +97,9 @@ class HttpParser {
   size_t header_bytes_ = 0;
   const char* counted_until_ = nullptr;  // End of the last counted head bytes in this input.
   bool last_was_value_ = false;
+  // A line break was seen after the last head callback of the previous
+  // input, so a value continuing at the start of this one is folded.
+  bool line_break_pending_ = false;
   bool in_request_ = false;
   bool expect_continue_ = false;
   int error_status_ = 0;

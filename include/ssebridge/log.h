@@ -2,6 +2,7 @@
 // The logger is process-global because every module logs and there is one loop.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,23 @@ LogLevel GetLogLevel();
 
 // printf-style; formats only when the level is enabled.
 void Log(LogLevel level, const char* format, ...) __attribute__((format(printf, 2, 3)));
+
+// Lets one kind of log line through at most once per interval, so a flood
+// (of rejected connections, say) costs a line a second, not a line per event.
+// The caller reports how many were held back since the last line.
+class LogLimiter {
+ public:
+  explicit LogLimiter(uint64_t interval_ms = 1000) : interval_ms_(interval_ms) {}
+  // True when a line may be written now; *suppressed then receives the number
+  // of events since the previous line that were not logged.
+  bool Allow(uint64_t now_ms, uint64_t* suppressed);
+
+ private:
+  uint64_t interval_ms_;
+  uint64_t last_ms_ = 0;
+  uint64_t suppressed_ = 0;
+  bool logged_ = false;
+};
 
 #define SSEB_LOG(level, ...)                                   \
   do {                                                         \

@@ -9,7 +9,12 @@ namespace ssebridge {
 
 struct Counters {
   uint64_t connections_accepted = 0;
-  uint64_t connections_rejected = 0;   // Over --max-connections.
+  // Connections refused, by reason (one labelled metric family).
+  uint64_t rejected_max_connections = 0;    // Over --max-connections: answered 503.
+  uint64_t rejected_out_of_descriptors = 0; // accept() hit the open-file limit: 503 or closed.
+  uint64_t rejected_per_ip_streams = 0;     // Over --max-streams-per-ip: answered 429.
+  uint64_t publish_rate_limited = 0;        // Publishes answered 429 (--max-publish-rate-per-ip).
+  uint64_t unread_answer_disconnects = 0;   // Clients that stopped reading their answers.
   uint64_t requests = 0;
   uint64_t http_errors = 0;            // 4xx/5xx responses sent.
   uint64_t streams_opened = 0;

@@ -17,7 +17,9 @@
 
 #include <uv.h>
 
+#include "ssebridge/acceptor.h"
 #include "ssebridge/broker.h"
+#include "ssebridge/client_limits.h"
 #include "ssebridge/config.h"
 #include "ssebridge/connection.h"
 #include "ssebridge/intrusive_list.h"
@@ -47,6 +49,10 @@ class Server {
   PubsubRegistry& registry() { return registry_; }
   Broker& broker() { return *broker_; }
   Counters& counters() { return counters_; }
+  ClientLimits& client_limits() { return client_limits_; }
+  const std::vector<CidrRange>& trusted_proxies() const { return trusted_proxies_; }
+  // Shared by every connection for lines a flood could repeat (429s, say).
+  LogLimiter& limit_log() { return limit_log_; }
   bool shutting_down() const { return shutting_down_; }
   uint64_t now_ms() const { return uv_now(loop_); }
   uv_buf_t read_buffer() { return uv_buf_init(read_buffer_.get(), kReadBufferSize); }
@@ -83,14 +89,17 @@ class Server {
   static constexpr uint64_t kShutdownGraceMs = 4000;
   static constexpr size_t kMaxSpareRequests = 8;
 
-  static void OnConnection(uv_stream_t* listener, int status);
+  // Per-client entries are swept this often; an idle entry lives at most
+  // this long after its bucket refilled.
+  static constexpr uint64_t kClientSweepMs = 5000;
+
   static void OnPrepare(uv_prepare_t* handle);
   static void OnSweep(uv_timer_t* timer);
   static void OnWriteDelay(uv_timer_t* timer);
   static void OnShutdownDeadline(uv_timer_t* timer);
 
   History::Limits HistoryLimits() const;
-  void Accept();
+  void OnAccepted(int fd, const sockaddr_storage& peer);
   void FlushPending();
   void Sweep();
   void MaybeFinishShutdown();
@@ -103,7 +112,12 @@ class Server {
   RedisBroker* redis_broker_ = nullptr;  // Same object as broker_ in Redis mode.
   std::unique_ptr<char[]> read_buffer_;
   std::vector<HttpRequest> spare_requests_;
-  uv_tcp_t listener_;
+  Acceptor acceptor_;
+  ClientLimits client_limits_;
+  std::vector<CidrRange> trusted_proxies_;
+  LogLimiter limit_log_;
+  LogLimiter overload_log_;
+  uint64_t last_client_sweep_ms_ = 0;
   uv_prepare_t flush_prepare_;
   uv_timer_t sweep_timer_;
   uv_timer_t shutdown_timer_;

@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -47,6 +48,11 @@ bool Subprocess::Start(const std::vector<std::string>& argv, const std::vector<s
   if (pid == 0) {
     dup2(pipe_fds[1], 1);
     dup2(pipe_fds[1], 2);
+    if (open_file_limit_ > 0) {
+      struct rlimit limit;
+      limit.rlim_cur = limit.rlim_max = static_cast<rlim_t>(open_file_limit_);
+      setrlimit(RLIMIT_NOFILE, &limit);
+    }
     for (const std::string& assignment : extra_env) putenv(const_cast<char*>(assignment.c_str()));
     std::vector<char*> args;
     for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
@@ -292,10 +298,18 @@ Socket& Socket::operator=(Socket&& other) noexcept {
   return *this;
 }
 
-bool Socket::Connect(int port, int receive_buffer) {
+bool Socket::Connect(int port, int receive_buffer, const std::string& source) {
   Close();
   fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) return false;
+  if (!source.empty()) {
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    if (inet_pton(AF_INET, source.c_str(), &local.sin_addr) != 1 ||
+        bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+      return false;
+    }
+  }
   if (receive_buffer > 0) setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
   int one = 1;
   setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -315,6 +329,19 @@ bool Socket::SendAll(const std::string& data) {
     sent += static_cast<size_t>(n);
   }
   return true;
+}
+
+size_t Socket::SendUntilStalled(const std::string& data, Millis stall) {
+  size_t sent = 0;
+  while (sent < data.size()) {
+    pollfd descriptor{fd_, POLLOUT, 0};
+    if (poll(&descriptor, 1, static_cast<int>(stall.count())) <= 0) break;
+    ssize_t n = send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) break;
+    sent += static_cast<size_t>(n);
+  }
+  return sent;
 }
 
 ssize_t Socket::ReadSome(std::string* out, Millis timeout) {
@@ -510,12 +537,29 @@ long ResidentKiB(pid_t pid) {
   return kib;
 }
 
+long CpuMillis(pid_t pid) {
+  FILE* stat = fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+  if (stat == nullptr) return -1;
+  char buffer[1024];
+  size_t n = fread(buffer, 1, sizeof buffer - 1, stat);
+  fclose(stat);
+  buffer[n] = '\0';
+  // Fields after the command name (which may hold spaces) start after ')'.
+  const char* rest = strrchr(buffer, ')');
+  if (rest == nullptr) return -1;
+  unsigned long utime = 0;
+  unsigned long stime = 0;
+  // state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+  if (sscanf(rest + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2) return -1;
+  return static_cast<long>((utime + stime) * 1000 / static_cast<unsigned long>(sysconf(_SC_CLK_TCK)));
+}
+
 // ----------------------------------------------------------------- SseClient
 
 bool SseClient::Open(int port, const std::string& target,
                      const std::vector<std::pair<std::string, std::string>>& headers, bool http10,
-                     int receive_buffer) {
-  if (!socket_.Connect(port, receive_buffer)) return false;
+                     int receive_buffer, const std::string& source) {
+  if (!socket_.Connect(port, receive_buffer, source)) return false;
   std::string request = "GET " + target + (http10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n") +
                         "Host: 127.0.0.1\r\nAccept: text/event-stream\r\n";
   for (const auto& [name, value] : headers) request += name + ": " + value + "\r\n";

@@ -33,6 +33,8 @@ class Subprocess {
   Subprocess& operator=(const Subprocess&) = delete;
 
   bool Start(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env = {});
+  // RLIMIT_NOFILE (soft and hard) for processes started afterwards; 0 keeps the inherited one.
+  void set_open_file_limit(int limit) { open_file_limit_ = limit; }
   // Waits until the output contains `needle` (returns the full output line).
   std::optional<std::string> WaitForLine(const std::string& needle, Millis timeout);
   // Sends a signal and waits for exit; returns the exit status (or 128+signal).
@@ -47,6 +49,7 @@ class Subprocess {
   void ReadLoop(int fd);
 
   pid_t pid_ = -1;
+  int open_file_limit_ = 0;
   std::thread reader_;
   std::mutex mutex_;
   std::condition_variable changed_;
@@ -120,8 +123,13 @@ class Socket {
   ~Socket();
   Socket(Socket&& other) noexcept;
   Socket& operator=(Socket&& other) noexcept;
-  bool Connect(int port, int receive_buffer = 0);
+  // `source` binds the local end to a loopback address such as "127.0.0.2",
+  // so tests can play several clients.
+  bool Connect(int port, int receive_buffer = 0, const std::string& source = "");
   bool SendAll(const std::string& data);
+  // Sends without blocking for longer than `stall` at a time: returns the
+  // number of bytes the peer took before it stopped taking more.
+  size_t SendUntilStalled(const std::string& data, Millis stall);
   // Reads whatever arrives within the timeout; returns bytes read, 0 on EOF, -1 on timeout/error.
   ssize_t ReadSome(std::string* out, Millis timeout);
   // Waits until the peer closes (EOF) or the timeout passes. Returns true on EOF/reset.
@@ -171,6 +179,9 @@ int PublishMany(int port, int count, const std::function<std::string(int)>& body
 // Resident set size of a process in KiB (from /proc), or 0.
 long ResidentKiB(pid_t pid);
 
+// User plus system CPU time a process has used, in milliseconds (from /proc), or -1.
+long CpuMillis(pid_t pid);
+
 struct SseEvent {
   std::string id;
   std::string event = "message";
@@ -182,7 +193,7 @@ struct SseEvent {
 class SseClient {
  public:
   bool Open(int port, const std::string& target, const std::vector<std::pair<std::string, std::string>>& headers = {},
-            bool http10 = false, int receive_buffer = 0);
+            bool http10 = false, int receive_buffer = 0, const std::string& source = "");
   std::optional<SseEvent> Next(Millis timeout);
   // Reads until the stream ends; returns true if it ended cleanly (final chunk or EOF).
   bool WaitEnd(Millis timeout);

@@ -483,5 +483,131 @@ TEST(HttpParserTest, HeadAndOptionsMethods) {
   EXPECT_EQ(parser.TakeRequest().method, "OPTIONS");
 }
 
+// ---- Hostile framing: each shape is fed whole and byte by byte, since the
+// checks must not depend on where the input is split.
+
+struct Outcome {
+  HttpParser::Status status;
+  int error_status = 0;
+  std::string error_message;
+  std::string target;
+  std::string body;
+};
+
+Outcome ParseOne(const std::string& text, bool byte_by_byte) {
+  HttpParser parser(DefaultLimits());
+  HttpParser::FeedResult result{HttpParser::Status::kNeedMore, 0};
+  if (byte_by_byte) {
+    for (size_t i = 0; i < text.size() && result.status == HttpParser::Status::kNeedMore; ++i) {
+      result = parser.Feed(text.data() + i, 1);
+    }
+  } else {
+    result = FeedString(parser, text);
+  }
+  Outcome outcome{result.status, parser.error_status(), parser.error_message(), "", ""};
+  if (result.status == HttpParser::Status::kRequest) {
+    HttpRequest request = parser.TakeRequest();
+    outcome.target = request.target;
+    outcome.body = request.body;
+  }
+  return outcome;
+}
+
+void ExpectRejected(const std::string& text, const std::string& message_part) {
+  for (bool byte_by_byte : {false, true}) {
+    Outcome outcome = ParseOne(text, byte_by_byte);
+    EXPECT_EQ(outcome.status, HttpParser::Status::kError) << text << (byte_by_byte ? " (byte by byte)" : "");
+    EXPECT_EQ(outcome.error_status, 400) << text;
+    EXPECT_NE(outcome.error_message.find(message_part), std::string::npos)
+        << text << ": '" << outcome.error_message << "' lacks '" << message_part << "'";
+  }
+}
+
+TEST(HttpParserFramingTest, FoldedHeadersAreRejected) {
+  // The fold that let a Content-Length through unnoticed.
+  ExpectRejected("POST /publish HTTP/1.1\r\nHost: x\r\nContent-Length:\r\n 5\r\n\r\nhello", "folding");
+  ExpectRejected("POST /publish HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n 0\r\n\r\nhello", "");
+  ExpectRejected("POST /publish HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n\tchunked\r\n\r\n0\r\n\r\n", "folding");
+  ExpectRejected("GET / HTTP/1.1\r\nHost: x\r\nX-A: one\r\n two\r\n\r\n", "folding in header 'x-a'");
+}
+
+TEST(HttpParserFramingTest, DuplicateContentLengthIsRejectedEvenWhenEqual) {
+  ExpectRejected("POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello",
+                 "Content-Length");
+  ExpectRejected("POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+                 "Content-Length");
+  ExpectRejected("POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 5\r\n\r\nhello", "Content-Length");
+  ExpectRejected("POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\nhello", "Content-Length");
+}
+
+TEST(HttpParserFramingTest, TransferEncodingMustBeExactlyChunked) {
+  const std::string body = "\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+  for (const char* value : {"gzip", "gzip, chunked", "chunked, chunked", "xchunked", "chunked;q=1", "identity", ""}) {
+    ExpectRejected(std::string("POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ") + value + body,
+                   "Transfer-Encoding");
+  }
+  ExpectRejected("POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked" + body,
+                 "Transfer-Encoding");
+  ExpectRejected("POST /p HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked" + body, "HTTP/1.0");
+  // Case and surrounding spaces do not matter.
+  for (const char* value : {"chunked", "CHUNKED", "Chunked "}) {
+    Outcome outcome = ParseOne(std::string("POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ") + value + body, false);
+    ASSERT_EQ(outcome.status, HttpParser::Status::kRequest) << value << ": " << outcome.error_message;
+    EXPECT_EQ(outcome.body, "hello");
+  }
+}
+
+TEST(HttpParserFramingTest, TransferEncodingWithContentLengthIsRejected) {
+  ExpectRejected("POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "5\r\nhello\r\n0\r\n\r\n",
+                 "Content-Length");
+  ExpectRejected("POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"
+                 "5\r\nhello\r\n0\r\n\r\n",
+                 "Content-Length");
+}
+
+TEST(HttpParserFramingTest, SeveralHostHeadersAreRejectedAndAMissingOneIsNot) {
+  ExpectRejected("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "Host");
+  EXPECT_EQ(ParseOne("GET /healthz HTTP/1.1\r\n\r\n", false).status, HttpParser::Status::kRequest);
+}
+
+TEST(HttpParserFramingTest, AbsoluteFormTargetsBecomeOriginForm) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"http://bridge.example/events?channel=a", "/events?channel=a"},
+      {"http://bridge.example:8080/events/a/b", "/events/a/b"},
+      {"HTTPS://bridge.example/publish", "/publish"},
+      {"http://bridge.example", "/"},
+      {"http://bridge.example?x=1", "/?x=1"},
+      {"http://[::1]:8080/healthz", "/healthz"},
+      {"/plain?x=1", "/plain?x=1"},
+  };
+  for (const auto& [target, expected] : cases) {
+    for (bool byte_by_byte : {false, true}) {
+      Outcome outcome = ParseOne("GET " + target + " HTTP/1.1\r\nHost: other.example\r\n\r\n", byte_by_byte);
+      ASSERT_EQ(outcome.status, HttpParser::Status::kRequest) << target << ": " << outcome.error_message;
+      EXPECT_EQ(outcome.target, expected) << target;
+    }
+  }
+  ExpectRejected("GET ftp://bridge.example/events HTTP/1.1\r\nHost: x\r\n\r\n", "scheme");
+  ExpectRejected("GET http:///events HTTP/1.1\r\nHost: x\r\n\r\n", "without a host");
+}
+
+TEST(HttpParserFramingTest, SmugglingShapesLlhttpAlreadyRejects) {
+  ExpectRejected("GET / HTTP/1.1\r\nHost: x\r\nContent-Length : 5\r\n\r\nhello", "");  // Space before the colon.
+  ExpectRejected("GET / HTTP/1.1\nHost: x\n\n", "");                                    // Bare LF.
+  ExpectRejected("GET / HTTP/1.1\r\nHost: x\rX: y\r\n\r\n", "");                        // Bare CR.
+  ExpectRejected("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff\r\n", "");
+}
+
+TEST(HttpParserFramingTest, AValueSplitAcrossInputsIsNotAFold) {
+  HttpParser parser(DefaultLimits());
+  ASSERT_EQ(FeedString(parser, "GET / HTTP/1.1\r\nHost: x\r\nX-Long: abc").status, HttpParser::Status::kNeedMore);
+  ASSERT_EQ(FeedString(parser, "def\r\n").status, HttpParser::Status::kNeedMore);
+  ASSERT_EQ(FeedString(parser, "X-Next: 1\r\n\r\n").status, HttpParser::Status::kRequest) << parser.error_message();
+  HttpRequest request = parser.TakeRequest();
+  ASSERT_NE(request.Header("x-long"), nullptr);
+  EXPECT_EQ(*request.Header("x-long"), "abcdef");
+}
+
 }  // namespace
 }  // namespace ssebridge

@@ -30,6 +30,7 @@ TEST(HttpStatusTextTest, KnownStatuses) {
   EXPECT_STREQ(HttpStatusText(413), "Payload Too Large");
   EXPECT_STREQ(HttpStatusText(415), "Unsupported Media Type");
   EXPECT_STREQ(HttpStatusText(431), "Request Header Fields Too Large");
+  EXPECT_STREQ(HttpStatusText(429), "Too Many Requests");
   EXPECT_STREQ(HttpStatusText(503), "Service Unavailable");
 }
 

@@ -49,7 +49,11 @@ std::map<std::string, Sample> ParseExposition(const std::string& text) {
 Counters DistinctCounters() {
   Counters c;
   c.connections_accepted = 101;
-  c.connections_rejected = 102;
+  c.rejected_max_connections = 102;
+  c.rejected_out_of_descriptors = 119;
+  c.rejected_per_ip_streams = 120;
+  c.publish_rate_limited = 121;
+  c.unread_answer_disconnects = 122;
   c.requests = 103;
   c.http_errors = 104;
   c.streams_opened = 105;
@@ -94,7 +98,11 @@ TEST(MetricsTest, EveryMetricHasHelpTypeAndItsValue) {
       {"ssebridge_queued_bytes", "gauge", "206"},
       {"ssebridge_redis_connected", "gauge", "1"},
       {"ssebridge_connections_accepted_total", "counter", "101"},
-      {"ssebridge_connections_rejected_total", "counter", "102"},
+      {"ssebridge_connections_rejected_total{reason=\"max_connections\"}", "", "102"},
+      {"ssebridge_connections_rejected_total{reason=\"out_of_descriptors\"}", "", "119"},
+      {"ssebridge_connections_rejected_total{reason=\"per_ip_streams\"}", "", "120"},
+      {"ssebridge_publish_rate_limited_total", "counter", "121"},
+      {"ssebridge_unread_answer_disconnects_total", "counter", "122"},
       {"ssebridge_requests_total", "counter", "103"},
       {"ssebridge_http_errors_total", "counter", "104"},
       {"ssebridge_streams_opened_total", "counter", "105"},
@@ -118,12 +126,15 @@ TEST(MetricsTest, EveryMetricHasHelpTypeAndItsValue) {
   for (const auto& [name, type, value] : expected) {
     auto it = samples.find(name);
     ASSERT_NE(it, samples.end()) << name;
-    EXPECT_FALSE(it->second.help.empty()) << name << " has no HELP";
-    EXPECT_EQ(it->second.type, type) << name;
+    // Labelled samples share the HELP and TYPE of their family.
+    std::string family = std::string(name).substr(0, std::string(name).find('{'));
+    EXPECT_FALSE(samples[family].help.empty()) << name << " has no HELP";
+    EXPECT_EQ(samples[family].type, *type ? std::string(type) : "counter") << name;
     EXPECT_TRUE(it->second.has_value) << name;
     EXPECT_EQ(it->second.value, value) << name;
   }
-  EXPECT_EQ(samples.size(), expected.size()) << "unexpected extra metrics";
+  // The labelled family adds one entry of its own (its HELP and TYPE).
+  EXPECT_EQ(samples.size(), expected.size() + 1) << "unexpected extra metrics";
 }
 
 TEST(MetricsTest, HelpAndTypePrecedeTheSample) {
