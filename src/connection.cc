@@ -242,7 +242,8 @@ void Connection::HandleRequest(HttpRequest& request) {
         return;
       }
       SubscribeRequest subscribe;
-      std::string error = ParseSubscribeRequest(match.rest, query, request, &subscribe);
+      std::string error = ParseSubscribeRequest(match.rest, query, request,
+                                                server_->config().max_channels_per_subscribe, &subscribe);
       if (!error.empty()) {
         RespondError(400, error, &request, keep_alive);
         return;
@@ -272,7 +273,8 @@ void Connection::HandleRequest(HttpRequest& request) {
 void Connection::HandlePublish(const HttpRequest& request) {
   const std::string* content_type = request.Header("content-type");
   PublishRequest publish;
-  PublishParseResult parsed = ParsePublishRequest(content_type ? *content_type : "", request.body, &publish);
+  PublishParseResult parsed = ParsePublishRequest(content_type ? *content_type : "", request.body,
+                                                  server_->config().max_channels_per_publish, &publish);
   const bool keep_alive = request.keep_alive && !server_->shutting_down();
   if (!parsed.error.empty()) {
     RespondError(parsed.status, parsed.error, &request, keep_alive);
