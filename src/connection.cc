@@ -280,6 +280,17 @@ void Connection::HandlePublish(const HttpRequest& request) {
     RespondError(parsed.status, parsed.error, &request, keep_alive);
     return;
   }
+  // A message no stream can queue would cut every reading subscriber off as
+  // a slow consumer; encoded, line breaks grow by the "data: " prefix each.
+  const size_t frame_bytes = MaxPublishedFrameSize(publish);
+  if (frame_bytes > server_->config().client_buffer_bytes) {
+    RespondError(413,
+                 "message too large: as an event it takes up to " + std::to_string(frame_bytes) +
+                     " bytes, more than the " + std::to_string(server_->config().client_buffer_bytes) +
+                     " a stream may queue (--client-buffer-bytes)",
+                 &request, keep_alive);
+    return;
+  }
   // The broker may answer later (Redis) or before Publish() returns (embedded).
   // Either way the callback finds this connection by id, never by pointer, and
   // fills this request's slot so answers leave in request order.
