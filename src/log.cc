@@ -26,6 +26,18 @@ bool ParseLogLevel(std::string_view text, LogLevel* level) {
 void SetLogLevel(LogLevel level) { g_level = level; }
 LogLevel GetLogLevel() { return g_level; }
 
+bool LogThrottle::Allow(uint64_t now_ms, uint64_t* suppressed) {
+  if (written_ && now_ms - last_ms_ < interval_ms_) {
+    ++held_back_;
+    return false;
+  }
+  written_ = true;
+  last_ms_ = now_ms;
+  *suppressed = held_back_;
+  held_back_ = 0;
+  return true;
+}
+
 void Log(LogLevel level, const char* format, ...) {
   static const char* const kNames[] = {"DEBUG", "INFO", "WARN", "ERROR", "OFF"};
   struct timeval now;

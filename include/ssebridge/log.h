@@ -2,6 +2,7 @@
 // The logger is process-global because every module logs and there is one loop.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,24 @@ LogLevel GetLogLevel();
 
 // printf-style; formats only when the level is enabled.
 void Log(LogLevel level, const char* format, ...) __attribute__((format(printf, 2, 3)));
+
+// Lets one record through per interval and counts the ones it holds back, so
+// a warning that a remote party can trigger at will cannot flood the log.
+// The caller passes the loop's clock: the throttle itself never reads time.
+class LogThrottle {
+ public:
+  explicit LogThrottle(uint64_t interval_ms) : interval_ms_(interval_ms) {}
+
+  // True when a record may be written at now_ms; *suppressed then receives
+  // how many were held back since the last one written.
+  bool Allow(uint64_t now_ms, uint64_t* suppressed);
+
+ private:
+  uint64_t interval_ms_;
+  bool written_ = false;
+  uint64_t last_ms_ = 0;
+  uint64_t held_back_ = 0;
+};
 
 #define SSEB_LOG(level, ...)                                   \
   do {                                                         \
