@@ -3,7 +3,8 @@
 #   1. Release build: unit, integration (real redis-server, nginx), and
 #      WHATWG EventSource framing tests, via ctest;
 #   2. the same suite on an AddressSanitizer + UndefinedBehaviorSanitizer build;
-#   3. libFuzzer runs of the HTTP and message parsers (20 s each, clang);
+#   3. libFuzzer runs of the HTTP parser, messages, publish bodies, envelopes and
+#      the config file loader (15 s each, clang);
 #   4. bench/chaos.sh: 200 streams, the bridge's Redis subscriber killed 3 times,
 #      no loss/duplicate/reordering, on the sanitizer build;
 #   5. the fan-out instruction-count regression check (callgrind);
@@ -32,10 +33,10 @@ if ((quick == 0)); then
     echo "== fuzzing (libFuzzer, bounded)"
     CC=clang CXX=clang++ scripts/build.sh build-fuzz -DSSEBRIDGE_FUZZ=ON -DSSEBRIDGE_BENCH=OFF \
       -DCMAKE_BUILD_TYPE=RelWithDebInfo
-    for target in http_parser_fuzz message_fuzz; do
+    for target in http_parser_fuzz message_fuzz publish_request_fuzz envelope_fuzz config_fuzz; do
       corpus="$(mktemp -d)"
       cp test/fuzz/corpus/"${target%_fuzz}"/* "$corpus"/ 2>/dev/null || true
-      build-fuzz/test/fuzz/$target -max_total_time=20 -rss_limit_mb=2048 -print_final_stats=1 "$corpus" \
+      build-fuzz/test/fuzz/$target -max_total_time=15 -rss_limit_mb=2048 -print_final_stats=1 "$corpus" \
         2>&1 | tail -4 || status=1
       rm -rf "$corpus"
     done
