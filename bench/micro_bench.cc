@@ -172,7 +172,7 @@ BENCHMARK_CAPTURE(BM_ParseRequest, post_publish, kPostPublish);
 void BM_ParsePublishJson(benchmark::State& state, std::string_view kBody) {
   for (auto _ : state) {
     ssebridge::PublishRequest out;
-    ssebridge::PublishParseResult result = ssebridge::ParsePublishRequest("application/json", kBody, &out);
+    ssebridge::PublishParseResult result = ssebridge::ParsePublishRequest("application/json", kBody, 100, &out);
     if (result.status != 200) {
       state.SkipWithError(result.error.c_str());
       break;

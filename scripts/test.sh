@@ -4,7 +4,8 @@
 #   2. Release build, then unit, integration (real redis-server, nginx) and
 #      WHATWG EventSource framing tests, via ctest;
 #   3. the same suite on an AddressSanitizer + UndefinedBehaviorSanitizer build;
-#   4. bounded libFuzzer runs of every input parser (clang, ASan + UBSan);
+#   4. bounded libFuzzer runs (15 s each, clang, ASan + UBSan) of every input parser:
+#      HTTP requests, publish bodies, Redis messages and envelopes, fetch replies, config files;
 #   5. bench/chaos.sh: 200 streams, the bridge's Redis subscriber killed 3 times,
 #      no loss/duplicate/reordering, on the sanitizer build;
 #   6. the fan-out instruction-count regression check (callgrind);

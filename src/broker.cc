@@ -14,6 +14,25 @@ FrameRef EncodeMessageFrame(const Message& message) {
   return EncodeEventFrame(event, message.sequence);
 }
 
+size_t MessageFrameSize(const Message& message) {
+  SseEvent event;
+  event.id = message.id;
+  event.event = message.event;
+  event.data = message.data;
+  event.retry_ms = message.retry_ms;
+  return Frame::ChunkedSize(SseEventSize(event));
+}
+
+size_t MaxPublishedFrameSize(const PublishRequest& request) {
+  // The longest decimal uint64_t, standing in for the id assigned later.
+  static constexpr std::string_view kLongestId = "18446744073709551615";
+  SseEvent event;
+  event.id = kLongestId;
+  event.event = request.event;
+  event.data = request.data;
+  return Frame::ChunkedSize(SseEventSize(event));
+}
+
 FrameRef EncodeEventFrame(const SseEvent& event, uint64_t sequence) {
   std::string buffer = Frame::StartBuffer();
   AppendSseEvent(&buffer, event);

@@ -1,5 +1,6 @@
 #include "ssebridge/channel.h"
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -157,6 +158,19 @@ bool GlobMatch(std::string_view pattern, std::string_view text) {
   }
   while (pi < n && pattern[pi] == '*') ++pi;
   return pi == n;
+}
+
+UniqueChannels::AddResult UniqueChannels::Add(const std::string& name) {
+  if (names_->size() < kHashFrom) {
+    if (std::find(names_->begin(), names_->end(), name) != names_->end()) return AddResult::kDuplicate;
+  } else {
+    if (seen_.empty()) seen_.insert(names_->begin(), names_->end());
+    if (seen_.count(name) != 0) return AddResult::kDuplicate;
+  }
+  if (names_->size() >= max_names_) return AddResult::kTooMany;
+  names_->push_back(name);
+  if (!seen_.empty()) seen_.insert(name);
+  return AddResult::kAdded;
 }
 
 }  // namespace ssebridge

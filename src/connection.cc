@@ -283,7 +283,8 @@ void Connection::HandleRequest(HttpRequest& request) {
         return;
       }
       SubscribeRequest subscribe;
-      std::string error = ParseSubscribeRequest(match.rest, query, request, &subscribe);
+      std::string error = ParseSubscribeRequest(match.rest, query, request,
+                                                server_->config().max_channels_per_subscribe, &subscribe);
       if (!error.empty()) {
         RespondError(400, error, &request, keep_alive);
         return;
@@ -377,10 +378,22 @@ void Connection::HandlePublish(const HttpRequest& request) {
   if (RefuseOverPublishRate(request)) return;
   const std::string* content_type = request.Header("content-type");
   PublishRequest publish;
-  PublishParseResult parsed = ParsePublishRequest(content_type ? *content_type : "", request.body, &publish);
+  PublishParseResult parsed = ParsePublishRequest(content_type ? *content_type : "", request.body,
+                                                  server_->config().max_channels_per_publish, &publish);
   const bool keep_alive = request.keep_alive && !server_->shutting_down();
   if (!parsed.error.empty()) {
     RespondError(parsed.status, parsed.error, &request, keep_alive);
+    return;
+  }
+  // A message no stream can queue would cut every reading subscriber off as
+  // a slow consumer; encoded, line breaks grow by the "data: " prefix each.
+  const size_t frame_bytes = MaxPublishedFrameSize(publish);
+  if (frame_bytes > server_->config().client_buffer_bytes) {
+    RespondError(413,
+                 "message too large: as an event it takes up to " + std::to_string(frame_bytes) +
+                     " bytes, more than the " + std::to_string(server_->config().client_buffer_bytes) +
+                     " a stream may queue (--client-buffer-bytes)",
+                 &request, keep_alive);
     return;
   }
   // The broker may answer later (Redis) or before Publish() returns (embedded).

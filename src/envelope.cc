@@ -5,11 +5,20 @@
 #include "ssebridge/history.h"
 #include "ssebridge/json_fast_reader.h"
 #include "ssebridge/sse.h"
+#include "ssebridge/untrusted_json.h"
 #include "ssebridge/uri.h"
 
 namespace ssebridge {
+namespace {
 
-bool DecodeEnvelope(std::string_view payload, Message* out) {
+enum class FullDecode { kDecoded, kNotEnvelope, kTooDeep };
+
+FullDecode DecodeFull(std::string_view payload, Message* out);
+
+}  // namespace
+
+bool DecodeEnvelope(std::string_view payload, Message* out, bool* too_deep) {
+  if (too_deep) *too_deep = false;
   // Cheap rejection first: most payloads are not envelopes and must not pay
   // for a full JSON parse.
   size_t first = payload.find_first_not_of(" \t\r\n");
@@ -17,7 +26,9 @@ bool DecodeEnvelope(std::string_view payload, Message* out) {
   if (payload.find("\"event\"") == std::string_view::npos) return false;
   // Envelopes written by the publish script take the fast path.
   if (DecodeEnvelopeFast(payload, out)) return true;
-  return DecodeEnvelopeFull(payload, out);
+  FullDecode result = DecodeFull(payload, out);
+  if (too_deep) *too_deep = result == FullDecode::kTooDeep;
+  return result == FullDecode::kDecoded;
 }
 
 bool DecodeEnvelopeFast(std::string_view payload, Message* out) {
@@ -55,14 +66,24 @@ bool DecodeEnvelopeFast(std::string_view payload, Message* out) {
 }
 
 bool DecodeEnvelopeFull(std::string_view payload, Message* out) {
-  nlohmann::ordered_json document = nlohmann::ordered_json::parse(payload.begin(), payload.end(), nullptr, false);
-  if (document.is_discarded() || !document.is_object()) return false;
+  return DecodeFull(payload, out) == FullDecode::kDecoded;
+}
+
+namespace {
+
+FullDecode DecodeFull(std::string_view payload, Message* out) {
+  // Any Redis client can publish, so the payload is untrusted: too deep is
+  // refused before the parser runs, since data->dump() below recurses.
+  nlohmann::ordered_json document;
+  JsonParseStatus parsed = ParseUntrustedJson(payload, &document);
+  if (parsed == JsonParseStatus::kTooDeep) return FullDecode::kTooDeep;
+  if (parsed != JsonParseStatus::kOk || !document.is_object()) return FullDecode::kNotEnvelope;
   auto event = document.find("event");
   auto data = document.find("data");
-  if (event == document.end() || !event->is_string() || data == document.end()) return false;
+  if (event == document.end() || !event->is_string() || data == document.end()) return FullDecode::kNotEnvelope;
   Message message;
   message.event = event->get<std::string>();
-  if (message.event.empty() || !IsValidSseFieldValue(message.event)) return false;
+  if (message.event.empty() || !IsValidSseFieldValue(message.event)) return FullDecode::kNotEnvelope;
   size_t known_keys = 2;
   if (auto id = document.find("id"); id != document.end()) {
     if (id->is_string()) {
@@ -70,23 +91,23 @@ bool DecodeEnvelopeFull(std::string_view payload, Message* out) {
     } else if (id->is_number_unsigned()) {
       message.id = id->dump();
     } else {
-      return false;
+      return FullDecode::kNotEnvelope;
     }
-    if (!IsValidSseFieldValue(message.id)) return false;
+    if (!IsValidSseFieldValue(message.id)) return FullDecode::kNotEnvelope;
     ++known_keys;
   }
   bool resumable = false;
   if (auto marker = document.find("resumable"); marker != document.end()) {
-    if (!marker->is_boolean()) return false;
+    if (!marker->is_boolean()) return FullDecode::kNotEnvelope;
     resumable = marker->get<bool>();
     ++known_keys;
   }
   if (auto retry = document.find("retry"); retry != document.end()) {
-    if (!retry->is_number_unsigned() || retry->get<uint64_t>() > 0xFFFFFFFFu) return false;
+    if (!retry->is_number_unsigned() || retry->get<uint64_t>() > 0xFFFFFFFFu) return FullDecode::kNotEnvelope;
     message.retry_ms = static_cast<uint32_t>(retry->get<uint64_t>());
     ++known_keys;
   }
-  if (document.size() != known_keys) return false;
+  if (document.size() != known_keys) return FullDecode::kNotEnvelope;
   if (data->is_string()) {
     message.data = data->get<std::string>();
   } else {
@@ -94,8 +115,10 @@ bool DecodeEnvelopeFull(std::string_view payload, Message* out) {
   }
   if (resumable && !ParseEventId(message.id, &message.sequence)) message.sequence = 0;
   *out = std::move(message);
-  return true;
+  return FullDecode::kDecoded;
 }
+
+}  // namespace
 
 std::string EncodeEnvelopeHead(const PublishRequest& request) {
   std::string head = "{\"event\":";

@@ -61,6 +61,11 @@ std::string RenderPrometheus(const Counters& c, const Gauges& g) {
   Append(&out, "ssebridge_redis_reconnects_total", "counter", "Redis connections re-established.", c.redis_reconnects);
   Append(&out, "ssebridge_publish_failures_total", "counter", "Publishes answered 503 (not handed to Redis).",
          c.publish_failures);
+  Append(&out, "ssebridge_envelopes_rejected_total", "counter",
+         "Redis payloads shaped like envelopes but nesting deeper than 64 levels, delivered as plain data.",
+         c.envelopes_rejected);
+  Append(&out, "ssebridge_messages_dropped_too_large_total", "counter",
+         "Redis messages dropped because their event exceeds --client-buffer-bytes.", c.messages_too_large);
   Append(&out, "ssebridge_history_messages", "gauge", "Messages retained in local history.", g.history_messages);
   Append(&out, "ssebridge_history_bytes", "gauge", "Bytes retained in local history.", g.history_bytes);
   Append(&out, "ssebridge_replays_total", "counter", "Streams resumed from a Last-Event-ID.", c.replays);

@@ -1,6 +1,5 @@
 #include "ssebridge/publish_request.h"
 
-#include <algorithm>
 #include <cctype>
 
 #include <nlohmann/json.hpp>
@@ -8,6 +7,7 @@
 #include "ssebridge/channel.h"
 #include "ssebridge/json_fast_reader.h"
 #include "ssebridge/sse.h"
+#include "ssebridge/untrusted_json.h"
 #include "ssebridge/uri.h"
 
 namespace ssebridge {
@@ -28,12 +28,13 @@ bool IsJsonMediaType(std::string_view media) {
          (media.size() > 5 && EqualsIgnoreCase(media.substr(media.size() - 5), "+json"));
 }
 
-std::string AddChannel(const std::string& name, PublishRequest* out) {
+std::string AddChannel(const std::string& name, UniqueChannels* channels, size_t max_channels) {
   std::string error = ValidateChannelName(name);
   if (!error.empty()) return error;
   if (IsPattern(name)) return "cannot publish to a pattern ('" + name + "' contains *, ? or [)";
-  if (std::find(out->channels.begin(), out->channels.end(), name) == out->channels.end()) {
-    out->channels.push_back(name);
+  if (channels->Add(name) == UniqueChannels::AddResult::kTooMany) {
+    return "too many channels: a publish may name at most " + std::to_string(max_channels) +
+           " (--max-channels-per-publish)";
   }
   return "";
 }
@@ -46,12 +47,12 @@ std::string ValidateEventName(const std::string& event) {
 
 PublishParseResult Error(int status, std::string message) { return PublishParseResult{status, std::move(message)}; }
 
-PublishParseResult ParseJson(std::string_view body, PublishRequest* out);
+PublishParseResult ParseJson(std::string_view body, size_t max_channels, PublishRequest* out);
 
 
 }  // namespace
 
-bool ParsePublishJsonFast(std::string_view body, PublishRequest* out) {
+bool ParsePublishJsonFast(std::string_view body, size_t max_channels, PublishRequest* out) {
   JsonFastReader reader(body);
   bool seen_channel = false, seen_channels = false, seen_event = false, seen_data = false;
   std::string channel;
@@ -86,9 +87,10 @@ bool ParsePublishJsonFast(std::string_view body, PublishRequest* out) {
   if (!read || !reader.AtEnd()) return false;
   // Any semantic error (bad channel, missing data...) is reported by the full path.
   out->channels.clear();
-  if (seen_channel && !AddChannel(channel, out).empty()) return false;
+  UniqueChannels unique(&out->channels, max_channels);
+  if (seen_channel && !AddChannel(channel, &unique, max_channels).empty()) return false;
   for (const std::string& name : channels) {
-    if (!AddChannel(name, out).empty()) return false;
+    if (!AddChannel(name, &unique, max_channels).empty()) return false;
   }
   if (out->channels.empty() || !seen_data) return false;
   if (seen_event && !ValidateEventName(out->event).empty()) return false;
@@ -97,27 +99,37 @@ bool ParsePublishJsonFast(std::string_view body, PublishRequest* out) {
   return true;
 }
 
-PublishParseResult ParsePublishJsonFull(std::string_view body, PublishRequest* out) {
-  return ParseJson(body, out);
+PublishParseResult ParsePublishJsonFull(std::string_view body, size_t max_channels, PublishRequest* out) {
+  return ParseJson(body, max_channels, out);
 }
 
 namespace {
 
-PublishParseResult ParseJson(std::string_view body, PublishRequest* out) {
+PublishParseResult ParseJson(std::string_view body, size_t max_channels, PublishRequest* out) {
   // ordered_json keeps the publisher's key order when data is re-serialized.
-  nlohmann::ordered_json document = nlohmann::ordered_json::parse(body.begin(), body.end(), nullptr, false);
-  if (document.is_discarded()) return Error(400, "body is not valid JSON");
+  nlohmann::ordered_json document;
+  switch (ParseUntrustedJson(body, &document)) {
+    case JsonParseStatus::kOk:
+      break;
+    case JsonParseStatus::kTooDeep:
+      return Error(400, "JSON nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    case JsonParseStatus::kInvalid:
+      return Error(400, "body is not valid JSON");
+  }
   if (!document.is_object()) return Error(400, "body must be a JSON object");
+  UniqueChannels unique(&out->channels, max_channels);
 
   if (auto it = document.find("channel"); it != document.end()) {
     if (!it->is_string()) return Error(400, "\"channel\" must be a string");
-    if (std::string e = AddChannel(it->get<std::string>(), out); !e.empty()) return Error(400, e);
+    if (std::string e = AddChannel(it->get<std::string>(), &unique, max_channels); !e.empty()) return Error(400, e);
   }
   if (auto it = document.find("channels"); it != document.end()) {
     if (!it->is_array()) return Error(400, "\"channels\" must be an array of strings");
     for (const auto& element : *it) {
       if (!element.is_string()) return Error(400, "\"channels\" must be an array of strings");
-      if (std::string e = AddChannel(element.get<std::string>(), out); !e.empty()) return Error(400, e);
+      if (std::string e = AddChannel(element.get<std::string>(), &unique, max_channels); !e.empty()) {
+        return Error(400, e);
+      }
     }
   }
   if (out->channels.empty()) return Error(400, "no channel given: set \"channel\" or \"channels\"");
@@ -140,11 +152,12 @@ PublishParseResult ParseJson(std::string_view body, PublishRequest* out) {
   return {};
 }
 
-PublishParseResult ParseForm(std::string_view body, PublishRequest* out) {
+PublishParseResult ParseForm(std::string_view body, size_t max_channels, PublishRequest* out) {
+  UniqueChannels unique(&out->channels, max_channels);
   bool have_message = false;
   for (const auto& [key, value] : ParseQuery(body)) {
     if (key == "channel" || key == "channels") {
-      if (std::string e = AddChannel(value, out); !e.empty()) return Error(400, e);
+      if (std::string e = AddChannel(value, &unique, max_channels); !e.empty()) return Error(400, e);
     } else if ((key == "message" || key == "data") && !have_message) {
       out->data = value;
       have_message = true;
@@ -164,15 +177,15 @@ PublishParseResult ParseForm(std::string_view body, PublishRequest* out) {
 
 }  // namespace
 
-PublishParseResult ParsePublishRequest(std::string_view content_type, std::string_view body,
+PublishParseResult ParsePublishRequest(std::string_view content_type, std::string_view body, size_t max_channels,
                                        PublishRequest* out) {
   const std::string_view media = MediaType(content_type);
   if (IsJsonMediaType(media)) {
-    if (ParsePublishJsonFast(body, out)) return {};
+    if (ParsePublishJsonFast(body, max_channels, out)) return {};
     *out = PublishRequest();
-    return ParseJson(body, out);
+    return ParseJson(body, max_channels, out);
   }
-  if (EqualsIgnoreCase(media, "application/x-www-form-urlencoded")) return ParseForm(body, out);
+  if (EqualsIgnoreCase(media, "application/x-www-form-urlencoded")) return ParseForm(body, max_channels, out);
   if (media.empty()) return Error(415, "missing Content-Type: use application/json or application/x-www-form-urlencoded");
   return Error(415, "unsupported Content-Type '" + std::string(media) + "': use application/json or application/x-www-form-urlencoded");
 }

@@ -4,6 +4,7 @@
 
 #include "ssebridge/log.h"
 #include "ssebridge/redis_scripts.h"
+#include "ssebridge/untrusted_json.h"
 
 namespace ssebridge {
 namespace {
@@ -191,11 +192,13 @@ void RedisBroker::Deliver(std::string_view source, bool is_pattern, std::string_
     Message message;
     // Our own (resumable) envelopes are always decoded; --redis-envelope off
     // only stops applications' payloads from being read as envelopes.
-    bool decoded = DecodeEnvelope(payload, &message);
+    bool too_deep = false;
+    bool decoded = DecodeEnvelope(payload, &message, &too_deep);
     if (!decoded || !(options_.recognise_envelopes || message.sequence != 0)) {
       message = Message();
       message.data.assign(payload.data(), payload.size());
     }
+    if (!RelayAllowed(channel, message, too_deep && options_.recognise_envelopes)) return;
     last_sequence_ = message.sequence;
     last_frame_.emplace([message = std::move(message)] { return EncodeMessageFrame(message); });
     if (last_sequence_ != 0) {
@@ -215,6 +218,29 @@ void RedisBroker::Deliver(std::string_view source, bool is_pattern, std::string_
   }
   counters_->deliveries += registry_->DeliverNotification(source, is_pattern, channel, *last_frame_);
   if (last_sequence_ == 0) last_frame_.reset();
+}
+
+bool RedisBroker::RelayAllowed(std::string_view channel, const Message& message, bool too_deep) {
+  uint64_t suppressed = 0;
+  if (too_deep) {
+    ++counters_->envelopes_rejected;
+    if (too_deep_log_.Allow(now_ms_(), &suppressed)) {
+      LOG_WARN("redis: a payload on '%.*s' looks like an envelope but nests deeper than %zu levels; "
+               "delivered as plain data (%llu more since the last such warning)",
+               static_cast<int>(channel.size()), channel.data(), kMaxJsonDepth,
+               static_cast<unsigned long long>(suppressed));
+    }
+  }
+  const size_t frame_bytes = MessageFrameSize(message);
+  if (frame_bytes <= options_.max_frame_bytes) return true;
+  ++counters_->messages_too_large;
+  if (too_large_log_.Allow(now_ms_(), &suppressed)) {
+    LOG_WARN("redis: dropped a message on '%.*s': its event takes %zu bytes, more than a stream may queue "
+             "(--client-buffer-bytes %zu) (%llu more since the last such warning)",
+             static_cast<int>(channel.size()), channel.data(), frame_bytes, options_.max_frame_bytes,
+             static_cast<unsigned long long>(suppressed));
+  }
+  return false;
 }
 
 void RedisBroker::OnConfirmed(const std::string& name, bool /*is_pattern*/) {

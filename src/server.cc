@@ -98,6 +98,7 @@ int Server::Start() {
     ParseRedisAddress(config_.redis_url, &options.address);  // Validated by the config loader.
     options.recognise_envelopes = config_.redis_envelope;
     options.history = HistoryLimits();
+    options.max_frame_bytes = config_.client_buffer_bytes;
     auto broker = std::make_unique<RedisBroker>(loop_, options, &registry_, &counters_, MonotonicMillis);
     redis_broker_ = broker.get();
     broker_ = std::move(broker);

@@ -61,6 +61,31 @@ void AppendSseEvent(std::string* out, const SseEvent& event) {
   out->push_back('\n');
 }
 
+size_t SseEventSize(const SseEvent& event) {
+  // Mirrors AppendSseEvent() field by field; the unit tests hold the two together.
+  auto field_size = [](std::string_view name, std::string_view value) {
+    size_t dropped = static_cast<size_t>(std::count_if(value.begin(), value.end(), IsLineBreakOrNul));
+    return name.size() + 2 + value.size() - dropped + 1;
+  };
+  size_t size = 0;
+  if (!event.id.empty()) size += field_size("id", event.id);
+  if (!event.event.empty() && event.event != "message") size += field_size("event", event.event);
+  if (event.retry_ms) size += 7 + std::to_string(*event.retry_ms).size() + 1;
+  // One "data: " line per line of data. LF, CR and CRLF each end a line: the
+  // break bytes are dropped and every line gets the prefix and an LF.
+  const std::string_view data = event.data;
+  const size_t lf = static_cast<size_t>(std::count(data.begin(), data.end(), '\n'));
+  size_t cr = 0;
+  size_t crlf = 0;
+  for (size_t at = Find(data, '\r', 0); at < data.size(); at = Find(data, '\r', at + 1)) {
+    ++cr;
+    if (at + 1 < data.size() && data[at + 1] == '\n') ++crlf;
+  }
+  const size_t lines = lf + cr - crlf + 1;
+  size += lines * 7 + data.size() - lf - cr;
+  return size + 1;  // The blank line that ends the event.
+}
+
 void AppendSseComment(std::string* out, std::string_view text) {
   out->append(": ", 2);
   for (char c : text) {

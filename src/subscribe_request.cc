@@ -1,7 +1,5 @@
 #include "ssebridge/subscribe_request.h"
 
-#include <algorithm>
-
 #include "ssebridge/channel.h"
 #include "ssebridge/sse.h"
 #include "ssebridge/uri.h"
@@ -9,11 +7,12 @@
 namespace ssebridge {
 namespace {
 
-std::string AddChannel(const std::string& name, SubscribeRequest* out) {
+std::string AddChannel(const std::string& name, UniqueChannels* channels, size_t max_channels) {
   std::string error = ValidateChannelName(name);
   if (!error.empty()) return error;
-  if (std::find(out->channels.begin(), out->channels.end(), name) == out->channels.end()) {
-    out->channels.push_back(name);
+  if (channels->Add(name) == UniqueChannels::AddResult::kTooMany) {
+    return "too many channels: a stream may subscribe to at most " + std::to_string(max_channels) +
+           " (--max-channels-per-subscribe)";
   }
   return "";
 }
@@ -21,7 +20,8 @@ std::string AddChannel(const std::string& name, SubscribeRequest* out) {
 }  // namespace
 
 std::string ParseSubscribeRequest(std::string_view rest, std::string_view query, const HttpRequest& request,
-                                  SubscribeRequest* out) {
+                                  size_t max_channels, SubscribeRequest* out) {
+  UniqueChannels unique(&out->channels, max_channels);
   size_t start = 0;
   while (start < rest.size()) {
     size_t end = rest.find('/', start);
@@ -30,14 +30,14 @@ std::string ParseSubscribeRequest(std::string_view rest, std::string_view query,
     if (!segment.empty()) {
       std::optional<std::string> name = PercentDecode(segment, false);
       if (!name) return "bad percent-encoding in the path";
-      if (std::string error = AddChannel(*name, out); !error.empty()) return error;
+      if (std::string error = AddChannel(*name, &unique, max_channels); !error.empty()) return error;
     }
     start = end + 1;
   }
   std::optional<std::string> query_last_event_id;
   for (const auto& [key, value] : ParseQuery(query)) {
     if (key == "channel" || key == "channels") {
-      if (std::string error = AddChannel(value, out); !error.empty()) return error;
+      if (std::string error = AddChannel(value, &unique, max_channels); !error.empty()) return error;
     } else if ((key == "lastEventId" || key == "last_event_id") && !query_last_event_id) {
       query_last_event_id = value;
     }

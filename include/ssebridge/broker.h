@@ -83,6 +83,16 @@ void AddCollected(const History::Collected& collected, ReplayResult* result);
 
 // Encodes a message into its shared SSE frame.
 FrameRef EncodeMessageFrame(const Message& message);
+
+// The bytes a stream queues for EncodeMessageFrame(message) (its chunked
+// form, the larger one), computed without encoding it. A frame larger than
+// --client-buffer-bytes cannot be queued by any stream: delivering it would
+// cut every subscriber off as a slow consumer.
+size_t MessageFrameSize(const Message& message);
+
+// The most bytes a stream may queue for the message of this publish, whatever
+// id the broker gives it (ids are decimal and at most 20 digits long).
+size_t MaxPublishedFrameSize(const PublishRequest& request);
 // The same from the event's fields; `sequence` is the resumable id (or 0).
 FrameRef EncodeEventFrame(const SseEvent& event, uint64_t sequence);
 

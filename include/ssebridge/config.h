@@ -27,6 +27,8 @@ struct Config {
   uint64_t max_body_bytes = 1 << 20;
   uint64_t client_buffer_bytes = 1 << 20;
   uint64_t max_header_bytes = 16 << 10;
+  uint32_t max_channels_per_publish = 100;     // Distinct channels one publish may name.
+  uint32_t max_channels_per_subscribe = 1000;  // Distinct channels and patterns one stream may name.
   uint32_t header_timeout_seconds = 10;
   LogLevel log_level = LogLevel::kInfo;
   bool redis_envelope = true;            // Recognise {"event":..,"data":..} from Redis.

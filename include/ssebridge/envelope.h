@@ -28,8 +28,10 @@ struct Message {
 };
 
 // Fills *out and returns true if payload is an envelope; otherwise returns false
-// and leaves *out untouched.
-bool DecodeEnvelope(std::string_view payload, Message* out);
+// and leaves *out untouched. A payload that nests deeper than kMaxJsonDepth
+// (untrusted_json.h) is not parsed at all, so it is no envelope; *too_deep,
+// when given, tells the caller that this was the reason.
+bool DecodeEnvelope(std::string_view payload, Message* out, bool* too_deep = nullptr);
 
 // The two halves of DecodeEnvelope, for tests and the differential fuzzer.
 // The fast one only takes the common shape (string "event", "data" and "id",

@@ -53,6 +53,15 @@ class Frame {
   // (heartbeats, response heads) or messages that cannot be resumed.
   static FrameRef Seal(std::string buffer, uint64_t id = 0);
 
+  // The size of the chunked form of a payload of raw_size bytes:
+  // "<hex>\r\n" + payload + "\r\n". It is what a chunked stream queues, and
+  // never less than the raw form a close-delimited stream queues.
+  static size_t ChunkedSize(size_t raw_size) {
+    size_t hex_digits = 1;
+    for (size_t rest = raw_size >> 4; rest != 0; rest >>= 4) ++hex_digits;
+    return hex_digits + 2 + raw_size + 2;
+  }
+
   // Convenience for small control payloads.
   static FrameRef FromPayload(std::string_view payload);
 

@@ -26,6 +26,8 @@ struct Counters {
   uint64_t header_timeouts = 0;
   uint64_t redis_reconnects = 0;
   uint64_t publish_failures = 0;       // 503 answers: message not handed to Redis.
+  uint64_t envelopes_rejected = 0;     // Redis envelopes nesting too deep, delivered as plain data.
+  uint64_t messages_too_large = 0;     // Redis messages dropped: their frame exceeds --client-buffer-bytes.
   uint64_t replays = 0;                // Streams resumed with a Last-Event-ID.
   uint64_t replays_from_redis = 0;     // ... whose history had to be read from Redis.
   uint64_t replay_gaps = 0;            // ... that were told about a gap.

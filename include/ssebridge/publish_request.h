@@ -21,7 +21,10 @@ struct PublishParseResult {
   std::string error;    // Empty on success.
 };
 
-PublishParseResult ParsePublishRequest(std::string_view content_type, std::string_view body,
+// At most `max_channels` distinct channels are accepted (more is a 400).
+// JSON nesting deeper than kMaxJsonDepth (untrusted_json.h) is a 400 too,
+// found before the JSON parser runs.
+PublishParseResult ParsePublishRequest(std::string_view content_type, std::string_view body, size_t max_channels,
                                        PublishRequest* out);
 
 // The two JSON paths behind ParsePublishRequest, exposed for differential
@@ -31,7 +34,7 @@ PublishParseResult ParsePublishRequest(std::string_view content_type, std::strin
 // anything else, including every malformed body, which the full path then
 // parses and reports. When it returns true, the full path would have produced
 // the same request.
-bool ParsePublishJsonFast(std::string_view body, PublishRequest* out);
-PublishParseResult ParsePublishJsonFull(std::string_view body, PublishRequest* out);
+bool ParsePublishJsonFast(std::string_view body, size_t max_channels, PublishRequest* out);
+PublishParseResult ParsePublishJsonFull(std::string_view body, size_t max_channels, PublishRequest* out);
 
 }  // namespace ssebridge

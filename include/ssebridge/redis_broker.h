@@ -21,6 +21,7 @@
 // already have, so every connected client gets every message once, in order.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -30,6 +31,7 @@
 
 #include "ssebridge/broker.h"
 #include "ssebridge/history.h"
+#include "ssebridge/log.h"
 #include "ssebridge/redis_client.h"
 #include "ssebridge/redis_subscriber.h"
 
@@ -42,6 +44,9 @@ class RedisBroker : public Broker {
     bool recognise_envelopes = true;
     uint64_t command_timeout_ms = 5000;
     History::Limits history;
+    // The largest frame a stream may queue (--client-buffer-bytes): a bigger
+    // message would cut every subscriber off, so it is dropped instead.
+    size_t max_frame_bytes = SIZE_MAX;
   };
 
   RedisBroker(uv_loop_t* loop, Options options, PubsubRegistry* registry, Counters* counters,
@@ -119,6 +124,9 @@ class RedisBroker : public Broker {
   void SendPublishBatch();
   void OnMessage(std::string_view source, bool is_pattern, std::string_view channel, std::string_view payload);
   void Deliver(std::string_view source, bool is_pattern, std::string_view channel, std::string_view payload);
+  // Counts and logs (throttled) what the live path refuses; false when the
+  // message must be dropped because no stream could queue its frame.
+  bool RelayAllowed(std::string_view channel, const Message& message, bool too_deep);
   void OnConfirmed(const std::string& name, bool is_pattern);
   void MaybeStartCatchUp();
   void FinishCatchUp(const FetchResult& result, const std::vector<std::pair<std::string, uint64_t>>& asked);
@@ -157,6 +165,10 @@ class RedisBroker : public Broker {
   std::string last_payload_;
   std::optional<PubsubRegistry::LazyFrame> last_frame_;
   uint64_t last_sequence_ = 0;
+
+  // Anyone who can PUBLISH can trigger these warnings: one line per 10 s each.
+  LogLimiter too_deep_log_{10000};
+  LogLimiter too_large_log_{10000};
 };
 
 }  // namespace ssebridge

@@ -22,6 +22,13 @@ struct SseEvent {
 // or event are dropped defensively.
 void AppendSseEvent(std::string* out, const SseEvent& event);
 
+// The exact number of bytes AppendSseEvent() appends for `event`, computed
+// without building them (one pass over the data, no allocation), so limits
+// can be checked against the encoded size before anything is encoded. Data
+// grows when encoded: every line break costs a "data: " prefix, so a body of
+// line breaks becomes about 7 times its size.
+size_t SseEventSize(const SseEvent& event);
+
 // ": text\n\n" — a comment, ignored by clients; used for the stream preamble
 // and heartbeats.
 void AppendSseComment(std::string* out, std::string_view text);

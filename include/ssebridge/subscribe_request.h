@@ -19,8 +19,9 @@ struct SubscribeRequest {
 // `rest` is the path after "/events/" (percent-encoded), `query` the raw query.
 // Channels come from the path segments and from repeated `channel`/`channels`
 // parameters. The resume point comes from the Last-Event-ID header, else from
-// `lastEventId` / `last_event_id`. Returns "" or the reason for a 400.
+// `lastEventId` / `last_event_id`. At most `max_channels` distinct channels
+// are accepted. Returns "" or the reason for a 400. *out must be empty.
 std::string ParseSubscribeRequest(std::string_view rest, std::string_view query, const HttpRequest& request,
-                                  SubscribeRequest* out);
+                                  size_t max_channels, SubscribeRequest* out);
 
 }  // namespace ssebridge

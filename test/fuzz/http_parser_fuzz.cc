@@ -43,10 +43,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       ssebridge::SplitTarget(request.target, &path, &query);
       ssebridge::RouteMatch route = ssebridge::MatchRoute("/base", request.method, path);
       ssebridge::SubscribeRequest subscribe;
-      ssebridge::ParseSubscribeRequest(route.rest, query, request, &subscribe);
+      ssebridge::ParseSubscribeRequest(route.rest, query, request, 1000, &subscribe);
       const std::string* type = request.Header("content-type");
       ssebridge::PublishRequest publish;
-      ssebridge::ParsePublishRequest(type ? *type : "application/json", request.body, &publish);
+      ssebridge::ParsePublishRequest(type ? *type : "application/json", request.body, 100, &publish);
     }
   }
   return 0;

@@ -92,13 +92,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (chunked.substr(chunked.size() - 2) != "\r\n") abort();
 
   ssebridge::PublishRequest publish;
-  ssebridge::ParsePublishRequest("application/json", input, &publish);
+  ssebridge::ParsePublishRequest("application/json", input, 100, &publish);
   // Differential check: whenever the fast JSON path accepts a body, the full
   // parser must accept it too and produce the same request.
   ssebridge::PublishRequest fast;
-  if (ssebridge::ParsePublishJsonFast(input, &fast)) {
+  if (ssebridge::ParsePublishJsonFast(input, 100, &fast)) {
     ssebridge::PublishRequest full;
-    if (!ssebridge::ParsePublishJsonFull(input, &full).error.empty()) abort();
+    if (!ssebridge::ParsePublishJsonFull(input, 100, &full).error.empty()) abort();
     if (fast.channels != full.channels || fast.event != full.event || fast.data != full.data ||
         fast.data_is_json != full.data_is_json) {
       abort();
@@ -117,7 +117,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   ssebridge::PublishRequest form;
-  ssebridge::ParsePublishRequest("application/x-www-form-urlencoded", input, &form);
+  ssebridge::ParsePublishRequest("application/x-www-form-urlencoded", input, 100, &form);
   ssebridge::GlobMatch(input.substr(0, size / 2), input.substr(size / 2));
   return 0;
 }

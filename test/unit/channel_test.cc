@@ -3,6 +3,7 @@
 
 #include "ssebridge/channel.h"
 
+#include <chrono>
 #include <random>
 #include <string>
 #include <vector>
@@ -380,6 +381,44 @@ TEST(GlobMatchTest, ManyStarsDoNotBlowUp) {
   EXPECT_TRUE(GlobMatch("a*a*a*a*a*a*a*a*a", text));
   EXPECT_FALSE(GlobMatch("*a*a*a*a*a*a*a*a*a*a*a*a*?b", text));
   EXPECT_TRUE(GlobMatch("*a*a*a*a*a*a*a*a*a*a*a*a*?", text));
+}
+
+TEST(UniqueChannelsTest, KeepsFirstSeenOrderAndDropsDuplicates) {
+  std::vector<std::string> names;
+  UniqueChannels unique(&names, 100);
+  // Enough names that both the linear and the hashed lookup are used.
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 40; ++i) {
+      UniqueChannels::AddResult expected =
+          round == 0 ? UniqueChannels::AddResult::kAdded : UniqueChannels::AddResult::kDuplicate;
+      EXPECT_EQ(unique.Add("c" + std::to_string(i)), expected) << round << " " << i;
+    }
+  }
+  ASSERT_EQ(names.size(), 40u);
+  for (int i = 0; i < 40; ++i) EXPECT_EQ(names[i], "c" + std::to_string(i));
+}
+
+TEST(UniqueChannelsTest, RefusesNewNamesOverTheLimitButNotDuplicates) {
+  for (size_t limit : {size_t{1}, size_t{3}, size_t{16}, size_t{17}, size_t{50}}) {
+    std::vector<std::string> names;
+    UniqueChannels unique(&names, limit);
+    for (size_t i = 0; i < limit; ++i) {
+      ASSERT_EQ(unique.Add("c" + std::to_string(i)), UniqueChannels::AddResult::kAdded) << limit;
+    }
+    EXPECT_EQ(unique.Add("c0"), UniqueChannels::AddResult::kDuplicate) << limit;
+    EXPECT_EQ(unique.Add("new"), UniqueChannels::AddResult::kTooMany) << limit;
+    EXPECT_EQ(names.size(), limit);
+  }
+}
+
+TEST(UniqueChannelsTest, HundredThousandNamesInLinearTime) {
+  std::vector<std::string> names;
+  UniqueChannels unique(&names, 1000000);
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 100000; ++i) unique.Add("channel-" + std::to_string(i));
+  for (int i = 0; i < 100000; ++i) unique.Add("channel-" + std::to_string(i));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));  // Quadratic took 10 s.
+  EXPECT_EQ(names.size(), 100000u);
 }
 
 }  // namespace

@@ -73,6 +73,8 @@ TEST_F(ConfigTest, DefaultsWithNoInput) {
   EXPECT_EQ(c.header_timeout_seconds, 10u);
   EXPECT_EQ(c.log_level, LogLevel::kInfo);
   EXPECT_TRUE(c.redis_envelope);
+  EXPECT_EQ(c.max_channels_per_publish, 100u);
+  EXPECT_EQ(c.max_channels_per_subscribe, 1000u);
   EXPECT_TRUE(files_read_.empty());  // No --config, no SSEBRIDGE_CONFIG: no file is read.
 }
 
@@ -101,6 +103,8 @@ std::vector<OptionCase> OptionCases() {
       {"header-timeout", "3", [](const Config& c) { return c.header_timeout_seconds == 3; }},
       {"log-level", "debug", [](const Config& c) { return c.log_level == LogLevel::kDebug; }},
       {"redis-envelope", "off", [](const Config& c) { return !c.redis_envelope; }},
+      {"max-channels-per-publish", "7", [](const Config& c) { return c.max_channels_per_publish == 7; }},
+      {"max-channels-per-subscribe", "9", [](const Config& c) { return c.max_channels_per_subscribe == 9; }},
   };
 }
 
@@ -424,6 +428,20 @@ TEST_F(ConfigTest, InvalidRedisUrlIsAnError) {
   for (const char* bad : {"localhost:6379", "http://localhost", "redis://", "redis://host:99999", "unix://relative"}) {
     EXPECT_THAT(Load({"--redis", bad}).error, HasSubstr("--redis")) << bad;
   }
+}
+
+TEST_F(ConfigTest, ChannelLimitsMustBePositive) {
+  EXPECT_THAT(Load({"--max-channels-per-publish", "0"}).error, HasSubstr("--max-channels-per-publish"));
+  EXPECT_THAT(Load({"--max-channels-per-subscribe", "0"}).error, HasSubstr("--max-channels-per-subscribe"));
+}
+
+// The config file is trusted, but a hostile one must still give an error,
+// not a crash: nesting is refused by the JSON object check, iteratively.
+TEST_F(ConfigTest, DeeplyNestedFileIsAnErrorNotACrash) {
+  files_["deep.json"] = "{\"cors-origin\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  EXPECT_NE(Load({"--config", "deep.json"}).error, "");
+  files_["deep2.json"] = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_NE(Load({"--config", "deep2.json"}).error, "");
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "ssebridge/untrusted_json.h"
+
 namespace ssebridge {
 namespace {
 
@@ -247,6 +249,43 @@ TEST(EncodeEnvelopeHeadTest, EmptyStringDataRoundTrips) {
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(m->data, "");
   EXPECT_EQ(m->event, "ping");
+}
+
+// --- Hostile payloads (issue 9) -------------------------------------------
+
+TEST(DecodeEnvelopeTest, TooDeepIsNoEnvelopeAndSaysWhy) {
+  for (size_t depth : {size_t{kMaxJsonDepth}, size_t{70000}}) {
+    const std::string payload =
+        "{\"event\":\"e\",\"data\":" + std::string(depth, '[') + std::string(depth, ']') + "}";
+    Message message;
+    message.data = "untouched";
+    bool too_deep = false;
+    EXPECT_FALSE(DecodeEnvelope(payload, &message, &too_deep)) << depth;
+    EXPECT_TRUE(too_deep) << depth;
+    EXPECT_EQ(message.data, "untouched");
+    EXPECT_FALSE(DecodeEnvelopeFull(payload, &message));
+  }
+}
+
+TEST(DecodeEnvelopeTest, NestingUpToTheLimitIsDecoded) {
+  const size_t depth = kMaxJsonDepth - 1;
+  const std::string data = std::string(depth, '[') + std::string(depth, ']');
+  Message message;
+  bool too_deep = true;
+  ASSERT_TRUE(DecodeEnvelope("{\"event\":\"e\",\"data\":" + data + "}", &message, &too_deep));
+  EXPECT_FALSE(too_deep);
+  EXPECT_EQ(message.data, data);
+}
+
+TEST(DecodeEnvelopeTest, OtherRejectionsAreNotTooDeep) {
+  Message message;
+  bool too_deep = true;
+  EXPECT_FALSE(DecodeEnvelope("{\"event\":\"e\",\"data\":1,\"extra\":2}", &message, &too_deep));
+  EXPECT_FALSE(too_deep);
+  // Deep, but not shaped like an envelope: never parsed, so not counted.
+  too_deep = true;
+  EXPECT_FALSE(DecodeEnvelope(std::string(100000, '['), &message, &too_deep));
+  EXPECT_FALSE(too_deep);
 }
 
 }  // namespace

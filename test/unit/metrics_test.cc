@@ -70,6 +70,8 @@ Counters DistinctCounters() {
   c.replayed_messages = 116;
   c.redis_history_reads = 117;
   c.stream_writes = 118;
+  c.envelopes_rejected = 119;
+  c.messages_too_large = 120;
   return c;
 }
 
@@ -119,6 +121,8 @@ TEST(MetricsTest, EveryMetricHasHelpTypeAndItsValue) {
       {"ssebridge_replayed_messages_total", "counter", "116"},
       {"ssebridge_redis_history_reads_total", "counter", "117"},
       {"ssebridge_stream_writes_total", "counter", "118"},
+      {"ssebridge_envelopes_rejected_total", "counter", "119"},
+      {"ssebridge_messages_dropped_too_large_total", "counter", "120"},
       {"ssebridge_history_messages", "gauge", "207"},
       {"ssebridge_history_bytes", "gauge", "208"},
   };

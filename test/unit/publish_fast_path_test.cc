@@ -49,11 +49,11 @@ TEST(PublishFastPathTest, AgreesWithTheFullParserOrDeclines) {
   };
   for (const Case& c : cases) {
     PublishRequest fast;
-    bool accepted = ParsePublishJsonFast(c.body, &fast);
+    bool accepted = ParsePublishJsonFast(c.body, 100, &fast);
     EXPECT_EQ(accepted, c.fast_accepts) << c.body;
     if (!accepted) continue;
     PublishRequest full;
-    PublishParseResult result = ParsePublishJsonFull(c.body, &full);
+    PublishParseResult result = ParsePublishJsonFull(c.body, 100, &full);
     ASSERT_TRUE(result.error.empty()) << c.body << ": " << result.error;
     EXPECT_EQ(fast.channels, full.channels) << c.body;
     EXPECT_EQ(fast.event, full.event) << c.body;
@@ -64,7 +64,7 @@ TEST(PublishFastPathTest, AgreesWithTheFullParserOrDeclines) {
 
 TEST(PublishFastPathTest, DecodesEscapesToUtf8) {
   PublishRequest out;
-  ASSERT_TRUE(ParsePublishJsonFast(R"({"channel":"a","data":"\u00e9\ud83d\ude80\n"})", &out));
+  ASSERT_TRUE(ParsePublishJsonFast(R"({"channel":"a","data":"\u00e9\ud83d\ude80\n"})", 100, &out));
   EXPECT_EQ(out.data, "\xc3\xa9\xf0\x9f\x9a\x80\n");
   EXPECT_FALSE(out.data_is_json);
 }
@@ -73,12 +73,12 @@ TEST(PublishFastPathTest, ParsePublishRequestGivesTheSameAnswerEitherWay) {
   // Through the public entry point, a declined body still gets the full
   // parser's answer (here: object data re-serialized in key order).
   PublishRequest out;
-  PublishParseResult result = ParsePublishRequest("application/json", R"({"channel":"a","data":{"z":1,"a":2}})", &out);
+  PublishParseResult result = ParsePublishRequest("application/json", R"({"channel":"a","data":{"z":1,"a":2}})", 100, &out);
   ASSERT_TRUE(result.error.empty());
   EXPECT_EQ(out.data, R"({"z":1,"a":2})");
   EXPECT_TRUE(out.data_is_json);
   PublishRequest bad;
-  EXPECT_EQ(ParsePublishRequest("application/json", R"({"channel":"a*","data":"x"})", &bad).status, 400);
+  EXPECT_EQ(ParsePublishRequest("application/json", R"({"channel":"a*","data":"x"})", 100, &bad).status, 400);
 }
 
 }  // namespace

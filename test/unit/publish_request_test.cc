@@ -3,10 +3,14 @@
 
 #include "ssebridge/publish_request.h"
 
+#include <chrono>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "ssebridge/untrusted_json.h"
 
 namespace ssebridge {
 namespace {
@@ -21,7 +25,7 @@ struct Parsed {
 
 Parsed Parse(std::string_view content_type, std::string_view body) {
   Parsed parsed;
-  parsed.result = ParsePublishRequest(content_type, body, &parsed.request);
+  parsed.result = ParsePublishRequest(content_type, body, 100, &parsed.request);
   return parsed;
 }
 
@@ -210,6 +214,75 @@ TEST(PublishRequestContentTypeTest, UnsupportedIs415) {
 TEST(PublishRequestContentTypeTest, MissingIs415) {
   ExpectStatus(415, "", R"({"channel":"c","data":"x"})");
   ExpectStatus(415, "; charset=utf-8", R"({"channel":"c","data":"x"})");
+}
+
+// --- Hostile input (issue 9) -------------------------------------------------
+
+std::string ChannelsBody(int count, const std::string& data = "\"x\"") {
+  std::string body = "{\"channels\":[";
+  for (int i = 0; i < count; ++i) body += (i ? ",\"c" : "\"c") + std::to_string(i) + "\"";
+  return body + "],\"data\":" + data + "}";
+}
+
+TEST(PublishRequestLimitsTest, AtMostMaxChannelsDistinctChannels) {
+  PublishRequest ok;
+  EXPECT_EQ(ParsePublishRequest(kJson, ChannelsBody(100), 100, &ok).error, "");
+  EXPECT_EQ(ok.channels.size(), 100u);
+  for (const std::string& data : {std::string("\"x\""), std::string("{\"k\":1}")}) {  // Fast and full path.
+    PublishRequest over;
+    PublishParseResult result = ParsePublishRequest(kJson, ChannelsBody(101, data), 100, &over);
+    EXPECT_EQ(result.status, 400);
+    EXPECT_NE(result.error.find("at most 100"), std::string::npos) << result.error;
+    EXPECT_NE(result.error.find("--max-channels-per-publish"), std::string::npos) << result.error;
+  }
+  PublishRequest form;
+  PublishParseResult result = ParsePublishRequest(kForm, "channel=a&channel=b&channel=c&message=m", 2, &form);
+  EXPECT_EQ(result.status, 400);
+  EXPECT_NE(result.error.find("at most 2"), std::string::npos) << result.error;
+}
+
+TEST(PublishRequestLimitsTest, RepeatedChannelsCountOnce) {
+  std::string body = "{\"channel\":\"a\",\"channels\":[";
+  for (int i = 0; i < 50000; ++i) body += i ? ",\"a\"" : "\"a\"";
+  body += "],\"data\":\"x\"}";
+  PublishRequest out;
+  EXPECT_EQ(ParsePublishRequest(kJson, body, 1, &out).error, "");
+  EXPECT_EQ(out.channels, std::vector<std::string>{"a"});
+}
+
+TEST(PublishRequestLimitsTest, HundredThousandChannelsAreRefusedQuickly) {
+  const auto start = std::chrono::steady_clock::now();
+  PublishRequest out;
+  EXPECT_EQ(ParsePublishRequest(kJson, ChannelsBody(100000), 100, &out).status, 400);
+  PublishRequest many;  // Even with the limit lifted, de-duplication is linear.
+  EXPECT_EQ(ParsePublishRequest(kJson, ChannelsBody(100000), 1000000, &many).status, 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));  // Was 10 s.
+}
+
+TEST(PublishRequestLimitsTest, DataNestingUpToTheLimitIsAccepted) {
+  // The body object is one level, so data may nest kMaxJsonDepth - 1 deep.
+  const size_t depth = kMaxJsonDepth - 1;
+  const std::string data = std::string(depth, '[') + std::string(depth, ']');
+  PublishRequest out = ParseOk(kJson, "{\"channel\":\"a\",\"data\":" + data + "}");
+  EXPECT_EQ(out.data, data);
+  EXPECT_TRUE(out.data_is_json);
+}
+
+TEST(PublishRequestLimitsTest, DeeperNestingIs400BeforeParsing) {
+  for (size_t depth : {size_t{kMaxJsonDepth}, size_t{3000}, size_t{70000}}) {
+    for (auto [open, close] : {std::pair{'[', ']'}, std::pair{'{', '}'}}) {
+      std::string nested;
+      if (open == '[') {
+        nested = std::string(depth, '[') + std::string(depth, ']');
+      } else {
+        for (size_t i = 0; i < depth; ++i) nested += "{\"a\":";
+        nested += "1" + std::string(depth, '}');
+      }
+      Parsed parsed = Parse(kJson, "{\"channel\":\"a\",\"data\":" + nested + "}");
+      EXPECT_EQ(parsed.result.status, 400) << depth;
+      EXPECT_EQ(parsed.result.error, "JSON nests deeper than 64 levels") << depth;
+    }
+  }
 }
 
 }  // namespace

@@ -325,5 +325,51 @@ TEST(SseRoundTripTest, RandomPayloadsRoundTripModuloNewlineNormalisation) {
   }
 }
 
+// --- SseEventSize: the encoded size without encoding ------------------------
+
+size_t EncodedSize(std::string_view data, std::string_view event = "", std::string_view id = "",
+                   std::optional<uint32_t> retry = std::nullopt) {
+  SseEvent e;
+  e.id = id;
+  e.event = event;
+  e.data = data;
+  e.retry_ms = retry;
+  return SseEventSize(e);
+}
+
+TEST(SseEventSizeTest, EqualsTheEncodedSizeForLineBreakMixes) {
+  for (std::string_view data : {"", "x", "\n", "\r", "\r\n", "\n\r", "\r\r\n\n", "a\nb\rc\r\nd", "\r\n\r\n",
+                           "trailing\r", "trailing\n", "\rlead", "a\n\n\nb", "x\r\r\r", "\n\r\n\r"}) {
+    EXPECT_EQ(EncodedSize(data), Encode(data).size()) << testing::PrintToString(std::string(data));
+  }
+}
+
+TEST(SseEventSizeTest, CountsIdEventAndRetryFields) {
+  EXPECT_EQ(EncodedSize("d", "price", "42", 1500u), Encode("d", "price", "42", 1500u).size());
+  EXPECT_EQ(EncodedSize("d", "message", "1"), Encode("d", "message", "1").size());  // "message" is omitted.
+  EXPECT_EQ(EncodedSize("d", "", "", 0u), Encode("d", "", "", 0u).size());
+  EXPECT_EQ(EncodedSize("d", "", "", 4294967295u), Encode("d", "", "", 4294967295u).size());
+  // Line breaks in id and event are dropped by the encoder, and not counted.
+  const std::string_view id_with_nul("i\0d", 3);
+  EXPECT_EQ(EncodedSize("d", "e\rv\n", id_with_nul), Encode("d", "e\rv\n", id_with_nul).size());
+}
+
+TEST(SseEventSizeTest, EqualsTheEncodedSizeForRandomData) {
+  std::mt19937 random(7);
+  const char alphabet[] = {'a', '\n', '\r', ' ', ':', '\0'};
+  for (int round = 0; round < 2000; ++round) {
+    std::string data(random() % 40, 'a');
+    for (char& c : data) c = alphabet[random() % sizeof alphabet];
+    ASSERT_EQ(EncodedSize(data, "ev", "7"), Encode(data, "ev", "7").size()) << testing::PrintToString(data);
+  }
+}
+
+// The attack of issue 9: 160 KB of line breaks grow about sevenfold.
+TEST(SseEventSizeTest, LineBreaksGrowSevenfold) {
+  std::string data(160 * 1024, '\n');
+  EXPECT_EQ(EncodedSize(data), (data.size() + 1) * 7 + 1);
+  EXPECT_EQ(EncodedSize(data), Encode(data).size());
+}
+
 }  // namespace
 }  // namespace ssebridge

@@ -20,13 +20,13 @@ HttpRequest RequestWithHeaders(std::vector<std::pair<std::string, std::string>> 
 
 SubscribeRequest ParseOk(std::string_view rest, std::string_view query, const HttpRequest& request = HttpRequest()) {
   SubscribeRequest out;
-  EXPECT_EQ(ParseSubscribeRequest(rest, query, request, &out), "") << "rest '" << rest << "' query '" << query << "'";
+  EXPECT_EQ(ParseSubscribeRequest(rest, query, request, 1000, &out), "") << "rest '" << rest << "' query '" << query << "'";
   return out;
 }
 
 std::string ParseError(std::string_view rest, std::string_view query, const HttpRequest& request = HttpRequest()) {
   SubscribeRequest out;
-  return ParseSubscribeRequest(rest, query, request, &out);
+  return ParseSubscribeRequest(rest, query, request, 1000, &out);
 }
 
 TEST(SubscribeRequestTest, SinglePathSegment) {
@@ -121,6 +121,24 @@ TEST(SubscribeRequestTest, EmptyLastEventIdHeaderFallsBackToQuery) {
 TEST(SubscribeRequestTest, LastEventIdWithLineBreakIsAnError) {
   EXPECT_NE(ParseError("a", "lastEventId=1%0A2"), "");
   EXPECT_NE(ParseError("a", "lastEventId=1%002"), "");
+}
+
+TEST(SubscribeRequestTest, AtMostTheConfiguredNumberOfChannels) {
+  SubscribeRequest out;
+  EXPECT_EQ(ParseSubscribeRequest("a/b/c", "channel=a", HttpRequest(), 3, &out), "");
+  EXPECT_EQ(out.channels, (std::vector<std::string>{"a", "b", "c"}));
+  SubscribeRequest over;
+  std::string error = ParseSubscribeRequest("a/b/c", "channel=d", HttpRequest(), 3, &over);
+  EXPECT_NE(error.find("at most 3"), std::string::npos) << error;
+  EXPECT_NE(error.find("--max-channels-per-subscribe"), std::string::npos) << error;
+}
+
+TEST(SubscribeRequestTest, ManyRepeatsOfOneChannelAreOneChannel) {
+  std::string query;
+  for (int i = 0; i < 20000; ++i) query += "channel=x&";
+  SubscribeRequest out;
+  EXPECT_EQ(ParseSubscribeRequest("", query, HttpRequest(), 1, &out), "");
+  EXPECT_EQ(out.channels, std::vector<std::string>{"x"});
 }
 
 }  // namespace

@@ -1,0 +1,45 @@
+// Unit tests for the log limiter (include/ssebridge/log.h).
+
+#include "ssebridge/log.h"
+
+#include <gtest/gtest.h>
+
+namespace ssebridge {
+namespace {
+
+TEST(LogLimiterTest, OneRecordPerIntervalAndCountsTheRest) {
+  LogLimiter throttle(1000);
+  uint64_t suppressed = 99;
+  ASSERT_TRUE(throttle.Allow(5, &suppressed));
+  EXPECT_EQ(suppressed, 0u);
+  EXPECT_FALSE(throttle.Allow(5, &suppressed));
+  EXPECT_FALSE(throttle.Allow(500, &suppressed));
+  EXPECT_FALSE(throttle.Allow(1004, &suppressed));
+  ASSERT_TRUE(throttle.Allow(1005, &suppressed));
+  EXPECT_EQ(suppressed, 3u);
+  ASSERT_TRUE(throttle.Allow(5000, &suppressed));
+  EXPECT_EQ(suppressed, 0u);
+}
+
+TEST(LogLimiterTest, OneLinePerIntervalWithTheCountOfTheRest) {
+  LogLimiter limiter(1000);
+  uint64_t suppressed = 99;
+  EXPECT_TRUE(limiter.Allow(5000, &suppressed));
+  EXPECT_EQ(suppressed, 0u);
+  EXPECT_FALSE(limiter.Allow(5001, &suppressed));
+  EXPECT_FALSE(limiter.Allow(5999, &suppressed));
+  EXPECT_TRUE(limiter.Allow(6000, &suppressed));
+  EXPECT_EQ(suppressed, 2u);
+  EXPECT_TRUE(limiter.Allow(9000, &suppressed));
+  EXPECT_EQ(suppressed, 0u);
+}
+
+TEST(LogLimiterTest, FirstRecordPassesEvenAtTimeZero) {
+  LogLimiter throttle(10000);
+  uint64_t suppressed = 0;
+  EXPECT_TRUE(throttle.Allow(0, &suppressed));
+  EXPECT_FALSE(throttle.Allow(0, &suppressed));
+}
+
+}  // namespace
+}  // namespace ssebridge
