@@ -154,6 +154,9 @@ const std::vector<OptionSpec>& Options() {
        UnsignedSetter(&Config::history_ttl_seconds, 1, 365u * 86400)},
       {"history-max-bytes", true, false, "memory for local history across channels (default 67108864)",
        UnsignedSetter(&Config::history_max_bytes, 1024, 1ull << 40)},
+      {"history-max-channels", true, false,
+       "channels with local history; beyond it the least recently published one is dropped (default 100000)",
+       UnsignedSetter(&Config::history_max_channels, 1, 100000000)},
   };
   return kOptions;
 }

@@ -33,6 +33,7 @@ struct Config {
   uint32_t history_size = 1000;          // Messages kept per channel; 0 disables resume.
   uint32_t history_ttl_seconds = 3600;
   uint64_t history_max_bytes = 64ull << 20;  // Local memory for history, all channels.
+  uint32_t history_max_channels = 100000;    // Channels with local history; least recently used evicted.
 };
 
 struct ConfigLoadResult {

@@ -73,6 +73,7 @@ TEST_F(ConfigTest, DefaultsWithNoInput) {
   EXPECT_EQ(c.header_timeout_seconds, 10u);
   EXPECT_EQ(c.log_level, LogLevel::kInfo);
   EXPECT_TRUE(c.redis_envelope);
+  EXPECT_EQ(c.history_max_channels, 100000u);
   EXPECT_TRUE(files_read_.empty());  // No --config, no SSEBRIDGE_CONFIG: no file is read.
 }
 
@@ -101,6 +102,7 @@ std::vector<OptionCase> OptionCases() {
       {"header-timeout", "3", [](const Config& c) { return c.header_timeout_seconds == 3; }},
       {"log-level", "debug", [](const Config& c) { return c.log_level == LogLevel::kDebug; }},
       {"redis-envelope", "off", [](const Config& c) { return !c.redis_envelope; }},
+      {"history-max-channels", "500", [](const Config& c) { return c.history_max_channels == 500; }},
   };
 }
 
@@ -263,6 +265,8 @@ TEST_F(ConfigTest, OutOfRangeValuesAreRejected) {
   EXPECT_THAT(Load({"--max-header-bytes", "255"}).error, HasSubstr("--max-header-bytes"));
   EXPECT_THAT(Load({"--client-buffer-bytes", "1023"}).error, HasSubstr("--client-buffer-bytes"));
   EXPECT_THAT(Load({"--max-connections", "0"}).error, HasSubstr("--max-connections"));
+  // A cap of 0 channels would silently disable history: --history-size 0 does that.
+  EXPECT_THAT(Load({"--history-max-channels", "0"}).error, HasSubstr("--history-max-channels"));
   EXPECT_THAT(Load({"--retry", "99999999999999999999999"}).error, HasSubstr("--retry"));
   EXPECT_EQ(Load({"--heartbeat", "86400"}).error, "");
 }
