@@ -32,7 +32,7 @@ if ((quick == 0)); then
     echo "== fuzzing (libFuzzer, bounded)"
     CC=clang CXX=clang++ scripts/build.sh build-fuzz -DSSEBRIDGE_FUZZ=ON -DSSEBRIDGE_BENCH=OFF \
       -DCMAKE_BUILD_TYPE=RelWithDebInfo
-    for target in http_parser_fuzz message_fuzz; do
+    for target in http_parser_fuzz message_fuzz fetch_reply_fuzz; do
       corpus="$(mktemp -d)"
       cp test/fuzz/corpus/"${target%_fuzz}"/* "$corpus"/ 2>/dev/null || true
       build-fuzz/test/fuzz/$target -max_total_time=20 -rss_limit_mb=2048 -print_final_stats=1 "$corpus" \

@@ -468,7 +468,7 @@ void RedisBroker::Fetch(const std::vector<std::pair<std::string, uint64_t>>& ask
     args.push_back(std::to_string(after));
   }
   ++counters_->redis_history_reads;
-  RunScript(false, std::move(args), [this, done = std::move(done)](const redisReply* reply) {
+  RunScript(false, std::move(args), [done = std::move(done)](const redisReply* reply) {
     FetchResult result = ParseFetchReply(reply);
     if (!result.ok) {
       LOG_WARN("redis: history read failed: %s",
