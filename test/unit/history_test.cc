@@ -512,8 +512,8 @@ TEST(HistoryMemoryTest, AccountedBytesMatchRealHeapGrowth) {
       EXPECT_LE(accounted, grown + grown / 4) << shape.what << ": heap grew " << grown;
       EXPECT_EQ(accounted, history.RecountBytes()) << shape.what;
     }
-    // And it all goes back.
-    EXPECT_LT(HeapInUse(), before + 4096) << shape.what;
+    // And it all goes back (up to allocator noise: gtest's own bookkeeping).
+    EXPECT_LT(HeapInUse(), before + (64 << 10)) << shape.what;
   }
 }
 
