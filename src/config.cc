@@ -181,6 +181,9 @@ const std::vector<OptionSpec>& Options() {
          return error;
        },
        [](Config& c) { c.trusted_proxies.clear(); }},
+      {"history-max-channels", true, false,
+       "channels with local history; beyond it the least recently published one is dropped (default 100000)",
+       UnsignedSetter(&Config::history_max_channels, 1, 100000000)},
   };
   return kOptions;
 }

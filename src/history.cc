@@ -5,6 +5,17 @@
 #include "ssebridge/channel.h"
 
 namespace ssebridge {
+namespace {
+
+// A std::string keeps this many characters inline (libstdc++: 15); longer
+// ones take a heap block of capacity + 1.
+const size_t kInlineStringCapacity = std::string().capacity();
+
+size_t StringHeapBytes(size_t capacity) {
+  return capacity > kInlineStringCapacity ? History::HeapBytes(capacity + 1) : 0;
+}
+
+}  // namespace
 
 bool ParseEventId(std::string_view text, uint64_t* id) {
   if (text.empty() || text.size() > 19) return false;
@@ -17,77 +28,212 @@ bool ParseEventId(std::string_view text, uint64_t* id) {
   return true;
 }
 
-size_t History::EntryBytes(const Entry& entry) {
-  // The frame plus bookkeeping, so many tiny messages are not free.
-  return entry.frame->chunked().size() + sizeof(Entry) + sizeof(OrderRef) + 16;
+// ------------------------------------------------------------------- Ring
+
+void History::Ring::PushBack(Entry entry) {
+  if (size_ == slots_.size()) Reallocate(slots_.empty() ? 1 : 2 * slots_.size());
+  slots_[(head_ + size_) % slots_.size()] = std::move(entry);
+  ++size_;
 }
+
+void History::Ring::PopFront() {
+  slots_[head_].frame = FrameRef();
+  head_ = (head_ + 1) % slots_.size();
+  --size_;
+  if (size_ == 0) {
+    std::vector<Entry>().swap(slots_);
+    head_ = 0;
+  } else if (slots_.size() > 8 && size_ * 4 <= slots_.size()) {
+    // A channel that shrank (age or memory eviction) gives the room back.
+    Reallocate(slots_.size() / 2);
+  }
+}
+
+void History::Ring::Reallocate(size_t capacity) {
+  std::vector<Entry> next(capacity);
+  for (size_t i = 0; i < size_; ++i) next[i] = std::move(slots_[(head_ + i) % slots_.size()]);
+  slots_.swap(next);
+  head_ = 0;
+}
+
+// ---------------------------------------------------------------- costing
+
+size_t History::HeapBytes(size_t size) {
+  if (size == 0) return 0;
+  // glibc: an 8-byte header, 16-byte alignment, 32-byte minimum chunk.
+  return std::max<size_t>(32, (size + 8 + 15) & ~size_t{15});
+}
+
+size_t History::FrameBytes(const FrameRef& frame) {
+  return HeapBytes(sizeof(Frame)) + StringHeapBytes(frame->buffer_capacity());
+}
+
+size_t History::ChannelBytes(const std::string& name, const Channel& channel) {
+  // A node of the map holds the next pointer, the key and value, and the
+  // cached hash.
+  const size_t node = HeapBytes(sizeof(void*) + sizeof(ChannelMap::value_type) + sizeof(size_t));
+  return node + StringHeapBytes(name.capacity()) + HeapBytes(channel.entries.capacity() * sizeof(Entry));
+}
+
+void History::Recharge(Channel* channel) {
+  const size_t now = ChannelBytes(*channel->name, *channel);
+  bytes_ = bytes_ + now - channel->charged;
+  channel->charged = now;
+}
+
+size_t History::RecountBytes() const {
+  size_t total = order_.size() * kOrderRefBytes + BucketBytes();
+  for (const auto& [name, channel] : channels_) {
+    total += ChannelBytes(name, channel);
+    for (size_t i = 0; i < channel.entries.size(); ++i) total += FrameBytes(channel.entries[i].frame);
+  }
+  return total;
+}
+
+// ----------------------------------------------------------------- append
 
 bool History::Append(const std::string& channel_name, uint64_t id, const FrameRef& frame, uint64_t now_ms) {
   if (!enabled() || id == 0) return false;
   auto [it, inserted] = channels_.try_emplace(channel_name);
-  if (inserted) {
-    it->second = std::make_unique<Channel>();
-    it->second->name = channel_name;
+  Channel* channel = &it->second;
+  if (inserted) channel->name = &it->first;
+  // An id at or below what was already dropped here is a re-delivery of
+  // something this channel no longer keeps.
+  if (id <= channel->watermark || (!channel->entries.empty() && channel->entries.back().id >= id)) {
+    if (inserted) channels_.erase(it);
+    return false;
   }
-  Channel* channel = it->second.get();
-  if (!channel->entries.empty() && channel->entries.back().id >= id) return false;
-  channel->entries.push_back(Entry{id, now_ms, frame});
-  bytes_ += EntryBytes(channel->entries.back());
+  if (channel->entries.size() >= limits_.messages_per_channel) {
+    DropFront(channel);
+    ++stale_refs_;
+  }
+  channel->entries.PushBack(Entry{id, now_ms, frame});
   ++message_count_;
+  bytes_ += FrameBytes(frame) + kOrderRefBytes;
+  Recharge(channel);
+  if (!channel->lru.linked()) ++lru_size_;
+  lru_.MoveToBack(&channel->lru, channel);
   order_.push_back(OrderRef{channel, id});
   ++channel->global_refs;
 
-  if (channel->entries.size() > limits_.messages_per_channel) DropFront(channel);
-  while (bytes_ > limits_.max_bytes && !order_.empty()) PopOrder();
+  // The channel just used is at the back of lru_, so it is evicted last.
+  while (lru_size_ > limits_.max_channels) EvictChannel(lru_.Front());
+  while (bytes() > limits_.max_bytes && !order_.empty()) PopOrder();
+  CompactOrderIfMostlyStale();
   return true;
 }
 
 void History::DropFront(Channel* channel) {
-  Entry& front = channel->entries.front();
+  const Entry& front = channel->entries.front();
   channel->watermark = std::max(channel->watermark, front.id);
-  bytes_ -= EntryBytes(front);
+  bytes_ -= FrameBytes(front.frame);
   --message_count_;
-  channel->entries.pop_front();
+  channel->entries.PopFront();
+  Recharge(channel);
+  if (channel->entries.empty()) {
+    IntrusiveList<Channel>::Remove(&channel->lru);
+    --lru_size_;
+  }
 }
 
-// Removes the globally oldest entry (skipping references to entries that the
-// per-channel cap already dropped).
+// Drops a whole channel to make room for a newer one. Its references in
+// order_ become stale; the channel itself (empty, with its watermark) stays
+// in the map until the last of them is gone, so a resume on it still sees
+// the watermark and gets a gap.
+void History::EvictChannel(Channel* channel) {
+  while (!channel->entries.empty()) {
+    DropFront(channel);
+    ++stale_refs_;
+  }
+  ++evicted_channels_;
+}
+
+bool History::IsLive(const OrderRef& ref) {
+  // A channel's entries are a contiguous suffix of the ids appended to it, so
+  // a reference is live iff its id is not older than the channel's oldest.
+  const Ring& entries = ref.channel->entries;
+  return !entries.empty() && ref.id >= entries.front().id;
+}
+
+// Removes the globally oldest reference, and its entry if that is still
+// retained (the per-channel cap or the channel cap may have dropped it).
 void History::PopOrder() {
   OrderRef ref = order_.front();
   order_.pop_front();
+  bytes_ -= kOrderRefBytes;
   Channel* channel = ref.channel;
   --channel->global_refs;
-  if (!channel->entries.empty() && channel->entries.front().id == ref.id) DropFront(channel);
+  if (IsLive(ref)) {
+    DropFront(channel);
+  } else {
+    --stale_refs_;
+  }
   ReleaseIfUnused(channel);
+}
+
+// Stale references pile up behind a live one at the front of order_ (a busy
+// channel trimmed by its count cap behind a quiet channel's message that is
+// not due yet). When they are most of order_, one pass removes them: the
+// pass costs what the stale references cost to add, so O(1) per append
+// amortised, and order_ never grows beyond twice the retained entries.
+void History::CompactOrderIfMostlyStale() {
+  if (stale_refs_ < 1024 || stale_refs_ * 2 < order_.size()) return;
+  std::deque<OrderRef> live;
+  for (const OrderRef& ref : order_) {
+    if (IsLive(ref)) {
+      live.push_back(ref);
+      continue;
+    }
+    bytes_ -= kOrderRefBytes;
+    --ref.channel->global_refs;
+    // No later reference to this channel exists once its count is 0.
+    ReleaseIfUnused(ref.channel);
+  }
+  order_.swap(live);
+  stale_refs_ = 0;
 }
 
 void History::ReleaseIfUnused(Channel* channel) {
   if (!channel->entries.empty() || channel->global_refs != 0) return;
   // Forgetting a channel must not forget that it lost messages.
   removed_watermark_ = std::max(removed_watermark_, channel->watermark);
-  channels_.erase(channel->name);
+  bytes_ -= channel->charged;
+  channels_.erase(channels_.find(*channel->name));
+  // A map never shrinks its bucket array; once empty, start over, so an idle
+  // history holds nothing (after a burst of channels the array can be large).
+  if (channels_.empty()) ChannelMap().swap(channels_);
 }
 
 void History::ExpireOld(uint64_t now_ms) {
   while (!order_.empty()) {
     const OrderRef& ref = order_.front();
-    Channel* channel = ref.channel;
-    bool stale = channel->entries.empty() || channel->entries.front().id != ref.id;
-    if (!stale && now_ms - channel->entries.front().stored_at_ms < limits_.ttl_ms) break;
+    const Ring& entries = ref.channel->entries;
+    const bool stale = entries.empty() || entries.front().id != ref.id;
+    if (!stale && now_ms - entries.front().stored_at_ms < limits_.ttl_ms) break;
     PopOrder();
   }
 }
 
+// ---------------------------------------------------------------- collect
+
 void History::CollectChannel(const Channel& channel, uint64_t after, Collected* out) const {
   out->watermark = std::max(out->watermark, channel.watermark);
-  if (!channel.entries.empty()) {
-    uint64_t first = channel.entries.front().id;
-    if (out->oldest_id == 0 || first < out->oldest_id) out->oldest_id = first;
-  }
+  const Ring& entries = channel.entries;
+  if (entries.empty()) return;
+  const uint64_t first = entries.front().id;
+  if (out->oldest_id == 0 || first < out->oldest_id) out->oldest_id = first;
   // Entries are sorted by id: binary search for the first one after `after`.
-  auto begin = std::upper_bound(channel.entries.begin(), channel.entries.end(), after,
-                                [](uint64_t value, const Entry& entry) { return value < entry.id; });
-  for (auto it = begin; it != channel.entries.end(); ++it) out->entries.push_back(&*it);
+  size_t low = 0;
+  size_t high = entries.size();
+  while (low < high) {
+    const size_t middle = low + (high - low) / 2;
+    if (entries[middle].id <= after) {
+      low = middle + 1;
+    } else {
+      high = middle;
+    }
+  }
+  for (size_t i = low; i < entries.size(); ++i) out->entries.push_back(&entries[i]);
 }
 
 History::Collected History::Collect(const std::vector<std::string>& topics, uint64_t after) const {
@@ -97,17 +243,17 @@ History::Collected History::Collect(const std::vector<std::string>& topics, uint
   for (const std::string& topic : topics) {
     if (!IsPattern(topic)) {
       auto it = channels_.find(topic);
-      if (it != channels_.end() && std::find(seen.begin(), seen.end(), it->second.get()) == seen.end()) {
-        seen.push_back(it->second.get());
-        CollectChannel(*it->second, after, &out);
+      if (it != channels_.end() && std::find(seen.begin(), seen.end(), &it->second) == seen.end()) {
+        seen.push_back(&it->second);
+        CollectChannel(it->second, after, &out);
       }
       continue;
     }
     for (const auto& [name, channel] : channels_) {
-      if (std::find(seen.begin(), seen.end(), channel.get()) != seen.end()) continue;
+      if (std::find(seen.begin(), seen.end(), &channel) != seen.end()) continue;
       if (!GlobMatch(topic, name)) continue;
-      seen.push_back(channel.get());
-      CollectChannel(*channel, after, &out);
+      seen.push_back(&channel);
+      CollectChannel(channel, after, &out);
     }
   }
   std::sort(out.entries.begin(), out.entries.end(), [](const Entry* a, const Entry* b) { return a->id < b->id; });

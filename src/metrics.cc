@@ -68,6 +68,10 @@ std::string RenderPrometheus(const Counters& c, const Gauges& g) {
          "Redis messages dropped because their event exceeds --client-buffer-bytes.", c.messages_too_large);
   Append(&out, "ssebridge_history_messages", "gauge", "Messages retained in local history.", g.history_messages);
   Append(&out, "ssebridge_history_bytes", "gauge", "Bytes retained in local history.", g.history_bytes);
+  Append(&out, "ssebridge_history_channels", "gauge", "Channels with messages in local history.",
+         g.history_channels);
+  Append(&out, "ssebridge_history_channels_evicted_total", "counter",
+         "Channels dropped from local history by --history-max-channels.", g.history_channels_evicted);
   Append(&out, "ssebridge_replays_total", "counter", "Streams resumed from a Last-Event-ID.", c.replays);
   Append(&out, "ssebridge_replays_from_redis_total", "counter", "Resumes that read history from Redis.",
          c.replays_from_redis);

@@ -19,22 +19,6 @@ RedisClient::Options ClientOptions(const RedisAddress& address, const char* name
   return options;
 }
 
-std::string_view ReplyText(const redisReply* reply) {
-  if (reply == nullptr || (reply->type != REDIS_REPLY_STRING && reply->type != REDIS_REPLY_STATUS &&
-                           reply->type != REDIS_REPLY_ERROR)) {
-    return std::string_view();
-  }
-  return std::string_view(reply->str, reply->len);
-}
-
-uint64_t ReplyNumber(const redisReply* reply) {
-  if (reply == nullptr) return 0;
-  if (reply->type == REDIS_REPLY_INTEGER) return reply->integer > 0 ? static_cast<uint64_t>(reply->integer) : 0;
-  uint64_t value = 0;
-  ParseEventId(ReplyText(reply), &value);
-  return value;
-}
-
 }  // namespace
 
 RedisBroker::RedisBroker(uv_loop_t* loop, Options options, PubsubRegistry* registry, Counters* counters,
@@ -59,6 +43,8 @@ RedisBroker::RedisBroker(uv_loop_t* loop, Options options, PubsubRegistry* regis
     MaybeStartCatchUp();
   };
   subscriber_.on_lost = [this] {
+    ++subscriber_session_;
+    for (auto& entry : topics_) entry.second.confirmed = false;
     last_frame_.reset();
     // Messages published while we are away are only in the streams.
     if (history_.enabled()) catching_up_ = true;
@@ -81,7 +67,8 @@ void RedisBroker::Shutdown() {
 }
 
 void RedisBroker::OnTopicActive(const std::string& name, bool is_pattern) {
-  topics_[name] = TopicState();
+  TopicState& state = topics_[name] = TopicState();
+  state.serial = ++next_topic_serial_;
   subscriber_.Want(name, is_pattern);
 }
 
@@ -214,7 +201,12 @@ void RedisBroker::Deliver(std::string_view source, bool is_pattern, std::string_
   if (last_sequence_ != 0 && history_.enabled()) {
     history_.Append(std::string(channel), last_sequence_, last_frame_->get(), now_ms_());
     auto it = topics_.find(std::string(source));
-    if (it != topics_.end()) it->second.last_seen = std::max(it->second.last_seen, last_sequence_);
+    if (it != topics_.end()) {
+      // Pub/sub delivers in publish order, which is id order: having this
+      // message live means having every earlier one since the subscription.
+      it->second.positioned = true;
+      it->second.last_seen = std::max(it->second.last_seen, last_sequence_);
+    }
   }
   counters_->deliveries += registry_->DeliverNotification(source, is_pattern, channel, *last_frame_);
   if (last_sequence_ == 0) last_frame_.reset();
@@ -244,26 +236,42 @@ bool RedisBroker::RelayAllowed(std::string_view channel, const Message& message,
 }
 
 void RedisBroker::OnConfirmed(const std::string& name, bool /*is_pattern*/) {
+  auto it = topics_.find(name);
+  if (it != topics_.end()) it->second.confirmed = true;
   if (catching_up_) {
+    // A clock read now would claim the outage's messages as seen; the
+    // catch-up settles every topic it knows, and reads the clock for the
+    // others when it is done.
     MaybeStartCatchUp();
     return;
   }
+  ReadClock(name);
+}
+
+void RedisBroker::ReadClock(const std::string& name) {
   auto it = topics_.find(name);
-  if (it == topics_.end() || it->second.covered || !history_.enabled()) return;
+  if (it == topics_.end() || !it->second.confirmed || it->second.covered || !history_.enabled()) return;
   // Every message with an id above the clock's current value is published
   // after this read, hence after the subscription took effect, so it will
   // reach us: from here on the local history is complete for this topic.
-  TopicState* expected = &it->second;
-  commands_.Command({"GET", kClockKey}, [this, name, expected](const redisReply* reply) {
+  // That holds only while the subscriber connection that confirmed it lasts.
+  const uint64_t serial = it->second.serial;
+  const uint64_t session = subscriber_session_;
+  commands_.Command({"GET", kClockKey}, [this, name, serial, session](const redisReply* reply) {
     auto it = topics_.find(name);
     // The topic may have gone idle and come back with a newer subscription.
-    if (it == topics_.end() || &it->second != expected || reply == nullptr || reply->type == REDIS_REPLY_ERROR) {
-      return;
-    }
-    uint64_t clock = ReplyNumber(reply);
-    it->second.covered = true;
-    it->second.covered_after = clock;
-    it->second.last_seen = std::max(it->second.last_seen, clock);
+    if (it == topics_.end() || it->second.serial != serial || session != subscriber_session_) return;
+    if (reply == nullptr || (reply->type != REDIS_REPLY_STRING && reply->type != REDIS_REPLY_NIL)) return;
+    // No clock yet means no id was ever issued: every id this topic will
+    // see is above 0, so 0 is its position, as good as any other.
+    uint64_t clock = 0;
+    if (reply->type == REDIS_REPLY_STRING && !ParseEventId(ReplyText(reply), &clock)) return;
+    TopicState& state = it->second;
+    state.covered = true;
+    state.covered_after = clock;
+    state.positioned = true;
+    state.last_seen = std::max(state.last_seen, clock);
+    LOG_DEBUG("redis: '%s' is complete in memory after id %llu", name.c_str(), static_cast<unsigned long long>(clock));
   });
 }
 
@@ -275,26 +283,33 @@ void RedisBroker::MaybeStartCatchUp() {
   // Every topic is subscribed again: whatever is published from now on
   // arrives live, so one read of the streams closes the hole.
   std::vector<std::pair<std::string, uint64_t>> asked;
+  std::vector<uint64_t> serials;
   for (const auto& [name, state] : topics_) {
-    if (state.last_seen > 0) asked.emplace_back(name, state.last_seen);
+    if (!state.positioned) continue;
+    asked.emplace_back(name, state.last_seen);
+    serials.push_back(state.serial);
   }
   if (asked.empty()) {
     catching_up_ = false;
     ReleaseHeld();
+    // Topics without a position have nothing to refill; they get one now.
+    ReadClockForUnsettled();
     return;
   }
   catch_up_running_ = true;
   LOG_INFO("redis: refilling %zu topic(s) from history after the subscriber reconnected", asked.size());
-  Fetch(asked, [this, asked](FetchResult result) {
+  Fetch(asked, [this, asked, serials](FetchResult result) {
     catch_up_running_ = false;
-    FinishCatchUp(result, asked);
+    FinishCatchUp(result, asked, serials);
   });
 }
 
-void RedisBroker::FinishCatchUp(const FetchResult& result, const std::vector<std::pair<std::string, uint64_t>>& asked) {
+void RedisBroker::FinishCatchUp(const FetchResult& result, const std::vector<std::pair<std::string, uint64_t>>& asked,
+                                const std::vector<uint64_t>& serials) {
   if (!result.ok) {
     LOG_ERROR("redis: could not read history after the subscriber reconnected; "
               "streams may have missed messages published during the outage");
+    // The clock reads below make them covered again from now on.
     for (auto& entry : topics_) entry.second.covered = false;
   } else {
     for (const auto& [topic, after] : asked) {
@@ -319,12 +334,40 @@ void RedisBroker::FinishCatchUp(const FetchResult& result, const std::vector<std
       counters_->deliveries += registry_->Publish(channel, frame);
       ++delivered;
     }
-    // Everything up to the clock value read with the streams is now known.
-    for (auto& [name, state] : topics_) state.last_seen = std::max(state.last_seen, result.clock);
+    // Every asked topic was confirmed before the read, so everything after
+    // the clock value read with the streams arrives live, and everything up
+    // to it is now here, except what was trimmed before it could be read.
+    for (size_t i = 0; i < asked.size(); ++i) {
+      auto it = topics_.find(asked[i].first);
+      if (it == topics_.end() || it->second.serial != serials[i]) continue;
+      TopicState& state = it->second;
+      state.last_seen = std::max(state.last_seen, result.clock);
+      if (!state.covered) {
+        state.covered = true;
+        state.covered_after = result.clock;
+      }
+    }
+    for (const FetchedChannel& channel : result.channels) {
+      if (channel.topic_index >= asked.size()) continue;
+      auto it = topics_.find(asked[channel.topic_index].first);
+      if (it == topics_.end() || it->second.serial != serials[channel.topic_index]) continue;
+      it->second.covered_after = std::max(it->second.covered_after, channel.watermark);
+    }
     LOG_INFO("redis: refilled %zu message(s) missed during the outage", delivered);
   }
   catching_up_ = false;
   ReleaseHeld();
+  // Topics this read did not settle (no position yet, or confirmed while it
+  // ran) get a clock read of their own.
+  ReadClockForUnsettled();
+}
+
+void RedisBroker::ReadClockForUnsettled() {
+  std::vector<std::string> unsettled;
+  for (const auto& [name, state] : topics_) {
+    if (state.confirmed && !state.covered) unsettled.push_back(name);
+  }
+  for (const std::string& name : unsettled) ReadClock(name);
 }
 
 void RedisBroker::ReleaseHeld() {
@@ -451,7 +494,7 @@ void RedisBroker::Fetch(const std::vector<std::pair<std::string, uint64_t>>& ask
     args.push_back(std::to_string(after));
   }
   ++counters_->redis_history_reads;
-  RunScript(false, std::move(args), [this, done = std::move(done)](const redisReply* reply) {
+  RunScript(false, std::move(args), [done = std::move(done)](const redisReply* reply) {
     FetchResult result = ParseFetchReply(reply);
     if (!result.ok) {
       LOG_WARN("redis: history read failed: %s",
@@ -459,60 +502,6 @@ void RedisBroker::Fetch(const std::vector<std::pair<std::string, uint64_t>>& ask
     }
     done(std::move(result));
   }, true);
-}
-
-RedisBroker::FetchResult RedisBroker::ParseFetchReply(const redisReply* reply) {
-  FetchResult result;
-  if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) return result;
-  if (reply->elements < 3) return result;
-  result.now_us = ReplyNumber(reply->element[0]);
-  result.clock = ReplyNumber(reply->element[1]);
-  result.epoch = ReplyNumber(reply->element[2]);
-  size_t total = 0;
-  for (size_t i = 3; i < reply->elements; ++i) {
-    const redisReply* entry = reply->element[i];
-    if (entry->type == REDIS_REPLY_ARRAY && entry->elements >= 5 && entry->element[4]->type == REDIS_REPLY_ARRAY) {
-      total += entry->element[4]->elements / 2;
-    }
-  }
-  result.messages.reserve(total);
-  for (size_t i = 3; i < reply->elements; ++i) {
-    const redisReply* entry = reply->element[i];
-    if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 5) return FetchResult();
-    FetchedChannel channel;
-    channel.channel = std::string(ReplyText(entry->element[0]));
-    channel.topic_index = ReplyNumber(entry->element[1]);
-    channel.watermark = ReplyNumber(entry->element[2]);
-    channel.missing = ReplyNumber(entry->element[3]) != 0;
-    const redisReply* flat = entry->element[4];
-    if (flat->type == REDIS_REPLY_ARRAY) {
-      for (size_t k = 0; k + 1 < flat->elements; k += 2) {
-        uint64_t id = ReplyNumber(flat->element[k]);
-        std::string_view payload = ReplyText(flat->element[k + 1]);
-        Message message;
-        if (!DecodeEnvelope(payload, &message)) {
-          message = Message();
-          message.data.assign(payload.data(), payload.size());
-        }
-        message.sequence = id;
-        message.id = std::to_string(id);
-        result.messages.push_back(FetchedMessage{id, result.channels.size(), EncodeMessageFrame(message)});
-      }
-    }
-    result.channels.push_back(std::move(channel));
-  }
-  // Each channel's stream is in id order already; only merging several
-  // channels needs a sort (skipped for the common single-channel replay).
-  auto by_id = [](const FetchedMessage& a, const FetchedMessage& b) { return a.id < b.id; };
-  if (!std::is_sorted(result.messages.begin(), result.messages.end(), by_id)) {
-    std::stable_sort(result.messages.begin(), result.messages.end(), by_id);
-  }
-  // A message published to several matching channels is replayed once.
-  result.messages.erase(std::unique(result.messages.begin(), result.messages.end(),
-                                    [](const FetchedMessage& a, const FetchedMessage& b) { return a.id == b.id; }),
-                        result.messages.end());
-  result.ok = true;
-  return result;
 }
 
 }  // namespace ssebridge

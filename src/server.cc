@@ -75,6 +75,7 @@ History::Limits Server::HistoryLimits() const {
   limits.messages_per_channel = config_.history_size;
   limits.ttl_ms = static_cast<uint64_t>(config_.history_ttl_seconds) * 1000;
   limits.max_bytes = config_.history_max_bytes;
+  limits.max_channels = config_.history_max_channels;
   return limits;
 }
 
@@ -341,6 +342,8 @@ Gauges Server::CurrentGauges() const {
   for (const auto& entry : connections_) gauges.queued_bytes += entry.second->queued_bytes();
   gauges.history_messages = broker_ ? broker_->history_messages() : 0;
   gauges.history_bytes = broker_ ? broker_->history_bytes() : 0;
+  gauges.history_channels = broker_ ? broker_->history_channels() : 0;
+  gauges.history_channels_evicted = broker_ ? broker_->history_channels_evicted() : 0;
   gauges.redis_mode = redis_broker_ != nullptr;
   gauges.redis_connected = broker_ && broker_->ready();
   return gauges;

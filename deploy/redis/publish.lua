@@ -23,6 +23,18 @@
 -- Ids are microseconds since the epoch, bumped by one when the clock has not
 -- moved on: unique, increasing across all channels and all processes sharing
 -- this Redis, and comparable with a timestamp for age trimming.
+--
+-- Keys besides KEYS[1], per channel: ssebridge:stream:<channel> (the history
+-- stream) and ssebridge:trimmed:<channel> (the newest id dropped from it), both
+-- expiring with the history age limit after each publish; and one registry,
+-- ssebridge:channel-expiry, a sorted set of channel names scored by when their
+-- stream expires (microseconds), read by pattern resumes and pruned here.
+
+-- The registry of an older ssebridge (a plain set without expiry) is moved
+-- into the sorted set a few names per call, so it drains without a long call.
+local REGISTRY = 'ssebridge:channel-expiry'
+local OLD_REGISTRY = 'ssebridge:channels'
+local MIGRATE_PER_CALL = 64
 
 local single = string.sub(ARGV[1], 1, 1) == '{'
 local keep, ttl_ms
@@ -54,12 +66,14 @@ end
 -- else's key) cannot take messages: those messages are refused as a whole,
 -- before anything is written, so no message is ever half published.
 local usable = {}
+local fresh = {}  -- channel -> true when its stream does not exist yet
 if keep > 0 then
   for _, message in ipairs(messages) do
     for _, channel in ipairs(message.channels) do
       if usable[channel] == nil then
         local kind = redis.call('TYPE', 'ssebridge:stream:' .. channel)['ok']
         usable[channel] = kind == 'stream' or kind == 'none'
+        fresh[channel] = kind == 'none'
       end
       if not usable[channel] then
         message.error = 'WRONGTYPE ssebridge:stream:' .. channel .. ' is not a stream'
@@ -86,7 +100,8 @@ if accepted == 0 then
 end
 
 local now = redis.call('TIME')
-local first = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local now_us = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local first = now_us
 local stored = redis.call('GET', KEYS[1])
 local last = tonumber(stored or '0')
 if first <= last then
@@ -160,10 +175,49 @@ for _, channel in ipairs(touched) do
   if dropped_upto ~= nil then
     redis.call('SET', trimmed, string.sub(dropped_upto, 1, -3), 'PX', ttl_ms)
   else
+    -- No-op while nothing was ever trimmed: the watermark key is only
+    -- written when there is a watermark.
     redis.call('PEXPIRE', trimmed, ttl_ms)
   end
-  redis.call('PEXPIRE', stream, ttl_ms)
-  redis.call('SADD', 'ssebridge:channels', channel)
+  if fresh[channel] then
+    -- XADD gives a new stream a 4 KB node up front (Redis 7.0), which made a
+    -- one-off channel cost 4.5 KB. A dumped and restored copy is sized to
+    -- its content (about 700 bytes for one message); RESTORE sets the expiry.
+    local copy = redis.call('DUMP', stream)
+    redis.call('RESTORE', stream, ttl_ms, copy, 'REPLACE')
+  else
+    redis.call('PEXPIRE', stream, ttl_ms)
+  end
+end
+
+-- The registry: each channel scored by its stream's expiry time (the highest
+-- one any publisher asked for, so a shorter --history-ttl elsewhere never
+-- hides a stream that still exists), and pruned of expired names, at most as
+-- many per call as the call added plus a few: bounded work, and the set stays
+-- the size of the channels published within the age limit.
+if #touched > 0 then
+  local registry_kind = redis.call('TYPE', REGISTRY)['ok']
+  if registry_kind == 'zset' or registry_kind == 'none' then
+    local expiry = string.format('%d', newest + ttl_ms * 1000)
+    for _, channel in ipairs(touched) do
+      redis.call('ZADD', REGISTRY, 'GT', expiry, channel)
+    end
+    local expired = redis.call('ZRANGE', REGISTRY, '-inf', '(' .. string.format('%d', now_us), 'BYSCORE',
+                               'LIMIT', 0, #touched + MIGRATE_PER_CALL)
+    if #expired > 0 then
+      redis.call('ZREM', REGISTRY, unpack(expired))
+    end
+    if redis.call('TYPE', OLD_REGISTRY)['ok'] == 'set' then
+      for _, channel in ipairs(redis.call('SPOP', OLD_REGISTRY, MIGRATE_PER_CALL)) do
+        local left_ms = redis.call('PTTL', 'ssebridge:stream:' .. channel)
+        if left_ms == -1 then
+          redis.call('ZADD', REGISTRY, 'GT', '+inf', channel)
+        elseif left_ms > 0 then
+          redis.call('ZADD', REGISTRY, 'GT', string.format('%d', now_us + left_ms * 1000), channel)
+        end
+      end
+    end
+  end
 end
 
 if single then

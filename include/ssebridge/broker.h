@@ -66,6 +66,8 @@ class Broker : public PubsubRegistry::Listener {
   // History gauges for /metrics.
   virtual size_t history_messages() const { return 0; }
   virtual size_t history_bytes() const { return 0; }
+  virtual size_t history_channels() const { return 0; }
+  virtual uint64_t history_channels_evicted() const { return 0; }
 
   // False while an upstream connection is down (/healthz answers 503).
   virtual bool ready() const = 0;

@@ -39,6 +39,7 @@ struct Config {
   uint32_t max_publish_rate_per_ip = 0;  // Publish requests per second per client; 0: unlimited.
   uint32_t publish_burst_per_ip = 0;     // Bucket size for the rate above; 0: equal to the rate.
   std::vector<std::string> trusted_proxies;  // Addresses/CIDR ranges whose X-Forwarded-For is believed.
+  uint32_t history_max_channels = 100000;    // Channels with local history; least recently used evicted.
 };
 
 struct ConfigLoadResult {

@@ -23,6 +23,8 @@ class EmbeddedBroker : public Broker {
   void Shutdown() override {}
   size_t history_messages() const override { return history_.message_count(); }
   size_t history_bytes() const override { return history_.bytes(); }
+  size_t history_channels() const override { return history_.channel_count(); }
+  uint64_t history_channels_evicted() const override { return history_.evicted_channels(); }
 
   void OnTopicActive(const std::string&, bool) override {}
   void OnTopicIdle(const std::string&, bool) override {}

@@ -76,6 +76,8 @@ class Frame {
   std::string_view raw() const { return std::string_view(bytes_.data() + raw_offset_, raw_size_); }
   std::string_view view(bool chunked_form) const { return chunked_form ? chunked() : raw(); }
   size_t raw_size() const { return raw_size_; }
+  // The capacity of the buffer holding the bytes, for memory accounting.
+  size_t buffer_capacity() const { return bytes_.capacity(); }
   uint64_t id() const { return id_; }
 
  private:

@@ -44,6 +44,8 @@ struct Gauges {
   uint64_t queued_bytes = 0;
   uint64_t history_messages = 0;
   uint64_t history_bytes = 0;
+  uint64_t history_channels = 0;
+  uint64_t history_channels_evicted = 0;  // A counter kept by History, rendered as one.
   bool redis_mode = false;
   bool redis_connected = false;
 };

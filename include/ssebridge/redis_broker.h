@@ -33,6 +33,7 @@
 #include "ssebridge/history.h"
 #include "ssebridge/log.h"
 #include "ssebridge/redis_client.h"
+#include "ssebridge/redis_history_reply.h"
 #include "ssebridge/redis_subscriber.h"
 
 namespace ssebridge {
@@ -63,6 +64,8 @@ class RedisBroker : public Broker {
   void Shutdown() override;
   size_t history_messages() const override { return history_.message_count(); }
   size_t history_bytes() const override { return history_.bytes(); }
+  size_t history_channels() const override { return history_.channel_count(); }
+  uint64_t history_channels_evicted() const override { return history_.evicted_channels(); }
 
   void OnTopicActive(const std::string& name, bool is_pattern) override;
   void OnTopicIdle(const std::string& name, bool is_pattern) override;
@@ -70,10 +73,19 @@ class RedisBroker : public Broker {
   uint64_t reconnects() const { return commands_.reconnects() + subscriber_.reconnects(); }
 
  private:
+  // Two facts per locally wanted topic, both learnt from Redis's id clock
+  // (or from messages) and never from whether a key happened to exist:
+  //  - covered: the local history holds every message after covered_after;
+  //  - positioned: this process has every message up to last_seen, so after a
+  //    subscriber outage a refill from last_seen closes the hole. A position
+  //    of 0 is real (no id had been issued yet), not "unknown".
   struct TopicState {
-    bool covered = false;     // The local history is complete after covered_after.
+    uint64_t serial = 0;      // Tells this subscription from a later one of the same name.
+    bool confirmed = false;   // Redis confirmed it on the current subscriber connection.
+    bool covered = false;
     uint64_t covered_after = 0;
-    uint64_t last_seen = 0;   // Newest resumable id received through this topic.
+    bool positioned = false;
+    uint64_t last_seen = 0;
   };
   struct QueuedPublish {
     std::string envelope_head;
@@ -89,26 +101,6 @@ class RedisBroker : public Broker {
     bool is_pattern;
     std::string channel;
     std::string payload;
-  };
-  // One history message read from Redis, decoded once and shared by all waiters.
-  struct FetchedMessage {
-    uint64_t id;
-    size_t channel_index;  // Into FetchResult::channels.
-    FrameRef frame;
-  };
-  struct FetchedChannel {
-    std::string channel;
-    size_t topic_index;
-    uint64_t watermark;
-    bool missing;
-  };
-  struct FetchResult {
-    bool ok = false;
-    uint64_t now_us = 0;
-    uint64_t clock = 0;
-    uint64_t epoch = 0;  // First id of the current Redis history (set when the clock starts).
-    std::vector<FetchedChannel> channels;
-    std::vector<FetchedMessage> messages;  // Ascending, unique ids.
   };
   struct Waiter {
     uint64_t after;
@@ -128,13 +120,17 @@ class RedisBroker : public Broker {
   // message must be dropped because no stream could queue its frame.
   bool RelayAllowed(std::string_view channel, const Message& message, bool too_deep);
   void OnConfirmed(const std::string& name, bool is_pattern);
+  // Reads the id clock for a confirmed topic that is not covered yet, and
+  // makes it covered and positioned from that value.
+  void ReadClock(const std::string& name);
+  void ReadClockForUnsettled();
   void MaybeStartCatchUp();
-  void FinishCatchUp(const FetchResult& result, const std::vector<std::pair<std::string, uint64_t>>& asked);
+  void FinishCatchUp(const FetchResult& result, const std::vector<std::pair<std::string, uint64_t>>& asked,
+                     const std::vector<uint64_t>& serials);
   void ReleaseHeld();
 
   // Runs the fetch script for (topic, after) pairs; done(result) exactly once.
   void Fetch(const std::vector<std::pair<std::string, uint64_t>>& asked, std::function<void(FetchResult)> done);
-  FetchResult ParseFetchReply(const redisReply* reply);
   void AnswerWaiters(PendingFetch pending, const FetchResult& result);
   bool ServeFromMemory(const std::vector<std::string>& topics, uint64_t after, ReplayResult* result);
 
@@ -151,6 +147,8 @@ class RedisBroker : public Broker {
   std::string publish_sha_;
   std::string fetch_sha_;
   std::unordered_map<std::string, TopicState> topics_;  // Exact names and patterns never collide.
+  uint64_t next_topic_serial_ = 0;
+  uint64_t subscriber_session_ = 0;  // Incremented whenever the subscriber connection is lost.
   std::vector<QueuedPublish> publish_batch_;
 
   bool catching_up_ = false;       // Subscriber reconnected; history not yet refilled.

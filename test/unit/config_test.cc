@@ -75,6 +75,7 @@ TEST_F(ConfigTest, DefaultsWithNoInput) {
   EXPECT_TRUE(c.redis_envelope);
   EXPECT_EQ(c.max_channels_per_publish, 100u);
   EXPECT_EQ(c.max_channels_per_subscribe, 1000u);
+  EXPECT_EQ(c.history_max_channels, 100000u);
   EXPECT_TRUE(files_read_.empty());  // No --config, no SSEBRIDGE_CONFIG: no file is read.
 }
 
@@ -105,6 +106,7 @@ std::vector<OptionCase> OptionCases() {
       {"redis-envelope", "off", [](const Config& c) { return !c.redis_envelope; }},
       {"max-channels-per-publish", "7", [](const Config& c) { return c.max_channels_per_publish == 7; }},
       {"max-channels-per-subscribe", "9", [](const Config& c) { return c.max_channels_per_subscribe == 9; }},
+      {"history-max-channels", "500", [](const Config& c) { return c.history_max_channels == 500; }},
   };
 }
 
@@ -267,6 +269,8 @@ TEST_F(ConfigTest, OutOfRangeValuesAreRejected) {
   EXPECT_THAT(Load({"--max-header-bytes", "255"}).error, HasSubstr("--max-header-bytes"));
   EXPECT_THAT(Load({"--client-buffer-bytes", "1023"}).error, HasSubstr("--client-buffer-bytes"));
   EXPECT_THAT(Load({"--max-connections", "0"}).error, HasSubstr("--max-connections"));
+  // A cap of 0 channels would silently disable history: --history-size 0 does that.
+  EXPECT_THAT(Load({"--history-max-channels", "0"}).error, HasSubstr("--history-max-channels"));
   EXPECT_THAT(Load({"--retry", "99999999999999999999999"}).error, HasSubstr("--retry"));
   EXPECT_EQ(Load({"--heartbeat", "86400"}).error, "");
 }

@@ -7,12 +7,15 @@
 #include "ssebridge/history.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <random>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <malloc.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -165,7 +168,7 @@ TEST(HistoryTest, CountCapDropsOldestAndRaisesWatermark) {
   for (uint64_t id = 1; id <= 5; ++id) ASSERT_TRUE(history.Append("a", id * 10, MakeFrame(id * 10), 0));
   ASSERT_TRUE(history.Append("b", 55, MakeFrame(55), 0));
   EXPECT_EQ(history.message_count(), 4u);
-  EXPECT_EQ(history.bytes(), 4 * CostOf());
+  EXPECT_EQ(history.bytes(), history.RecountBytes());
 
   History::Collected a = history.Collect({"a"}, 0);
   EXPECT_THAT(Ids(a), ElementsAre(30u, 40u, 50u));
@@ -193,7 +196,7 @@ TEST(HistoryTest, CountCapOfOneKeepsOnlyTheNewest) {
   EXPECT_THAT(Ids(a), ElementsAre(7u));
   EXPECT_EQ(a.watermark, 2u);
   EXPECT_EQ(history.message_count(), 1u);
-  EXPECT_EQ(history.bytes(), CostOf());
+  EXPECT_EQ(history.bytes(), history.RecountBytes());
   EXPECT_EQ(history.channel_count(), 1u);
 }
 
@@ -217,28 +220,38 @@ TEST(HistoryTest, OldestIdIsOldestRetainedAmongAskedChannels) {
 // --- Memory cap --------------------------------------------------------------------------
 
 TEST(HistoryTest, MemoryCapEvictsGloballyOldestAcrossChannels) {
-  const size_t cost = CostOf();
-  History history(MakeLimits(100, 3600 * 1000, 3 * cost));
+  // The cap is what a:1, b:2, a:3 cost together, measured on an unbounded twin.
+  History twin(MakeLimits(100));
+  ASSERT_TRUE(twin.Append("a", 1, MakeFrame(1), 0));
+  ASSERT_TRUE(twin.Append("b", 2, MakeFrame(2), 0));
+  ASSERT_TRUE(twin.Append("a", 3, MakeFrame(3), 0));
+  const size_t cap = twin.bytes();
+  History history(MakeLimits(100, 3600 * 1000, cap));
   ASSERT_TRUE(history.Append("a", 1, MakeFrame(1), 0));
   ASSERT_TRUE(history.Append("b", 2, MakeFrame(2), 0));
   ASSERT_TRUE(history.Append("a", 3, MakeFrame(3), 0));
-  EXPECT_EQ(history.bytes(), 3 * cost);
+  EXPECT_EQ(history.bytes(), cap);
   EXPECT_EQ(history.message_count(), 3u);
 
-  ASSERT_TRUE(history.Append("c", 4, MakeFrame(4), 0));  // Evicts a:1.
-  EXPECT_LE(history.bytes(), 3 * cost);
-  EXPECT_EQ(history.message_count(), 3u);
+  // A new channel costs more than one message on an existing channel frees,
+  // so c:4 evicts from the front of the global order until it fits: a:1, then b:2.
+  ASSERT_TRUE(history.Append("c", 4, MakeFrame(4), 0));
+  EXPECT_LE(history.bytes(), cap);
+  EXPECT_EQ(history.bytes(), history.RecountBytes());
   History::Collected a = history.Collect({"a"}, 0);
   EXPECT_THAT(Ids(a), ElementsAre(3u));
-  EXPECT_EQ(a.watermark, 1u);
-  EXPECT_THAT(Ids(history.Collect({"b"}, 0)), ElementsAre(2u));
-
-  ASSERT_TRUE(history.Append("c", 5, MakeFrame(5), 0));  // Evicts b:2, the globally oldest.
-  EXPECT_THAT(Ids(history.Collect({"a"}, 0)), ElementsAre(3u));
+  EXPECT_EQ(a.watermark, 2u);  // a's own loss (1), raised by the forgotten b (2).
   EXPECT_THAT(Ids(history.Collect({"b"}, 0)), IsEmpty());
+  EXPECT_THAT(Ids(history.Collect({"c"}, 0)), ElementsAre(4u));
+  EXPECT_EQ(history.message_count(), 2u);
+  EXPECT_EQ(history.channel_count(), 2u);
+
+  // The next message on c evicts the globally oldest, a:3, and a goes too.
+  ASSERT_TRUE(history.Append("c", 5, MakeFrame(5), 0));
+  EXPECT_LE(history.bytes(), cap);
+  EXPECT_THAT(Ids(history.Collect({"a"}, 0)), IsEmpty());
   EXPECT_THAT(Ids(history.Collect({"c"}, 0)), ElementsAre(4u, 5u));
-  EXPECT_EQ(history.message_count(), 3u);
-  EXPECT_EQ(history.bytes(), 3 * cost);
+  EXPECT_EQ(history.Collect({"a"}, 0).watermark, 3u);
 }
 
 TEST(HistoryTest, MemoryCapNeverExceededWithMixedSizes) {
@@ -302,15 +315,16 @@ TEST(HistoryTest, ExpireOldRemovesEntriesOlderThanTtl) {
   ASSERT_TRUE(history.Append("b", 2, MakeFrame(2), 1050));
   ASSERT_TRUE(history.Append("a", 3, MakeFrame(3), 1060));
   ASSERT_TRUE(history.Append("b", 4, MakeFrame(4), 1070));
-  const size_t cost = CostOf();
 
   history.ExpireOld(1099);  // Nothing is 100 ms old yet.
   EXPECT_EQ(history.message_count(), 4u);
-  EXPECT_EQ(history.bytes(), 4 * cost);
+  const size_t full = history.bytes();
+  EXPECT_EQ(full, history.RecountBytes());
 
   history.ExpireOld(1155);  // a:1 (155 ms) and b:2 (105 ms) expire.
   EXPECT_EQ(history.message_count(), 2u);
-  EXPECT_EQ(history.bytes(), 2 * cost);
+  EXPECT_EQ(history.bytes(), history.RecountBytes());
+  EXPECT_LT(history.bytes(), full);
   History::Collected a = history.Collect({"a"}, 0);
   EXPECT_THAT(Ids(a), ElementsAre(3u));
   EXPECT_GE(a.watermark, 1u);
@@ -365,7 +379,7 @@ TEST(HistoryTest, ExpireOldSkipsEntriesAlreadyDroppedByCountCap) {
   history.ExpireOld(125);  // a:3 expires; b:4 (95 ms) stays.
   EXPECT_EQ(history.channel_count(), 1u);
   EXPECT_EQ(history.message_count(), 1u);
-  EXPECT_EQ(history.bytes(), CostOf());
+  EXPECT_EQ(history.bytes(), history.RecountBytes());
   EXPECT_EQ(history.Collect({"a"}, 0).watermark, 3u);
   EXPECT_THAT(Ids(history.Collect({"b"}, 0)), ElementsAre(4u));
 }
@@ -386,14 +400,18 @@ TEST(HistoryTest, StaleOrderReferenceDoesNotBlockExpiryOfOtherChannels) {
 }
 
 TEST(HistoryTest, StaleOrderReferenceDoesNotEvictTheWrongEntryUnderMemoryPressure) {
-  const size_t cost = CostOf();
-  History history(MakeLimits(1, 3600 * 1000, 2 * cost));
+  History twin(MakeLimits(1));
+  ASSERT_TRUE(twin.Append("a", 1, MakeFrame(1), 0));
+  ASSERT_TRUE(twin.Append("a", 2, MakeFrame(2), 0));
+  ASSERT_TRUE(twin.Append("b", 3, MakeFrame(3), 0));
+  const size_t cap = twin.bytes();
+  History history(MakeLimits(1, 3600 * 1000, cap));
   ASSERT_TRUE(history.Append("a", 1, MakeFrame(1), 0));
   ASSERT_TRUE(history.Append("a", 2, MakeFrame(2), 0));  // Drops a:1 (stale reference left).
   ASSERT_TRUE(history.Append("b", 3, MakeFrame(3), 0));
-  EXPECT_EQ(history.bytes(), 2 * cost);
+  EXPECT_EQ(history.bytes(), cap);
   ASSERT_TRUE(history.Append("c", 4, MakeFrame(4), 0));  // Must evict a:2, the oldest live entry.
-  EXPECT_LE(history.bytes(), 2 * cost);
+  EXPECT_LE(history.bytes(), cap);
   EXPECT_THAT(Ids(history.Collect({"*"}, 0)), ElementsAre(3u, 4u));
   EXPECT_EQ(history.Collect({"a"}, 0).watermark, 2u);
   EXPECT_EQ(history.channel_count(), 2u);
@@ -436,6 +454,198 @@ TEST(HistoryTest, MessageOnSeveralChannelsIsCollectedOnce) {
   EXPECT_EQ(both.entries[0]->frame.get(), shared.get());
   EXPECT_THAT(Ids(history.Collect({"*"}, 0)), ElementsAre(7u, 8u, 9u));
   EXPECT_THAT(Ids(history.Collect({"*"}, 7)), ElementsAre(8u, 9u));
+}
+
+// --- Memory accounting and the channel cap ----------------------------------------------
+
+// A frame the size of a small real message ("id: ...\nevent: message\ndata: ...").
+FrameRef RealisticFrame(uint64_t id) {
+  return MakeFrame(id, "id: " + std::to_string(id) + "\ndata: {\"n\":" + std::to_string(id % 1000) + "}\n\n");
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SSEBRIDGE_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SSEBRIDGE_UNDER_ASAN 1
+#endif
+#endif
+
+// Heap bytes in use according to glibc (not meaningful under a sanitizer's allocator).
+size_t HeapInUse() {
+#if defined(__GLIBC__) && !defined(SSEBRIDGE_UNDER_ASAN)
+  return mallinfo2().uordblks;
+#else
+  return 0;
+#endif
+}
+
+// The promise of --history-max-bytes: what bytes() reports is what the heap
+// really grew by, for the worst shape (one message on each of many channels)
+// and for the common one (many messages on one channel).
+TEST(HistoryMemoryTest, AccountedBytesMatchRealHeapGrowth) {
+  if (HeapInUse() == 0) GTEST_SKIP() << "needs glibc's allocator statistics";
+  struct Shape {
+    const char* what;
+    int channels;
+    int per_channel;
+  };
+  for (const Shape& shape : {Shape{"one-off channels", 20000, 1}, Shape{"one busy channel", 1, 20000},
+                             Shape{"long names", 5000, 3}}) {
+    const size_t before = HeapInUse();
+    size_t accounted = 0;
+    {
+      History history(MakeLimits(100000, 3600 * 1000, size_t{1} << 30));
+      uint64_t id = 0;
+      for (int c = 0; c < shape.channels; ++c) {
+        std::string name = std::string(shape.what[0] == 'l' ? "a-rather-long-channel-name-" : "ch-") + std::to_string(c);
+        for (int m = 0; m < shape.per_channel; ++m) {
+          ++id;
+          ASSERT_TRUE(history.Append(name, id, RealisticFrame(id), 0));
+        }
+      }
+      accounted = history.bytes();
+      const size_t grown = HeapInUse() - before;
+      // Counted at least what the heap grew by (less 2% for allocator slack we
+      // do not model), and not wildly more.
+      EXPECT_GE(accounted, grown - grown / 50) << shape.what << ": heap grew " << grown;
+      EXPECT_LE(accounted, grown + grown / 4) << shape.what << ": heap grew " << grown;
+      EXPECT_EQ(accounted, history.RecountBytes()) << shape.what;
+    }
+    // And it all goes back (up to allocator noise: gtest's own bookkeeping).
+    EXPECT_LT(HeapInUse(), before + (64 << 10)) << shape.what;
+  }
+}
+
+TEST(HistoryMemoryTest, OneOffChannelsAreChargedTheirBookkeeping) {
+  History history(MakeLimits(1000));
+  ASSERT_TRUE(history.Append("probe", 1, RealisticFrame(1), 0));
+  const size_t one = history.bytes();
+  // A map node, an entry slot, the frame object and its buffer, an order
+  // reference: far more than the ~40 bytes of the message itself.
+  EXPECT_GT(one, RealisticFrame(1)->chunked().size() + 200);
+  // A longer name costs its heap block too.
+  History named(MakeLimits(1000));
+  ASSERT_TRUE(named.Append(std::string(100, 'n'), 1, RealisticFrame(1), 0));
+  EXPECT_GE(named.bytes(), one + 100);
+}
+
+TEST(HistoryMemoryTest, ManyOneOffChannelsStayWithinTheByteCap) {
+  const size_t cap = 256 << 10;
+  History history(MakeLimits(1000, 3600 * 1000, cap));
+  for (uint64_t id = 1; id <= 50000; ++id) {
+    ASSERT_TRUE(history.Append("oneoff-" + std::to_string(id), id, RealisticFrame(id), 0));
+    ASSERT_LE(history.bytes(), cap) << "after " << id;
+  }
+  EXPECT_EQ(history.bytes(), history.RecountBytes());
+  // What is kept is the newest channels, and the rest left a watermark.
+  History::Collected newest = history.Collect({"oneoff-50000"}, 0);
+  EXPECT_THAT(Ids(newest), ElementsAre(50000u));
+  History::Collected oldest = history.Collect({"oneoff-1"}, 0);
+  EXPECT_THAT(Ids(oldest), IsEmpty());
+  EXPECT_GE(oldest.watermark, 1u);
+  EXPECT_LT(history.channel_count(), 2000u);  // Each costs hundreds of bytes.
+  EXPECT_EQ(history.channel_count(), history.message_count());
+}
+
+TEST(HistoryMemoryTest, StaleReferencesOfABusyChannelDoNotPileUp) {
+  // A quiet channel's message (not due for an hour) sits at the front of the
+  // global order; behind it a busy channel trimmed to one message leaves a
+  // stale reference per publish. They must be compacted away, not kept for
+  // the hour.
+  History history(MakeLimits(1));
+  ASSERT_TRUE(history.Append("quiet", 1, RealisticFrame(1), 0));
+  for (uint64_t id = 2; id <= 200000; ++id) ASSERT_TRUE(history.Append("busy", id, RealisticFrame(id), 0));
+  history.ExpireOld(1);
+  EXPECT_EQ(history.message_count(), 2u);
+  EXPECT_EQ(history.bytes(), history.RecountBytes());
+  EXPECT_LT(history.bytes(), 64u << 10) << "stale order references kept";
+  EXPECT_THAT(Ids(history.Collect({"quiet"}, 0)), ElementsAre(1u));
+  EXPECT_THAT(Ids(history.Collect({"busy"}, 0)), ElementsAre(200000u));
+}
+
+TEST(HistoryChannelCapTest, LeastRecentlyUsedChannelIsEvictedWithAWatermark) {
+  History::Limits limits = MakeLimits(10);
+  limits.max_channels = 3;
+  History history(limits);
+  ASSERT_TRUE(history.Append("a", 1, MakeFrame(1), 0));
+  ASSERT_TRUE(history.Append("b", 2, MakeFrame(2), 0));
+  ASSERT_TRUE(history.Append("b", 3, MakeFrame(3), 0));
+  ASSERT_TRUE(history.Append("c", 4, MakeFrame(4), 0));
+  ASSERT_TRUE(history.Append("a", 5, MakeFrame(5), 0));  // a is now the most recently used.
+  EXPECT_EQ(history.channel_count(), 3u);
+  EXPECT_EQ(history.evicted_channels(), 0u);
+
+  ASSERT_TRUE(history.Append("d", 6, MakeFrame(6), 0));  // Evicts b, the least recently used.
+  EXPECT_EQ(history.channel_count(), 3u);
+  EXPECT_EQ(history.evicted_channels(), 1u);
+  EXPECT_EQ(history.message_count(), 4u);
+  EXPECT_EQ(history.bytes(), history.RecountBytes());
+  History::Collected b = history.Collect({"b"}, 0);
+  EXPECT_THAT(Ids(b), IsEmpty());
+  EXPECT_EQ(b.watermark, 3u);  // A resume on b from before 3 gets a gap...
+  EXPECT_FALSE(history.Collect({"b"}, 3).watermark > 3u);  // ... from 3 on, nothing was lost.
+  EXPECT_THAT(Ids(history.Collect({"a"}, 0)), ElementsAre(1u, 5u));
+  EXPECT_THAT(Ids(history.Collect({"c"}, 0)), ElementsAre(4u));
+  EXPECT_THAT(Ids(history.Collect({"d"}, 0)), ElementsAre(6u));
+  EXPECT_GE(history.Collect({"?"}, 0).watermark, 3u);  // Through a pattern too.
+
+  // A re-delivery of b's old ids is refused; new ones start b again.
+  EXPECT_FALSE(history.Append("b", 3, MakeFrame(3), 0));
+  ASSERT_TRUE(history.Append("b", 7, MakeFrame(7), 0));  // Evicts c now.
+  History::Collected reborn = history.Collect({"b"}, 0);
+  EXPECT_THAT(Ids(reborn), ElementsAre(7u));
+  EXPECT_EQ(reborn.watermark, 3u);
+  EXPECT_THAT(Ids(history.Collect({"c"}, 0)), IsEmpty());
+  EXPECT_EQ(history.Collect({"c"}, 0).watermark, 4u);
+  EXPECT_EQ(history.evicted_channels(), 2u);
+}
+
+TEST(HistoryChannelCapTest, EvictedChannelsWatermarkSurvivesItsRelease) {
+  History::Limits limits = MakeLimits(10, /*ttl_ms=*/100);
+  limits.max_channels = 2;
+  History history(limits);
+  for (uint64_t id = 1; id <= 3000; ++id) {
+    ASSERT_TRUE(history.Append("ch" + std::to_string(id), id, MakeFrame(id), 0));
+    ASSERT_LE(history.channel_count(), 2u);
+  }
+  EXPECT_EQ(history.evicted_channels(), 2998u);
+  EXPECT_EQ(history.bytes(), history.RecountBytes());
+  // Evicted channels linger (empty) only until their order references are
+  // compacted or expire; their loss stays known either way.
+  history.ExpireOld(1000);
+  EXPECT_EQ(history.message_count(), 0u);
+  EXPECT_EQ(history.bytes(), 0u);  // Nothing left, not even the map's bucket array.
+  EXPECT_GE(history.Collect({"ch5"}, 4).watermark, 5u);
+  EXPECT_GE(history.Collect({"ch2999"}, 2998).watermark, 2999u);
+}
+
+TEST(HistoryChannelCapTest, CapOfOneKeepsOnlyTheLatestChannel) {
+  History::Limits limits = MakeLimits(10);
+  limits.max_channels = 1;
+  History history(limits);
+  ASSERT_TRUE(history.Append("a", 1, MakeFrame(1), 0));
+  ASSERT_TRUE(history.Append("a", 2, MakeFrame(2), 0));
+  ASSERT_TRUE(history.Append("b", 3, MakeFrame(3), 0));
+  EXPECT_EQ(history.channel_count(), 1u);
+  EXPECT_THAT(Ids(history.Collect({"*"}, 0)), ElementsAre(3u));
+  EXPECT_EQ(history.Collect({"a"}, 0).watermark, 2u);
+}
+
+TEST(HistoryChannelCapTest, EvictionIsNotAScan) {
+  // 200,000 one-off channels through a cap of 1000: linear work overall.
+  History::Limits limits = MakeLimits(1000);
+  limits.max_channels = 1000;
+  History history(limits);
+  const auto started = std::chrono::steady_clock::now();
+  for (uint64_t id = 1; id <= 200000; ++id) {
+    ASSERT_TRUE(history.Append("c" + std::to_string(id), id, MakeFrame(id), 0));
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(history.channel_count(), 1000u);
+  EXPECT_EQ(history.evicted_channels(), 199000u);
+  // A scan of 1000 channels per append would take seconds; generous for ASan.
+  EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count(), 5000);
 }
 
 // --- Randomized invariants with stale order references ----------------------------------
@@ -512,7 +722,6 @@ TEST(HistoryTest, RandomizedRetentionKeepsInvariants) {
 
     ASSERT_LE(history.bytes(), max_bytes) << "step " << step;
     size_t total_count = 0;
-    size_t total_bytes = 0;
     size_t live_channels = 0;
     std::set<uint64_t> union_ids;
     for (const auto& [channel, log] : appended) {
@@ -538,7 +747,6 @@ TEST(HistoryTest, RandomizedRetentionKeepsInvariants) {
           continue;
         }
         expected.push_back(a.id);
-        total_bytes += a.cost;
         if (expired_once) {
           ASSERT_LT(last_expire - std::min(last_expire, a.at_ms), ttl_ms) << channel << " id " << a.id;
         }
@@ -551,7 +759,8 @@ TEST(HistoryTest, RandomizedRetentionKeepsInvariants) {
       union_ids.insert(expected.begin(), expected.end());
     }
     ASSERT_EQ(history.message_count(), total_count) << "step " << step;
-    ASSERT_EQ(history.bytes(), total_bytes) << "step " << step;
+    // The accounting kept step by step matches a full recount.
+    ASSERT_EQ(history.bytes(), history.RecountBytes()) << "step " << step;
     ASSERT_EQ(history.channel_count(), live_channels) << "step " << step;
 
     if (step % 25 == 0) {

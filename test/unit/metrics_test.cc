@@ -85,6 +85,8 @@ Gauges DistinctGauges() {
   g.queued_bytes = 206;
   g.history_messages = 207;
   g.history_bytes = 208;
+  g.history_channels = 209;
+  g.history_channels_evicted = 210;
   g.redis_mode = true;
   g.redis_connected = true;
   return g;
@@ -125,6 +127,8 @@ TEST(MetricsTest, EveryMetricHasHelpTypeAndItsValue) {
       {"ssebridge_messages_dropped_too_large_total", "counter", "120"},
       {"ssebridge_history_messages", "gauge", "207"},
       {"ssebridge_history_bytes", "gauge", "208"},
+      {"ssebridge_history_channels", "gauge", "209"},
+      {"ssebridge_history_channels_evicted_total", "counter", "210"},
   };
   std::map<std::string, Sample> samples = ParseExposition(RenderPrometheus(DistinctCounters(), DistinctGauges()));
   for (const auto& [name, type, value] : expected) {
