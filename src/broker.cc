@@ -5,23 +5,23 @@
 
 namespace ssebridge {
 
-FrameRef EncodeMessageFrame(const Message& message) {
+namespace {
+
+// The wire fields of a message (views into it: nothing is copied).
+SseEvent EventOf(const Message& message) {
   SseEvent event;
   event.id = message.id;
   event.event = message.event;
   event.data = message.data;
   event.retry_ms = message.retry_ms;
-  return EncodeEventFrame(event, message.sequence);
+  return event;
 }
 
-size_t MessageFrameSize(const Message& message) {
-  SseEvent event;
-  event.id = message.id;
-  event.event = message.event;
-  event.data = message.data;
-  event.retry_ms = message.retry_ms;
-  return Frame::ChunkedSize(SseEventSize(event));
-}
+}  // namespace
+
+FrameRef EncodeMessageFrame(const Message& message) { return EncodeEventFrame(EventOf(message), message.sequence); }
+
+size_t MessageFrameSize(const Message& message) { return Frame::ChunkedSize(SseEventSize(EventOf(message))); }
 
 size_t MaxPublishedFrameSize(const PublishRequest& request) {
   // The longest decimal uint64_t, standing in for the id assigned later.

@@ -42,6 +42,17 @@ struct Refusal {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
+// Sends each request on its own connection; each must get 400 with a JSON error.
+void ExpectEachRefusedWith400(int port, const std::vector<Refusal>& refusals) {
+  for (const Refusal& refusal : refusals) {
+    std::optional<HttpResponse> response =
+        harness::HttpRequest(port, refusal.method, refusal.target, refusal.body, refusal.headers);
+    ASSERT_TRUE(response) << refusal.name;
+    EXPECT_EQ(response->status, 400) << refusal.name << ": " << response->body;
+    EXPECT_EQ(response->body.rfind("{\"error\":\"", 0), 0u) << refusal.name << ": " << response->body;
+  }
+}
+
 // Every way a client could try to smuggle an SSE field (id:, event:, retry:,
 // a blank line ending the event early) into other subscribers' streams: each
 // is refused with 400 and a JSON error, and nothing reaches the stream.
@@ -66,13 +77,7 @@ TEST(HostileInjectionTest, FieldsCannotBeInjectedThroughChannelEventOrId) {
       {"lastEventId with LF", "GET", "/events/victim?lastEventId=1%0Aevent:%20evil", "", {}},
       {"lastEventId with CR", "GET", "/events/victim?lastEventId=1%0D", "", {}},
   };
-  for (const Refusal& refusal : refusals) {
-    std::optional<HttpResponse> response =
-        harness::HttpRequest(bridge.port(), refusal.method, refusal.target, refusal.body, refusal.headers);
-    ASSERT_TRUE(response) << refusal.name;
-    EXPECT_EQ(response->status, 400) << refusal.name << ": " << response->body;
-    EXPECT_EQ(response->body.rfind("{\"error\":\"", 0), 0u) << refusal.name << ": " << response->body;
-  }
+  ExpectEachRefusedWith400(bridge.port(), refusals);
 
   // Data may hold any line break: each line becomes its own data: field, so
   // "id:" or "event:" at the start of a line stays data.
@@ -109,13 +114,7 @@ TEST(HostileInjectionTest, InvalidUtf8IsRefused) {
       {"channel", "POST", "/publish", "channel=by%FFstander&message=ok", kForm},
       {"path channel", "GET", "/events/by%FFstander", "", {}},
   };
-  for (const Refusal& refusal : refusals) {
-    std::optional<HttpResponse> response =
-        harness::HttpRequest(bridge.port(), refusal.method, refusal.target, refusal.body, refusal.headers);
-    ASSERT_TRUE(response) << refusal.name;
-    EXPECT_EQ(response->status, 400) << refusal.name << ": " << response->body;
-    EXPECT_EQ(response->body.rfind("{\"error\":\"", 0), 0u) << refusal.name << ": " << response->body;
-  }
+  ExpectEachRefusedWith400(bridge.port(), refusals);
   ASSERT_TRUE(bystander.Publish());
   EXPECT_EQ(bystander.Verify(kWait), "");
   EXPECT_TRUE(Running(bridge));

@@ -10,29 +10,7 @@
 
 #include <gtest/gtest.h>
 
-// Live heap bytes, read from the allocator rather than by replacing operator
-// new (which would switch off ASan's new/delete checks for the whole binary).
-#if defined(__SANITIZE_ADDRESS__)
-#define SSEB_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SSEB_TEST_ASAN 1
-#endif
-#endif
-
-#if defined(SSEB_TEST_ASAN)
-// Declared here: GCC does not always ship <sanitizer/allocator_interface.h>.
-extern "C" size_t __sanitizer_get_current_allocated_bytes(void);
-#define SSEB_HAVE_HEAP_STATS 1
-static size_t LiveHeapBytes() { return __sanitizer_get_current_allocated_bytes(); }
-#elif defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
-#include <malloc.h>
-#define SSEB_HAVE_HEAP_STATS 1
-static size_t LiveHeapBytes() {
-  struct mallinfo2 info = mallinfo2();
-  return info.uordblks + info.hblkhd;  // Heap chunks in use plus mmapped chunks.
-}
-#endif
+#include "heap_stats.h"
 
 namespace ssebridge {
 namespace {
@@ -153,31 +131,28 @@ TEST(FrameRefTest, SelfAssignmentKeepsTheFrame) {
 }
 
 TEST(FrameRefTest, CopiesDoNotAllocateAndLastReleaseFrees) {
-#if !defined(SSEB_HAVE_HEAP_STATS)
-  GTEST_SKIP() << "no allocator statistics on this platform";
-#else
+  if (test::LiveHeapBytes() == 0) GTEST_SKIP() << "no allocator statistics on this platform";
   // A payload big enough (8 MiB) that allocator noise cannot hide it.
   constexpr size_t kSize = 8 << 20;
   std::vector<FrameRef> copies;
   copies.reserve(16);
-  const size_t baseline = LiveHeapBytes();
+  const size_t baseline = test::LiveHeapBytes();
   {
     FrameRef frame = Frame::FromPayload(std::string(kSize, 'p'));
-    const size_t with_frame = LiveHeapBytes();
+    const size_t with_frame = test::LiveHeapBytes();
     EXPECT_GE(with_frame, baseline + kSize);
 
     for (int i = 0; i < 10; ++i) copies.push_back(frame);
     // Ten copies of a copying implementation would add 80 MiB.
-    EXPECT_LT(LiveHeapBytes(), with_frame + kSize / 2) << "copying a FrameRef must not copy bytes";
+    EXPECT_LT(test::LiveHeapBytes(), with_frame + kSize / 2) << "copying a FrameRef must not copy bytes";
 
     copies.clear();
-    EXPECT_GE(LiveHeapBytes(), baseline + kSize) << "frame freed while a reference remained";
+    EXPECT_GE(test::LiveHeapBytes(), baseline + kSize) << "frame freed while a reference remained";
     EXPECT_EQ(frame->raw().size(), kSize);
     EXPECT_EQ(frame->raw()[kSize - 1], 'p');
   }
   // The last reference is gone: the payload buffer is released.
-  EXPECT_LT(LiveHeapBytes(), baseline + kSize / 2);
-#endif
+  EXPECT_LT(test::LiveHeapBytes(), baseline + kSize / 2);
 }
 
 }  // namespace

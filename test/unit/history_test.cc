@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
-#include <malloc.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "heap_stats.h"
 
 namespace ssebridge {
 namespace {
@@ -463,28 +463,11 @@ FrameRef RealisticFrame(uint64_t id) {
   return MakeFrame(id, "id: " + std::to_string(id) + "\ndata: {\"n\":" + std::to_string(id % 1000) + "}\n\n");
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SSEBRIDGE_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SSEBRIDGE_UNDER_ASAN 1
-#endif
-#endif
-
-// Heap bytes in use according to glibc (not meaningful under a sanitizer's allocator).
-size_t HeapInUse() {
-#if defined(__GLIBC__) && !defined(SSEBRIDGE_UNDER_ASAN)
-  return mallinfo2().uordblks;
-#else
-  return 0;
-#endif
-}
-
 // The promise of --history-max-bytes: what bytes() reports is what the heap
 // really grew by, for the worst shape (one message on each of many channels)
 // and for the common one (many messages on one channel).
 TEST(HistoryMemoryTest, AccountedBytesMatchRealHeapGrowth) {
-  if (HeapInUse() == 0) GTEST_SKIP() << "needs glibc's allocator statistics";
+  if (test::GlibcHeapBytes() == 0) GTEST_SKIP() << "needs glibc's allocator statistics";
   struct Shape {
     const char* what;
     int channels;
@@ -492,7 +475,7 @@ TEST(HistoryMemoryTest, AccountedBytesMatchRealHeapGrowth) {
   };
   for (const Shape& shape : {Shape{"one-off channels", 20000, 1}, Shape{"one busy channel", 1, 20000},
                              Shape{"long names", 5000, 3}}) {
-    const size_t before = HeapInUse();
+    const size_t before = test::GlibcHeapBytes();
     size_t accounted = 0;
     {
       History history(MakeLimits(100000, 3600 * 1000, size_t{1} << 30));
@@ -505,7 +488,7 @@ TEST(HistoryMemoryTest, AccountedBytesMatchRealHeapGrowth) {
         }
       }
       accounted = history.bytes();
-      const size_t grown = HeapInUse() - before;
+      const size_t grown = test::GlibcHeapBytes() - before;
       // Counted at least what the heap grew by (less 2% for allocator slack we
       // do not model), and not wildly more.
       EXPECT_GE(accounted, grown - grown / 50) << shape.what << ": heap grew " << grown;
@@ -513,7 +496,7 @@ TEST(HistoryMemoryTest, AccountedBytesMatchRealHeapGrowth) {
       EXPECT_EQ(accounted, history.RecountBytes()) << shape.what;
     }
     // And it all goes back (up to allocator noise: gtest's own bookkeeping).
-    EXPECT_LT(HeapInUse(), before + (64 << 10)) << shape.what;
+    EXPECT_LT(test::GlibcHeapBytes(), before + (64 << 10)) << shape.what;
   }
 }
 

@@ -21,19 +21,6 @@ TEST(LogLimiterTest, OneRecordPerIntervalAndCountsTheRest) {
   EXPECT_EQ(suppressed, 0u);
 }
 
-TEST(LogLimiterTest, OneLinePerIntervalWithTheCountOfTheRest) {
-  LogLimiter limiter(1000);
-  uint64_t suppressed = 99;
-  EXPECT_TRUE(limiter.Allow(5000, &suppressed));
-  EXPECT_EQ(suppressed, 0u);
-  EXPECT_FALSE(limiter.Allow(5001, &suppressed));
-  EXPECT_FALSE(limiter.Allow(5999, &suppressed));
-  EXPECT_TRUE(limiter.Allow(6000, &suppressed));
-  EXPECT_EQ(suppressed, 2u);
-  EXPECT_TRUE(limiter.Allow(9000, &suppressed));
-  EXPECT_EQ(suppressed, 0u);
-}
-
 TEST(LogLimiterTest, FirstRecordPassesEvenAtTimeZero) {
   LogLimiter throttle(10000);
   uint64_t suppressed = 0;
