@@ -173,4 +173,75 @@ TEST_F(HostileMessageTest, OverBigRedisPublishIsDroppedAndCounted) {
   ExpectBystanderUnharmed();
 }
 
+// A stream on 10,000 channels: refused by the default limits (the request head
+// alone is over --max-header-bytes), refused with 400 above
+// --max-channels-per-subscribe, and served when an operator allows it, with
+// subscribing and unsubscribing cheap enough that nobody else waits.
+TEST_F(HostileMessageTest, TenThousandChannelSubscribeIsBoundedAndCheap) {
+  StartEmbedded({"--max-header-bytes", "262144", "--max-channels-per-subscribe", "10000"});
+  OpenBystander("bystander");
+  std::string query;
+  for (int i = 0; i < 10000; ++i) query += (i ? "&channel=c" : "channel=c") + std::to_string(i);
+
+  const auto started = Clock::now();
+  SseClient wide;
+  ASSERT_TRUE(wide.Open(bridge_.port(), "/events?" + query));
+  ASSERT_EQ(wide.head().status, 200);
+  ASSERT_TRUE(bystander_.Publish());  // Answered after the subscribe: it did not hold the loop.
+  ASSERT_TRUE(PublishJson(bridge_.port(), R"({"channel":"c9999","data":"last"})"));
+  std::optional<harness::SseEvent> event = wide.Next(kWait);
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->data, "last");
+  wide.socket().Close();  // Unsubscribing 10,000 channels happens on this close.
+  EXPECT_LT(std::chrono::duration_cast<Millis>(Clock::now() - started).count(), 3000);
+  ExpectBystanderUnharmed();
+}
+
+TEST_F(HostileMessageTest, TenThousandChannelSubscribeOverTheLimitIs400) {
+  StartEmbedded({"--max-header-bytes", "262144"});  // --max-channels-per-subscribe stays 1000.
+  OpenBystander("bystander");
+  std::string query;
+  for (int i = 0; i < 10000; ++i) query += (i ? "&channel=c" : "channel=c") + std::to_string(i);
+  std::optional<HttpResponse> refused = harness::HttpRequest(bridge_.port(), "GET", "/events?" + query);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400) << refused->body;
+  EXPECT_NE(refused->body.find("too many channels"), std::string::npos) << refused->body;
+  ExpectBystanderUnharmed();
+}
+
+// Payloads that look like envelopes but are not valid ones are plain data:
+// delivered unchanged, never half-decoded, never a reason to drop the stream.
+TEST_F(HostileMessageTest, MalformedEnvelopesAreDeliveredAsPlainData) {
+  StartWithRedis();
+  OpenBystander("bystander");
+  SseClient target;
+  ASSERT_TRUE(target.Open(bridge_.port(), "/events/victim"));
+  ASSERT_TRUE(harness::AwaitSubscribers(redis_.port(), "victim", 1));
+  const std::vector<std::string> payloads = {
+      R"({"event":"x")",                          // truncated
+      R"({"event":"a\nid: 666","data":"x"})",     // newline in the event name
+      R"({"event":"a\rretry: 1","data":"x"})",    // CR in the event name
+      R"({"event":1,"data":2})",                  // wrong types
+      R"({"event":"","data":"x"})",               // empty event name
+      R"({"event":"x","data":"y","extra":true})",  // unknown key
+      R"({"event":"x","data":"y","id":"1\n2"})",  // newline in the id
+      R"({"event":"x","data":"y","retry":-1})",   // bad retry
+      "{\"event\":\"\xff\",\"data\":\"y\"}",      // invalid UTF-8
+  };
+  for (const std::string& payload : payloads) {
+    EXPECT_EQ(RedisCommand(redis_.port(), {"PUBLISH", "victim", payload}).integer, 1) << payload;
+  }
+  for (const std::string& payload : payloads) {
+    std::optional<harness::SseEvent> event = target.Next(kWait);
+    ASSERT_TRUE(event) << payload;
+    EXPECT_EQ(event->event, "message") << payload;
+    if (payload.find('\xff') == std::string::npos) {
+      EXPECT_EQ(event->data, payload);
+    }
+  }
+  EXPECT_NE(target.last_event_id, "666");
+  EXPECT_FALSE(target.closed());
+  ExpectBystanderUnharmed();
+}
+
 }  // namespace
