@@ -22,6 +22,20 @@
 namespace harness {
 
 using Clock = std::chrono::steady_clock;
+
+// AddressSanitizer keeps freed memory in quarantine, so a process's resident
+// size says nothing about what it holds: memory bounds are checked without it.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kResidentSizeIsMeaningful = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kResidentSizeIsMeaningful = false;
+#else
+constexpr bool kResidentSizeIsMeaningful = true;
+#endif
+#else
+constexpr bool kResidentSizeIsMeaningful = true;
+#endif
 using Millis = std::chrono::milliseconds;
 
 // A child process whose stdout+stderr are captured by a reader thread.
