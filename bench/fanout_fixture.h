@@ -35,6 +35,7 @@ class QueueSink final : public ssebridge::StreamSink {
       over_limit_ = true;
     }
   }
+  void CutOff(const char*) override { over_limit_ = true; }
 
   // One writev that the kernel accepts completely. Returns the bytes "sent".
   size_t Drain() {

@@ -1,5 +1,7 @@
 #include "ssebridge/broker.h"
 
+#include <algorithm>
+
 #include "ssebridge/sse.h"
 #include "ssebridge/uri.h"
 
@@ -53,6 +55,38 @@ bool AnswerIfHistoryDisabled(const History& history, Counters* counters, ReplayC
 void AddCollected(const History::Collected& collected, ReplayResult* result) {
   for (const History::Entry* entry : collected.entries) result->frames.push_back(entry->frame);
   result->oldest_id = collected.oldest_id;
+}
+
+uint64_t KeepNewestFrames(const ReplayLimits& limits, std::vector<FrameRef>* frames) {
+  size_t kept = 0;
+  size_t bytes = 0;
+  // Newest first: a stream resuming after a long absence wants the present.
+  while (kept < frames->size()) {
+    const size_t size = (*frames)[frames->size() - 1 - kept]->chunked().size();
+    if (kept + 1 > limits.max_messages || bytes + size > limits.max_bytes) break;
+    bytes += size;
+    ++kept;
+  }
+  if (kept == frames->size()) return 0;
+  const size_t drop = frames->size() - kept;
+  const uint64_t newest_dropped = (*frames)[drop - 1]->id();
+  frames->erase(frames->begin(), frames->begin() + static_cast<std::ptrdiff_t>(drop));
+  return newest_dropped;
+}
+
+void BoundReplay(const ReplayLimits& limits, uint64_t after, uint64_t omitted, Counters* counters,
+                 ReplayResult* result) {
+  omitted = std::max(omitted, KeepNewestFrames(limits, &result->frames));
+  // For an unknown id everything retained was asked for.
+  const bool truncated = omitted != 0 && (result->from_start || omitted > after);
+  if (truncated) {
+    ++counters->replays_truncated;
+    if (!result->gap) {
+      result->gap = true;
+      result->gap_reason = "too-many";
+    }
+  }
+  if (result->gap) ++counters->replay_gaps;
 }
 
 FrameRef EncodeGapFrame(const std::string& last_event_id, uint64_t oldest_id, const std::string& reason) {

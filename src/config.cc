@@ -184,6 +184,9 @@ const std::vector<OptionSpec>& Options() {
       {"history-max-channels", true, false,
        "channels with local history; beyond it the least recently published one is dropped (default 100000)",
        UnsignedSetter(&Config::history_max_channels, 1, 100000000)},
+      {"max-replay-messages", true, false,
+       "messages one resume may replay, the newest ones; older ones are reported by a gap event (default 10000)",
+       UnsignedSetter(&Config::max_replay_messages, 1, 100000000)},
   };
   return kOptions;
 }

@@ -550,6 +550,14 @@ bool Connection::QueueLive(const FrameRef& frame) {
   return true;
 }
 
+void Connection::CutOff(const char* why) {
+  if (closing_ || over_limit_ || close_after_flush_) return;
+  over_limit_ = true;
+  ++server_->counters().slow_consumer_disconnects;
+  LOG_DEBUG("stream %s cut off: %s", Peer().c_str(), why);
+  ScheduleFlush();
+}
+
 // Never closes inside the fan-out loop: marks the stream, which the next flush closes.
 void Connection::CutOffSlowConsumer(const char* what, size_t bytes) {
   over_limit_ = true;

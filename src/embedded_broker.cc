@@ -47,7 +47,7 @@ void EmbeddedBroker::Replay(const std::vector<std::string>& topics, const std::s
   uint64_t after = 0;
   bool known = ParseEventId(after_text, &after) && after <= last_id_ && after + 1 >= history_.recording_since();
   if (!known) after = 0;
-  History::Collected collected = history_.Collect(topics, after);
+  History::Collected collected = history_.Collect(topics, after, replay_limits_.max_messages);
   AddCollected(collected, &result);
   if (!known) {
     result.gap = true;
@@ -57,7 +57,7 @@ void EmbeddedBroker::Replay(const std::vector<std::string>& topics, const std::s
     result.gap = true;
     result.gap_reason = "trimmed";
   }
-  if (result.gap) ++counters_->replay_gaps;
+  BoundReplay(replay_limits_, after, collected.omitted, counters_, &result);
   done(std::move(result));
 }
 

@@ -1,6 +1,7 @@
 #include "ssebridge/history.h"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "ssebridge/channel.h"
 
@@ -216,13 +217,11 @@ void History::ExpireOld(uint64_t now_ms) {
 
 // ---------------------------------------------------------------- collect
 
-void History::CollectChannel(const Channel& channel, uint64_t after, Collected* out) const {
-  out->watermark = std::max(out->watermark, channel.watermark);
-  const Ring& entries = channel.entries;
-  if (entries.empty()) return;
-  const uint64_t first = entries.front().id;
-  if (out->oldest_id == 0 || first < out->oldest_id) out->oldest_id = first;
-  // Entries are sorted by id: binary search for the first one after `after`.
+namespace {
+
+// The index of the first entry with an id above `after` (entries ascend).
+template <typename Ring>
+size_t FirstAbove(const Ring& entries, uint64_t after) {
   size_t low = 0;
   size_t high = entries.size();
   while (low < high) {
@@ -233,35 +232,75 @@ void History::CollectChannel(const Channel& channel, uint64_t after, Collected* 
       high = middle;
     }
   }
-  for (size_t i = low; i < entries.size(); ++i) out->entries.push_back(&entries[i]);
+  return low;
 }
 
-History::Collected History::Collect(const std::vector<std::string>& topics, uint64_t after) const {
+}  // namespace
+
+// Adds a channel's entries after `after`. With a limit, entries below the
+// floor (the oldest id kept so far, once the limit was reached) and all but
+// the newest max_messages are skipped; the newest skipped one is noted.
+void History::CollectChannel(const Channel& channel, uint64_t after, size_t max_messages, uint64_t* floor,
+                             Collected* out) const {
+  out->watermark = std::max(out->watermark, channel.watermark);
+  const Ring& entries = channel.entries;
+  if (entries.empty()) return;
+  const uint64_t first = entries.front().id;
+  if (out->oldest_id == 0 || first < out->oldest_id) out->oldest_id = first;
+  const size_t low = FirstAbove(entries, after);
+  size_t start = low;
+  if (*floor > after) start = std::max(start, FirstAbove(entries, *floor - 1));
+  if (max_messages > 0 && entries.size() - start > max_messages) start = entries.size() - max_messages;
+  if (start > low) out->omitted = std::max(out->omitted, entries[start - 1].id);
+  for (size_t i = start; i < entries.size(); ++i) out->entries.push_back(&entries[i]);
+  if (max_messages > 0 && out->entries.size() > 2 * max_messages) KeepNewest(max_messages, floor, out);
+}
+
+// Sorts and de-duplicates what was gathered and, beyond the limit, keeps the
+// newest; the floor rises to the oldest kept id.
+void History::KeepNewest(size_t max_messages, uint64_t* floor, Collected* out) {
+  std::vector<const Entry*>& entries = out->entries;
+  std::sort(entries.begin(), entries.end(), [](const Entry* a, const Entry* b) { return a->id < b->id; });
+  // One message published to several channels is stored once per channel but
+  // replayed once.
+  entries.erase(std::unique(entries.begin(), entries.end(), [](const Entry* a, const Entry* b) { return a->id == b->id; }),
+                entries.end());
+  if (max_messages == 0 || entries.size() <= max_messages) return;
+  const size_t drop = entries.size() - max_messages;
+  out->omitted = std::max(out->omitted, entries[drop - 1]->id);
+  entries.erase(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(drop));
+  *floor = entries.front()->id;
+}
+
+History::Collected History::Collect(const std::vector<std::string>& topics, uint64_t after,
+                                    size_t max_messages) const {
   Collected out;
   out.watermark = removed_watermark_;
-  std::vector<const Channel*> seen;
+  uint64_t floor = 0;
+  // A channel matched by several topics is read once (a set: a pattern can
+  // match every one of a hundred thousand channels).
+  std::unordered_set<const Channel*> seen;
   for (const std::string& topic : topics) {
     if (!IsPattern(topic)) {
       auto it = channels_.find(topic);
-      if (it != channels_.end() && std::find(seen.begin(), seen.end(), &it->second) == seen.end()) {
-        seen.push_back(&it->second);
-        CollectChannel(it->second, after, &out);
+      if (it != channels_.end() && seen.insert(&it->second).second) {
+        CollectChannel(it->second, after, max_messages, &floor, &out);
       }
       continue;
     }
     for (const auto& [name, channel] : channels_) {
-      if (std::find(seen.begin(), seen.end(), &channel) != seen.end()) continue;
-      if (!GlobMatch(topic, name)) continue;
-      seen.push_back(&channel);
-      CollectChannel(channel, after, &out);
+      if (!GlobMatch(topic, name) || !seen.insert(&channel).second) continue;
+      CollectChannel(channel, after, max_messages, &floor, &out);
     }
   }
-  std::sort(out.entries.begin(), out.entries.end(), [](const Entry* a, const Entry* b) { return a->id < b->id; });
-  // One message published to several channels is stored once per channel but
-  // replayed once.
-  out.entries.erase(std::unique(out.entries.begin(), out.entries.end(),
-                                [](const Entry* a, const Entry* b) { return a->id == b->id; }),
-                    out.entries.end());
+  KeepNewest(max_messages, &floor, &out);
+  // Everything kept is newer than what was left out (a channel read before
+  // the floor rose may still hold older entries: they go too).
+  if (out.omitted != 0) {
+    auto first_kept = std::upper_bound(out.entries.begin(), out.entries.end(), out.omitted,
+                                       [](uint64_t id, const Entry* entry) { return id < entry->id; });
+    out.entries.erase(out.entries.begin(), first_kept);
+  }
   return out;
 }
 

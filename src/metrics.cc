@@ -77,6 +77,14 @@ std::string RenderPrometheus(const Counters& c, const Gauges& g) {
          c.replays_from_redis);
   Append(&out, "ssebridge_replay_gaps_total", "counter", "Resumes that were sent a gap event.", c.replay_gaps);
   Append(&out, "ssebridge_replayed_messages_total", "counter", "Messages sent by resumes.", c.replayed_messages);
+  Append(&out, "ssebridge_replays_truncated_total", "counter",
+         "Resumes that missed more than a replay may hold and got only the newest (gap reason too-many).",
+         c.replays_truncated);
+  Append(&out, "ssebridge_redis_catch_up_overflows_total", "counter",
+         "Refills after a Redis subscriber reconnect whose held or read messages passed their bound.",
+         c.redis_catch_up_overflows);
+  Append(&out, "ssebridge_redis_catch_up_cutoffs_total", "counter",
+         "Streams cut off (to resume from Redis) because a refill passed its bound.", c.redis_catch_up_cutoffs);
   Append(&out, "ssebridge_redis_history_reads_total", "counter", "History reads sent to Redis.",
          c.redis_history_reads);
   return out;

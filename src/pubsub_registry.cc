@@ -128,6 +128,15 @@ size_t PubsubRegistry::DeliverNotification(std::string_view source, bool source_
   return deliveries;
 }
 
+size_t PubsubRegistry::CutOffTopic(const std::string& name, bool is_pattern, const char* why) {
+  const auto& topics = is_pattern ? patterns_ : exact_;
+  auto it = topics.find(name);
+  if (it == topics.end()) return 0;
+  // CutOff never unsubscribes synchronously, so the list stays put.
+  for (Subscriber* subscriber : it->second->subscribers) subscriber->sink->CutOff(why);
+  return it->second->subscribers.size();
+}
+
 void PubsubRegistry::ForEachTopic(const std::function<void(const std::string&, bool)>& fn) const {
   for (const auto& entry : exact_) fn(entry.first, false);
   for (const auto& entry : patterns_) fn(entry.first, true);

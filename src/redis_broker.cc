@@ -1,6 +1,9 @@
 #include "ssebridge/redis_broker.h"
 
 #include <algorithm>
+#include <set>
+
+#include "ssebridge/channel.h"
 
 #include "ssebridge/log.h"
 #include "ssebridge/redis_scripts.h"
@@ -168,6 +171,8 @@ void RedisBroker::OnMessage(std::string_view source, bool is_pattern, std::strin
                             std::string_view payload) {
   if (catching_up_) {
     held_.push_back(Notification{std::string(source), is_pattern, std::string(channel), std::string(payload)});
+    held_bytes_ += sizeof(Notification) + source.size() + channel.size() + payload.size();
+    if (held_bytes_ > options_.max_held_bytes) DropHeld();
     return;
   }
   Deliver(source, is_pattern, channel, payload);
@@ -325,6 +330,33 @@ void RedisBroker::FinishCatchUp(const FetchResult& result, const std::vector<std
                  channel.channel.c_str());
       }
     }
+    // The read is bounded like a replay: a topic it could not fill whole
+    // would get newer messages after a hole. Its streams are cut off first
+    // (before any of those messages reaches them) and resume from Redis.
+    std::vector<bool> short_of(asked.size(), false);
+    for (const FetchedChannel& channel : result.channels) {
+      if (channel.topic_index < asked.size() && channel.omitted > asked[channel.topic_index].second) {
+        short_of[channel.topic_index] = true;
+      }
+    }
+    size_t cut_topics = 0;
+    size_t cut_streams = 0;
+    for (size_t i = 0; i < asked.size(); ++i) {
+      if (!short_of[i]) continue;
+      ++cut_topics;
+      cut_streams += CutOffTopic(asked[i].first, "too many messages missed during a Redis subscriber outage");
+      auto it = topics_.find(asked[i].first);
+      if (it != topics_.end() && it->second.serial == serials[i]) {
+        it->second.covered_after = std::max(it->second.covered_after, result.omitted);
+      }
+    }
+    if (cut_topics != 0) {
+      ++counters_->redis_catch_up_overflows;
+      counters_->redis_catch_up_cutoffs += cut_streams;
+      LOG_WARN("redis: the refill after a subscriber reconnect passed the replay bound (newest id left out %llu): "
+               "%zu stream(s) on %zu topic(s) cut off to resume from Redis",
+               static_cast<unsigned long long>(result.omitted), cut_streams, cut_topics);
+    }
     const uint64_t now = now_ms_();
     size_t delivered = 0;
     for (const FetchedMessage& message : result.messages) {
@@ -342,7 +374,11 @@ void RedisBroker::FinishCatchUp(const FetchResult& result, const std::vector<std
       if (it == topics_.end() || it->second.serial != serials[i]) continue;
       TopicState& state = it->second;
       state.last_seen = std::max(state.last_seen, result.clock);
-      if (!state.covered) {
+      if (state.lost_held) {
+        // Dropped held messages may be newer than this read: read the clock
+        // again once the refill is over (ReadClockForUnsettled).
+        state.covered = false;
+      } else if (!state.covered) {
         state.covered = true;
         state.covered_after = result.clock;
       }
@@ -357,6 +393,10 @@ void RedisBroker::FinishCatchUp(const FetchResult& result, const std::vector<std
   }
   catching_up_ = false;
   ReleaseHeld();
+  for (auto& entry : topics_) {
+    if (entry.second.lost_held) entry.second.covered = false;
+    entry.second.lost_held = false;
+  }
   // Topics this read did not settle (no position yet, or confirmed while it
   // ran) get a clock read of their own.
   ReadClockForUnsettled();
@@ -373,21 +413,50 @@ void RedisBroker::ReadClockForUnsettled() {
 void RedisBroker::ReleaseHeld() {
   std::vector<Notification> held = std::move(held_);
   held_.clear();
+  held_bytes_ = 0;
   for (const Notification& n : held) Deliver(n.source, n.is_pattern, n.channel, n.payload);
+}
+
+size_t RedisBroker::CutOffTopic(const std::string& name, const char* why) {
+  return registry_->CutOffTopic(name, IsPattern(name), why);
+}
+
+void RedisBroker::DropHeld() {
+  std::vector<Notification> held = std::move(held_);
+  const size_t bytes = held_bytes_;
+  held_.clear();
+  held_bytes_ = 0;
+  // Every stream these messages were for would get the ones after them and
+  // never these: cut off, it resumes from Redis, where they are.
+  std::set<std::string> sources;
+  for (const Notification& n : held) sources.insert(n.source);
+  size_t streams = 0;
+  for (const std::string& source : sources) {
+    streams += CutOffTopic(source, "live messages held during a Redis refill passed the bound");
+    auto it = topics_.find(source);
+    if (it != topics_.end()) it->second.lost_held = true;
+  }
+  ++counters_->redis_catch_up_overflows;
+  counters_->redis_catch_up_cutoffs += streams;
+  LOG_WARN("redis: %zu live message(s) (%zu bytes) held while refilling after a subscriber reconnect passed the "
+           "bound of %zu bytes: dropped, and %zu stream(s) on %zu topic(s) cut off to resume from Redis",
+           held.size(), bytes, options_.max_held_bytes, streams, sources.size());
 }
 
 // ------------------------------------------------------------------ replay
 
-bool RedisBroker::ServeFromMemory(const std::vector<std::string>& topics, uint64_t after, ReplayResult* result) {
+bool RedisBroker::ServeFromMemory(const std::vector<std::string>& topics, uint64_t after, ReplayResult* result,
+                                  uint64_t* omitted) {
   if (catching_up_) return false;
   for (const std::string& topic : topics) {
     auto it = topics_.find(topic);
     if (it == topics_.end() || !it->second.covered || it->second.covered_after > after) return false;
   }
-  History::Collected collected = history_.Collect(topics, after);
+  History::Collected collected = history_.Collect(topics, after, replay_limits_.max_messages);
   // Trimmed locally does not mean lost: Redis may keep more.
   if (collected.watermark > after) return false;
   AddCollected(collected, result);
+  *omitted = collected.omitted;
   return true;
 }
 
@@ -397,7 +466,9 @@ void RedisBroker::Replay(const std::vector<std::string>& topics, const std::stri
   ReplayResult result;
   uint64_t after = 0;
   const bool known = ParseEventId(after_text, &after);
-  if (known && ServeFromMemory(topics, after, &result)) {
+  uint64_t omitted = 0;
+  if (known && ServeFromMemory(topics, after, &result, &omitted)) {
+    BoundReplay(replay_limits_, after, omitted, counters_, &result);
     done(std::move(result));
     return;
   }
@@ -481,14 +552,23 @@ void RedisBroker::AnswerWaiters(PendingFetch pending, const FetchResult& fetched
         }
       }
     }
-    if (result.gap) ++counters_->replay_gaps;
+    // A shared read started at the earliest waiter's id; for this one, what
+    // the read's bound left out matters only if it is newer than its id.
+    BoundReplay(replay_limits_, waiter.after, fetched.omitted, counters_, &result);
     waiter.done(std::move(result));
   }
 }
 
 void RedisBroker::Fetch(const std::vector<std::pair<std::string, uint64_t>>& asked,
                         std::function<void(FetchResult)> done) {
-  std::vector<std::string> args = {"", "", "0", std::to_string(history_.limits().ttl_ms)};
+  // The script's bound (see fetch.lua): the replay's message count, and
+  // twice its bytes because the script counts envelopes, which JSON escaping
+  // can make larger than the events; the exact byte bound is applied to the
+  // decoded frames (BoundReplay).
+  std::vector<std::string> args = {"", "", "0",
+                                   std::to_string(history_.limits().ttl_ms) + ":" +
+                                       std::to_string(replay_limits_.max_messages) + ":" +
+                                       std::to_string(2 * replay_limits_.max_bytes)};
   for (const auto& [topic, after] : asked) {
     args.push_back(topic);
     args.push_back(std::to_string(after));

@@ -40,23 +40,36 @@ FetchResult ParseFetchReply(const redisReply* reply) {
   result.now_us = ReplyNumber(reply->element[0]);
   result.clock = ReplyNumber(reply->element[1]);
   result.epoch = ReplyNumber(reply->element[2]);
+  size_t first = 3;
+  if (reply->elements > 3 && reply->element[3] != nullptr && reply->element[3]->type != REDIS_REPLY_ARRAY) {
+    // The read bound's mark: a decimal id, "0" when nothing was left out.
+    if (!IsString(reply->element[3]) || !ParseEventId(ReplyText(reply->element[3]), &result.omitted)) {
+      return FetchResult();
+    }
+    first = 4;
+  }
   size_t total = 0;
-  for (size_t i = 3; i < reply->elements; ++i) {
+  for (size_t i = first; i < reply->elements; ++i) {
     const redisReply* entry = reply->element[i];
     if (!IsArray(entry, 5) || entry->element[4] == nullptr || entry->element[4]->type != REDIS_REPLY_ARRAY ||
         entry->element[4]->elements % 2 != 0 || !IsString(entry->element[0])) {
       return FetchResult();
     }
+    uint64_t omitted = 0;
+    if (entry->elements > 5 && (!IsString(entry->element[5]) || !ParseEventId(ReplyText(entry->element[5]), &omitted))) {
+      return FetchResult();
+    }
     total += entry->element[4]->elements / 2;
   }
   result.messages.reserve(total);
-  for (size_t i = 3; i < reply->elements; ++i) {
+  for (size_t i = first; i < reply->elements; ++i) {
     const redisReply* entry = reply->element[i];
     FetchedChannel channel;
     channel.channel = std::string(ReplyText(entry->element[0]));
     channel.topic_index = ReplyNumber(entry->element[1]);
     channel.watermark = ReplyNumber(entry->element[2]);
     channel.missing = ReplyNumber(entry->element[3]) != 0;
+    if (entry->elements > 5) ParseEventId(ReplyText(entry->element[5]), &channel.omitted);
     const redisReply* flat = entry->element[4];
     for (size_t k = 0; k < flat->elements; k += 2) {
       uint64_t id = 0;

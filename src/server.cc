@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cstring>
 #include <sys/time.h>
 
@@ -100,11 +101,18 @@ int Server::Start() {
     options.recognise_envelopes = config_.redis_envelope;
     options.history = HistoryLimits();
     options.max_frame_bytes = config_.client_buffer_bytes;
+    // A refill after a subscriber outage may hold a few MiB of live messages,
+    // and at least one stream's worth.
+    options.max_held_bytes = std::max<size_t>(8u << 20, config_.client_buffer_bytes);
     auto broker = std::make_unique<RedisBroker>(loop_, options, &registry_, &counters_, MonotonicMillis);
     redis_broker_ = broker.get();
     broker_ = std::move(broker);
   }
   registry_.set_listener(broker_.get());
+  ReplayLimits replay_limits;
+  replay_limits.max_messages = config_.max_replay_messages;
+  replay_limits.max_bytes = config_.client_buffer_bytes;
+  broker_->set_replay_limits(replay_limits);
 
   sockaddr_storage address{};
   int rc = uv_ip4_addr(config_.listen_host.c_str(), config_.listen_port, reinterpret_cast<sockaddr_in*>(&address));

@@ -40,6 +40,13 @@ struct ReplayResult {
   bool from_start = false;
 };
 
+// How much one resume may replay: the newest messages within both bounds are
+// sent, the older ones are reported by a gap ("too-many").
+struct ReplayLimits {
+  size_t max_messages = 10000;     // --max-replay-messages
+  size_t max_bytes = 1 << 20;      // --client-buffer-bytes (the frames' chunked size)
+};
+
 // Runs exactly once per Replay() call, possibly before Replay() returns.
 using ReplayCallback = std::function<void(ReplayResult)>;
 
@@ -48,6 +55,9 @@ class Broker : public PubsubRegistry::Listener {
   ~Broker() override = default;
 
   virtual void Publish(const PublishRequest& request, PublishCallback done) = 0;
+
+  void set_replay_limits(ReplayLimits limits) { replay_limits_ = limits; }
+  const ReplayLimits& replay_limits() const { return replay_limits_; }
 
   // Collects what a stream subscribed to `topics` missed after the id
   // `after_text` (the client's Last-Event-ID). The stream must already be
@@ -74,6 +84,9 @@ class Broker : public PubsubRegistry::Listener {
 
   // Releases upstream connections so the loop can end; no callbacks after it.
   virtual void Shutdown() = 0;
+
+ protected:
+  ReplayLimits replay_limits_;
 };
 
 // Shared by both brokers' Replay(): counts the resume and, when history is
@@ -82,6 +95,17 @@ bool AnswerIfHistoryDisabled(const History& history, Counters* counters, ReplayC
 
 // Moves what History::Collect() found into a replay result.
 void AddCollected(const History::Collected& collected, ReplayResult* result);
+
+// Keeps the newest frames of an ascending replay within both limits. Returns
+// the id of the newest frame it dropped (0: none dropped).
+uint64_t KeepNewestFrames(const ReplayLimits& limits, std::vector<FrameRef>* frames);
+
+// Shared by both brokers, last step of a replay: applies the limits, and
+// when messages after the resume id were left out (`omitted` above `after`,
+// or dropped here) turns the result into a "too-many" gap unless it already
+// reports a gap. Counts the truncation and the gap.
+void BoundReplay(const ReplayLimits& limits, uint64_t after, uint64_t omitted, Counters* counters,
+                 ReplayResult* result);
 
 // Encodes a message into its shared SSE frame.
 FrameRef EncodeMessageFrame(const Message& message);

@@ -40,6 +40,7 @@ struct Config {
   uint32_t publish_burst_per_ip = 0;     // Bucket size for the rate above; 0: equal to the rate.
   std::vector<std::string> trusted_proxies;  // Addresses/CIDR ranges whose X-Forwarded-For is believed.
   uint32_t history_max_channels = 100000;    // Channels with local history; least recently used evicted.
+  uint32_t max_replay_messages = 10000;      // Messages one resume may replay (the newest); a gap says the rest.
 };
 
 struct ConfigLoadResult {

@@ -54,6 +54,7 @@ class Connection : public StreamSink {
   int Open(int fd);
 
   void SendFrame(const FrameRef& frame) override;
+  void CutOff(const char* why) override;
 
   // Writes everything queued, as far as the socket accepts. Called by the
   // server once per loop turn for connections with new data.

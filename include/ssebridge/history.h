@@ -51,6 +51,9 @@ class History {
     std::vector<const Entry*> entries;  // id > after, ascending, unique.
     uint64_t watermark = 0;             // Highest dropped id among the channels asked for.
     uint64_t oldest_id = 0;             // Oldest retained id among them (0 if none).
+    // The newest retained id after `after` that the limit left out (0: none):
+    // entries holds every retained message newer than it.
+    uint64_t omitted = 0;
   };
 
   explicit History(Limits limits) : limits_(limits) {}
@@ -66,8 +69,11 @@ class History {
   // Drops what is older than the TTL. Call periodically.
   void ExpireOld(uint64_t now_ms);
 
-  // Gathers retained messages with id > after for exact channels and patterns.
-  Collected Collect(const std::vector<std::string>& topics, uint64_t after) const;
+  // Gathers retained messages with id > after for exact channels and patterns:
+  // with max_messages > 0 only the newest max_messages of them, and never
+  // more than twice that many at a time (the work is bounded by the channels
+  // matched plus the limit, not by how much they hold).
+  Collected Collect(const std::vector<std::string>& topics, uint64_t after, size_t max_messages = 0) const;
 
   // Marks the point from which recording is known to be complete for every
   // channel (embedded mode: the first id this process issues).
@@ -144,7 +150,9 @@ class History {
   void CompactOrderIfMostlyStale();
   static bool IsLive(const OrderRef& ref);
   void ReleaseIfUnused(Channel* channel);
-  void CollectChannel(const Channel& channel, uint64_t after, Collected* out) const;
+  void CollectChannel(const Channel& channel, uint64_t after, size_t max_messages, uint64_t* floor,
+                      Collected* out) const;
+  static void KeepNewest(size_t max_messages, uint64_t* floor, Collected* out);
 
   Limits limits_;
   ChannelMap channels_;

@@ -32,6 +32,9 @@ struct Counters {
   uint64_t replays_from_redis = 0;     // ... whose history had to be read from Redis.
   uint64_t replay_gaps = 0;            // ... that were told about a gap.
   uint64_t replayed_messages = 0;      // Messages sent by replays.
+  uint64_t replays_truncated = 0;      // Replays cut to --max-replay-messages / --client-buffer-bytes.
+  uint64_t redis_catch_up_overflows = 0;  // Catch-up holds or refills that passed their bound.
+  uint64_t redis_catch_up_cutoffs = 0;    // Streams cut off because of them.
   uint64_t redis_history_reads = 0;    // Fetch-script calls (coalesced across streams).
 };
 

@@ -36,6 +36,11 @@ class StreamSink {
  public:
   virtual ~StreamSink() = default;
   virtual void SendFrame(const FrameRef& frame) = 0;
+  // The stream can no longer be served without a hole (messages meant for it
+  // were dropped): it must take no more frames and close, so the client
+  // reconnects and resumes from its Last-Event-ID. Same rules as SendFrame:
+  // it marks itself and closes later. `why` is for the log.
+  virtual void CutOff(const char* why) = 0;
 };
 
 class PubsubRegistry {
@@ -96,6 +101,10 @@ class PubsubRegistry {
 
   // Calls fn(name, is_pattern) for every active topic (used to resubscribe).
   void ForEachTopic(const std::function<void(const std::string&, bool)>& fn) const;
+
+  // Cuts off every stream subscribed to the topic (see StreamSink::CutOff).
+  // Returns how many.
+  size_t CutOffTopic(const std::string& name, bool is_pattern, const char* why);
 
   size_t exact_topic_count() const { return exact_.size(); }
   size_t pattern_topic_count() const { return patterns_.size(); }

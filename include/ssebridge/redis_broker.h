@@ -19,6 +19,9 @@
 // topic missed after the last id it saw, delivers it in id order, and only
 // then releases live messages that arrived meanwhile. Streams drop ids they
 // already have, so every connected client gets every message once, in order.
+// Both the read and the hold are bounded: the read like a replay (the newest
+// messages), the hold by max_held_bytes. A stream that would miss messages
+// because of either is cut off instead, so it resumes from Redis.
 #pragma once
 
 #include <cstdint>
@@ -48,6 +51,9 @@ class RedisBroker : public Broker {
     // The largest frame a stream may queue (--client-buffer-bytes): a bigger
     // message would cut every subscriber off, so it is dropped instead.
     size_t max_frame_bytes = SIZE_MAX;
+    // Live messages held while a refill runs, in bytes (payloads, names and
+    // bookkeeping); past it they are dropped and their streams cut off.
+    size_t max_held_bytes = 8u << 20;
   };
 
   RedisBroker(uv_loop_t* loop, Options options, PubsubRegistry* registry, Counters* counters,
@@ -86,6 +92,9 @@ class RedisBroker : public Broker {
     uint64_t covered_after = 0;
     bool positioned = false;
     uint64_t last_seen = 0;
+    // Held messages for it were dropped during the current refill: the local
+    // history has a hole, so the refill must not make it covered.
+    bool lost_held = false;
   };
   struct QueuedPublish {
     std::string envelope_head;
@@ -128,11 +137,17 @@ class RedisBroker : public Broker {
   void FinishCatchUp(const FetchResult& result, const std::vector<std::pair<std::string, uint64_t>>& asked,
                      const std::vector<uint64_t>& serials);
   void ReleaseHeld();
+  // The hold passed max_held_bytes: cuts off the streams its messages were
+  // for and drops them.
+  void DropHeld();
+  // Cuts off every stream of a topic that cannot be served without a hole.
+  size_t CutOffTopic(const std::string& name, const char* why);
 
   // Runs the fetch script for (topic, after) pairs; done(result) exactly once.
   void Fetch(const std::vector<std::pair<std::string, uint64_t>>& asked, std::function<void(FetchResult)> done);
   void AnswerWaiters(PendingFetch pending, const FetchResult& result);
-  bool ServeFromMemory(const std::vector<std::string>& topics, uint64_t after, ReplayResult* result);
+  bool ServeFromMemory(const std::vector<std::string>& topics, uint64_t after, ReplayResult* result,
+                       uint64_t* omitted);
 
   using ScriptCallback = std::function<void(const redisReply*)>;
   void RunScript(bool is_publish, std::vector<std::string> args, ScriptCallback done, bool by_sha);
@@ -154,6 +169,7 @@ class RedisBroker : public Broker {
   bool catching_up_ = false;       // Subscriber reconnected; history not yet refilled.
   bool catch_up_running_ = false;
   std::vector<Notification> held_;  // Live messages received during catch-up.
+  size_t held_bytes_ = 0;
 
   std::map<std::string, PendingFetch> fetches_;  // In-flight replay reads by topic set.
 

@@ -28,6 +28,7 @@ struct FetchedChannel {
   size_t topic_index;  // Which asked (topic, after) pair it answers; not checked against the ask.
   uint64_t watermark;  // Newest id dropped from its stream (0: none).
   bool missing;        // It has no stream (never published, or expired).
+  uint64_t omitted = 0;  // Newest id of this channel the read's bound left out (0: none).
 };
 
 struct FetchResult {
@@ -35,12 +36,16 @@ struct FetchResult {
   uint64_t now_us = 0;
   uint64_t clock = 0;
   uint64_t epoch = 0;  // First id of the current Redis history (set when the clock starts).
+  // The newest id after its topic's after-id that the read's bound left out
+  // (0: none): every retained message newer than it is in `messages`.
+  uint64_t omitted = 0;
   std::vector<FetchedChannel> channels;
   std::vector<FetchedMessage> messages;  // Ascending, unique ids, none 0.
 };
 
 // Decodes the fetch script's reply:
-//   { now_us, clock, epoch, { channel, topic_index, watermark, missing, { id, envelope, ... } }, ... }
+//   { now_us, clock, epoch, omitted, { channel, topic_index, watermark, missing, { id, envelope, ... }, omitted }, ... }
+// (both `omitted` are absent in replies of scripts before the read bound).
 // Any deviation (a missing or mistyped element, an id that is not a positive
 // decimal, an odd id/envelope list) makes the whole result !ok: history that
 // cannot be read is reported as unavailable, never half-read.

@@ -76,6 +76,7 @@ TEST_F(ConfigTest, DefaultsWithNoInput) {
   EXPECT_EQ(c.max_channels_per_publish, 100u);
   EXPECT_EQ(c.max_channels_per_subscribe, 1000u);
   EXPECT_EQ(c.history_max_channels, 100000u);
+  EXPECT_EQ(c.max_replay_messages, 10000u);
   EXPECT_TRUE(files_read_.empty());  // No --config, no SSEBRIDGE_CONFIG: no file is read.
 }
 
@@ -107,6 +108,7 @@ std::vector<OptionCase> OptionCases() {
       {"max-channels-per-publish", "7", [](const Config& c) { return c.max_channels_per_publish == 7; }},
       {"max-channels-per-subscribe", "9", [](const Config& c) { return c.max_channels_per_subscribe == 9; }},
       {"history-max-channels", "500", [](const Config& c) { return c.history_max_channels == 500; }},
+      {"max-replay-messages", "25", [](const Config& c) { return c.max_replay_messages == 25; }},
   };
 }
 
@@ -271,6 +273,7 @@ TEST_F(ConfigTest, OutOfRangeValuesAreRejected) {
   EXPECT_THAT(Load({"--max-connections", "0"}).error, HasSubstr("--max-connections"));
   // A cap of 0 channels would silently disable history: --history-size 0 does that.
   EXPECT_THAT(Load({"--history-max-channels", "0"}).error, HasSubstr("--history-max-channels"));
+  EXPECT_THAT(Load({"--max-replay-messages", "0"}).error, HasSubstr("--max-replay-messages"));
   EXPECT_THAT(Load({"--retry", "99999999999999999999999"}).error, HasSubstr("--retry"));
   EXPECT_EQ(Load({"--heartbeat", "86400"}).error, "");
 }

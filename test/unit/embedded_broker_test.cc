@@ -30,6 +30,7 @@ constexpr uint64_t kStart = 1'700'000'000'000'000;  // Clock at construction.
 class RecordingSink : public StreamSink {
  public:
   void SendFrame(const FrameRef& frame) override { frames.push_back(frame); }
+  void CutOff(const char*) override {}
   std::vector<FrameRef> frames;
 };
 

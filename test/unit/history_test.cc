@@ -763,5 +763,71 @@ TEST(HistoryTest, RandomizedRetentionKeepsInvariants) {
   EXPECT_GT(cap_drops, 200) << memory_evictions;
 }
 
+// --- Collect with a limit (issue 9: replay size) ---------------------------------------
+
+TEST(HistoryCollectLimitTest, KeepsTheNewestAcrossChannelsAndNamesTheNewestLeftOut) {
+  History history(MakeLimits(100));
+  // Interleaved ids over three channels: a has 1,4,7,..; b 2,5,8,..; c 3,6,9,..
+  for (uint64_t id = 1; id <= 30; ++id) {
+    ASSERT_TRUE(history.Append(std::string(1, static_cast<char>('a' + (id - 1) % 3)), id, MakeFrame(id), 0));
+  }
+  History::Collected all = history.Collect({"*"}, 0);
+  EXPECT_EQ(all.entries.size(), 30u);
+  EXPECT_EQ(all.omitted, 0u);
+
+  History::Collected newest = history.Collect({"*"}, 0, 4);
+  EXPECT_THAT(Ids(newest), ElementsAre(27u, 28u, 29u, 30u));
+  EXPECT_EQ(newest.omitted, 26u);
+  EXPECT_EQ(newest.oldest_id, 1u);
+
+  // From a later id, the same newest four; nothing left out when they all fit.
+  EXPECT_EQ(history.Collect({"*"}, 20, 4).omitted, 26u);
+  History::Collected fits = history.Collect({"a", "b", "c"}, 26, 4);
+  EXPECT_THAT(Ids(fits), ElementsAre(27u, 28u, 29u, 30u));
+  EXPECT_EQ(fits.omitted, 0u);
+  // One channel alone: its newest two.
+  History::Collected one = history.Collect({"b"}, 0, 2);
+  EXPECT_THAT(Ids(one), ElementsAre(26u, 29u));
+  EXPECT_EQ(one.omitted, 23u);
+}
+
+TEST(HistoryCollectLimitTest, AMessageOnSeveralChannelsCountsOnce) {
+  History history(MakeLimits(100));
+  for (uint64_t id = 1; id <= 6; ++id) {
+    FrameRef frame = MakeFrame(id);
+    ASSERT_TRUE(history.Append("x", id, frame, 0));
+    ASSERT_TRUE(history.Append("y", id, frame, 0));
+  }
+  History::Collected collected = history.Collect({"x", "y"}, 0, 3);
+  EXPECT_THAT(Ids(collected), ElementsAre(4u, 5u, 6u));
+  EXPECT_EQ(collected.omitted, 3u);
+}
+
+// Against a plain model: whatever the spread over channels, the limited
+// collection is the newest `limit` ids of the whole one, and `omitted` the
+// newest id it left out.
+TEST(HistoryCollectLimitTest, MatchesTheNewestOfTheWholeCollection) {
+  std::mt19937 random(20261207);
+  for (int round = 0; round < 200; ++round) {
+    History history(MakeLimits(50));
+    const int channels = 1 + static_cast<int>(random() % 40);
+    const int messages = static_cast<int>(random() % 400);
+    for (int i = 1; i <= messages; ++i) {
+      FrameRef frame = MakeFrame(static_cast<uint64_t>(i));
+      history.Append("ch" + std::to_string(random() % channels), static_cast<uint64_t>(i), frame, 0);
+      if (random() % 5 == 0) history.Append("ch" + std::to_string(random() % channels), static_cast<uint64_t>(i), frame, 0);
+    }
+    const uint64_t after = random() % (messages + 1);
+    const size_t limit = 1 + random() % 30;
+    std::vector<uint64_t> whole = Ids(history.Collect({"ch*"}, after));
+    History::Collected limited = history.Collect({"ch*"}, after, limit);
+    const size_t kept = std::min(limit, whole.size());
+    std::vector<uint64_t> expected(whole.end() - static_cast<std::ptrdiff_t>(kept), whole.end());
+    ASSERT_EQ(Ids(limited), expected) << "round " << round;
+    const uint64_t omitted = whole.size() > kept ? whole[whole.size() - kept - 1] : 0;
+    ASSERT_EQ(limited.omitted, omitted) << "round " << round;
+  }
+}
+
 }  // namespace
 }  // namespace ssebridge

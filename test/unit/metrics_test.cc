@@ -72,6 +72,9 @@ Counters DistinctCounters() {
   c.stream_writes = 118;
   c.envelopes_rejected = 119;
   c.messages_too_large = 120;
+  c.replays_truncated = 121;
+  c.redis_catch_up_overflows = 122;
+  c.redis_catch_up_cutoffs = 123;
   return c;
 }
 
@@ -125,6 +128,9 @@ TEST(MetricsTest, EveryMetricHasHelpTypeAndItsValue) {
       {"ssebridge_stream_writes_total", "counter", "118"},
       {"ssebridge_envelopes_rejected_total", "counter", "119"},
       {"ssebridge_messages_dropped_too_large_total", "counter", "120"},
+      {"ssebridge_replays_truncated_total", "counter", "121"},
+      {"ssebridge_redis_catch_up_overflows_total", "counter", "122"},
+      {"ssebridge_redis_catch_up_cutoffs_total", "counter", "123"},
       {"ssebridge_history_messages", "gauge", "207"},
       {"ssebridge_history_bytes", "gauge", "208"},
       {"ssebridge_history_channels", "gauge", "209"},

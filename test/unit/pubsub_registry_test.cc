@@ -26,6 +26,8 @@ using testing::UnorderedElementsAre;
 class RecordingSink : public StreamSink {
  public:
   void SendFrame(const FrameRef& frame) override { frames.emplace_back(frame->raw()); }
+  void CutOff(const char* why) override { cut_off.emplace_back(why); }
+  std::vector<std::string> cut_off;
   std::vector<std::string> frames;
 };
 
@@ -352,6 +354,7 @@ TEST_F(PubsubRegistryTest, ReceiversShareOneFrame) {
   class PointerSink : public StreamSink {
    public:
     void SendFrame(const FrameRef& frame) override { frames.push_back(frame); }
+    void CutOff(const char*) override {}
     std::vector<FrameRef> frames;
   } s1, s2;
   Sub(&s1, {"a"});
@@ -462,6 +465,23 @@ TEST_F(PubsubRegistryTest, MultiChannelNotificationsSharingAFrameDeliverOnce) {
   EXPECT_THAT(both.frames, ElementsAre("once"));
   EXPECT_THAT(only_y.frames, ElementsAre("once"));
   EXPECT_EQ(frame.builds, 1);
+}
+
+TEST(PubsubRegistryCutOffTest, CutsOffEveryStreamOfTheTopicAndNoOther) {
+  PubsubRegistry registry;
+  RecordingSink exact;
+  RecordingSink pattern;
+  RecordingSink other;
+  registry.Subscribe(&exact, {"news"});
+  registry.Subscribe(&pattern, {"ne*", "sport"});
+  registry.Subscribe(&other, {"sport"});
+  EXPECT_EQ(registry.CutOffTopic("news", false, "why"), 1u);
+  EXPECT_EQ(registry.CutOffTopic("ne*", true, "why"), 1u);
+  EXPECT_EQ(registry.CutOffTopic("ne*", false, "why"), 0u);
+  EXPECT_EQ(registry.CutOffTopic("nothing", false, "why"), 0u);
+  EXPECT_THAT(exact.cut_off, ElementsAre("why"));
+  EXPECT_THAT(pattern.cut_off, ElementsAre("why"));
+  EXPECT_THAT(other.cut_off, IsEmpty());
 }
 
 }  // namespace

@@ -89,6 +89,44 @@ TEST(ParseFetchReplyTest, MergesChannelsInIdOrderAndReplaysASharedMessageOnce) {
   EXPECT_EQ(result.messages[2].frame->id(), 8u);
 }
 
+TEST(ParseFetchReplyTest, ReadsTheNewestIdTheBoundLeftOut) {
+  // The bounded script's reply: a fourth head element before the channels.
+  ReplyPtr reply = Read(Array({Bulk("500"), Bulk("30"), Bulk("0"), Bulk("26"),
+                               Channel("a", 0, "0", 0, {"28", Envelope(28, "x")}),
+                               Channel("b", 0, "0", 0, {"27", Envelope(27, "y"), "30", Envelope(30, "z")})}));
+  FetchResult result = ParseFetchReply(reply.get());
+  ASSERT_TRUE(result.ok);
+  EXPECT_EQ(result.omitted, 26u);
+  EXPECT_THAT(Ids(result), ElementsAre(27u, 28u, 30u));
+  ASSERT_EQ(result.channels.size(), 2u);
+  EXPECT_EQ(result.messages[0].channel_index, 1u);
+
+  // Per channel, the newest id the bound left out of it.
+  ReplyPtr per_channel = Read(Array({Bulk("500"), Bulk("30"), Bulk("0"), Bulk("26"),
+                                     Array({Bulk("a"), Integer(0), Bulk("0"), Integer(0), Array({}), Bulk("26")}),
+                                     Array({Bulk("b"), Integer(1), Bulk("0"), Integer(0),
+                                            Array({Bulk("30"), Bulk(Envelope(30, "z"))}), Bulk("0")})}));
+  FetchResult channels = ParseFetchReply(per_channel.get());
+  ASSERT_TRUE(channels.ok);
+  ASSERT_EQ(channels.channels.size(), 2u);
+  EXPECT_EQ(channels.channels[0].omitted, 26u);
+  EXPECT_EQ(channels.channels[1].omitted, 0u);
+  ReplyPtr bad_channel = Read(Array({Bulk("500"), Bulk("30"), Bulk("0"), Bulk("26"),
+                                     Array({Bulk("a"), Integer(0), Bulk("0"), Integer(0), Array({}), Bulk("x")})}));
+  EXPECT_FALSE(ParseFetchReply(bad_channel.get()).ok);
+
+  ReplyPtr none = Read(Array({Bulk("500"), Bulk("30"), Bulk("0"), Bulk("0")}));
+  FetchResult empty = ParseFetchReply(none.get());
+  ASSERT_TRUE(empty.ok);
+  EXPECT_EQ(empty.omitted, 0u);
+  EXPECT_TRUE(empty.channels.empty());
+  // Anything but a decimal id there is not our script.
+  for (const std::string& bad : {Bulk("x"), Bulk("-1"), Integer(26), kNil}) {
+    ReplyPtr refused = Read(Array({Bulk("500"), Bulk("30"), Bulk("0"), bad}));
+    EXPECT_FALSE(ParseFetchReply(refused.get()).ok) << bad;
+  }
+}
+
 TEST(ParseFetchReplyTest, NoChannelsIsAValidEmptyRead) {
   ReplyPtr reply = Read(Array({Bulk("500"), Bulk("0"), Bulk("0")}));
   FetchResult result = ParseFetchReply(reply.get());
