@@ -36,6 +36,7 @@ constexpr bool kResidentSizeIsMeaningful = true;
 #else
 constexpr bool kResidentSizeIsMeaningful = true;
 #endif
+
 using Millis = std::chrono::milliseconds;
 
 // A child process whose stdout+stderr are captured by a reader thread.

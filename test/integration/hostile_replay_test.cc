@@ -190,7 +190,9 @@ enum class Mode { kEmbedded, kRedis };
 class HostileReplayTest : public ::testing::TestWithParam<Mode> {
  protected:
   void SetUp() override {
-    if (redis_mode()) ASSERT_TRUE(redis_.Start());
+    if (redis_mode()) {
+      ASSERT_TRUE(redis_.Start());
+    }
   }
   bool redis_mode() const { return GetParam() == Mode::kRedis; }
   int redis_port() const { return redis_mode() ? redis_.port() : 0; }
