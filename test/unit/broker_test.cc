@@ -63,9 +63,12 @@ TEST(MaxPublishedFrameSizeTest, LineBreaksAreCountedEncoded) {
 }
 
 FrameRef IdFrame(uint64_t id, size_t data_bytes = 10) {
+  // SseEvent's fields are views: the strings must outlive the encoding.
+  const std::string id_text = std::to_string(id);
+  const std::string data(data_bytes, 'x');
   SseEvent event;
-  event.id = std::to_string(id);
-  event.data = std::string(data_bytes, 'x');
+  event.id = id_text;
+  event.data = data;
   return EncodeEventFrame(event, id);
 }
 

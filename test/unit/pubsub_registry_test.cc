@@ -472,9 +472,9 @@ TEST(PubsubRegistryCutOffTest, CutsOffEveryStreamOfTheTopicAndNoOther) {
   RecordingSink exact;
   RecordingSink pattern;
   RecordingSink other;
-  registry.Subscribe(&exact, {"news"});
-  registry.Subscribe(&pattern, {"ne*", "sport"});
-  registry.Subscribe(&other, {"sport"});
+  PubsubRegistry::Subscriber* subscribers[] = {registry.Subscribe(&exact, {"news"}),
+                                               registry.Subscribe(&pattern, {"ne*", "sport"}),
+                                               registry.Subscribe(&other, {"sport"})};
   EXPECT_EQ(registry.CutOffTopic("news", false, "why"), 1u);
   EXPECT_EQ(registry.CutOffTopic("ne*", true, "why"), 1u);
   EXPECT_EQ(registry.CutOffTopic("ne*", false, "why"), 0u);
@@ -482,6 +482,7 @@ TEST(PubsubRegistryCutOffTest, CutsOffEveryStreamOfTheTopicAndNoOther) {
   EXPECT_THAT(exact.cut_off, ElementsAre("why"));
   EXPECT_THAT(pattern.cut_off, ElementsAre("why"));
   EXPECT_THAT(other.cut_off, IsEmpty());
+  for (PubsubRegistry::Subscriber* subscriber : subscribers) registry.Unsubscribe(subscriber);
 }
 
 }  // namespace
