@@ -11,6 +11,7 @@
 #include <string>
 
 #include "harness.h"
+#include "redis_test_fixture.h"
 
 using harness::Bridge;
 using harness::Bystander;
@@ -125,16 +126,7 @@ TEST(HostileHistoryTest, ChannelCapEvictsTheOldestChannelAndAResumeThereGetsAGap
 
 // --------------------------------------------------------------------- Redis
 
-class HostileHistoryRedisTest : public ::testing::Test {
- protected:
-  void SetUp() override { ASSERT_TRUE(redis_.Start()); }
-
-  void StartBridge(Bridge& bridge, std::vector<std::string> extra = {}) {
-    ASSERT_TRUE(bridge.StartWithRedis(redis_.url(), extra)) << bridge.process().output();
-  }
-
-  RedisServer redis_;
-};
+class HostileHistoryRedisTest : public harness::RedisTest {};
 
 TEST_F(HostileHistoryRedisTest, PerChannelKeysExpireAndTheRegistryStaysBounded) {
   Bridge bridge;

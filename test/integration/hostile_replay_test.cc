@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "redis_test_fixture.h"
 #include "ssebridge/redis_history_reply.h"
 
 using harness::Bridge;
@@ -318,11 +319,7 @@ INSTANTIATE_TEST_SUITE_P(Brokers, HostileReplayTest, ::testing::Values(Mode::kEm
 
 // --------------------------------------------------------------- Redis
 
-class HostileReplayRedisTest : public ::testing::Test {
- protected:
-  void SetUp() override { ASSERT_TRUE(redis_.Start()); }
-  RedisServer redis_;
-};
+class HostileReplayRedisTest : public harness::RedisTest {};
 
 // The fetch script itself, against a real Redis: the newest messages across
 // channels within the bound, the newest id it left out, and the older

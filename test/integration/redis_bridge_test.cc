@@ -5,6 +5,7 @@
 #include <set>
 
 #include "harness.h"
+#include "redis_test_fixture.h"
 #include "ssebridge/channel.h"
 
 using harness::Bridge;
@@ -21,13 +22,8 @@ namespace {
 
 constexpr Millis kWait(5000);
 
-class RedisBridgeTest : public ::testing::Test {
+class RedisBridgeTest : public harness::RedisTest {
  protected:
-  void SetUp() override { ASSERT_TRUE(redis_.Start()) << "redis-server did not start"; }
-
-  void StartBridge(Bridge& bridge, std::vector<std::string> extra = {}) {
-    ASSERT_TRUE(bridge.StartWithRedis(redis_.url(), extra)) << bridge.process().output();
-  }
 
   std::vector<std::string> RedisChannels() {
     std::vector<std::string> channels = RedisCommand(redis_.port(), {"PUBSUB", "CHANNELS"}).elements;
@@ -44,8 +40,6 @@ class RedisBridgeTest : public ::testing::Test {
   }
 
   long long PatternCount() { return RedisCommand(redis_.port(), {"PUBSUB", "NUMPAT"}).integer; }
-
-  RedisServer redis_;
 };
 
 TEST_F(RedisBridgeTest, RedisCliPublishArrivesAsExactData) {

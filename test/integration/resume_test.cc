@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "harness.h"
+#include "redis_test_fixture.h"
 
 using harness::Bridge;
 using harness::Eventually;
@@ -234,19 +235,11 @@ TEST(EmbeddedResumeTest, MemoryStaysWithinTheHistoryCap) {
 
 // --------------------------------------------------------------------- Redis
 
-class RedisResumeTest : public ::testing::Test {
+class RedisResumeTest : public harness::RedisTest {
  protected:
-  void SetUp() override { ASSERT_TRUE(redis_.Start()); }
-
-  void StartBridge(Bridge& bridge, std::vector<std::string> extra = {}) {
-    ASSERT_TRUE(bridge.StartWithRedis(redis_.url(), extra)) << bridge.process().output();
-  }
-
   std::function<void()> AwaitSubscribers(const std::string& channel, int count) {
     return [this, channel, count] { EXPECT_TRUE(harness::AwaitSubscribers(redis_.port(), channel, count)); };
   }
-
-  RedisServer redis_;
 };
 
 TEST_F(RedisResumeTest, CutOffMidStreamResumesOnTheSameProcessFromMemory) {
