@@ -477,6 +477,11 @@ std::optional<HttpResponse> PublishJson(int port, const std::string& json) {
   return HttpRequest(port, "POST", "/publish", json, {{"Content-Type", "application/json"}});
 }
 
+bool Healthy(int port) {
+  std::optional<HttpResponse> health = HttpRequest(port, "GET", "/healthz");
+  return health && health->status == 200;
+}
+
 long long MetricValue(int port, const std::string& name) {
   std::optional<HttpResponse> metrics = HttpRequest(port, "GET", "/metrics");
   if (!metrics) return -1;

@@ -174,6 +174,9 @@ std::optional<HttpResponse> HttpRequest(int port, const std::string& method, con
 
 std::optional<HttpResponse> PublishJson(int port, const std::string& json);
 
+// True when GET /healthz answers 200.
+bool Healthy(int port);
+
 // One sample of GET /metrics by name (counter or gauge); -1 when the request
 // fails or the metric is missing.
 long long MetricValue(int port, const std::string& name);

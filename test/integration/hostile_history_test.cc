@@ -16,6 +16,7 @@
 using harness::Bridge;
 using harness::Bystander;
 using harness::Eventually;
+using harness::Healthy;
 using harness::MetricValue;
 using harness::Millis;
 using harness::PublishJson;
@@ -31,11 +32,6 @@ constexpr Millis kWait(10000);
 
 std::string OneOffBody(const std::string& prefix, int i) {
   return R"({"channel":")" + prefix + std::to_string(i) + R"(","data":"x"})";
-}
-
-bool Healthy(int port) {
-  auto health = harness::HttpRequest(port, "GET", "/healthz");
-  return health && health->status == 200;
 }
 
 long long RedisUsedMemory(int redis_port) {

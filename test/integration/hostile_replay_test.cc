@@ -33,6 +33,7 @@ using harness::Bridge;
 using harness::Bystander;
 using harness::Clock;
 using harness::Eventually;
+using harness::Healthy;
 using harness::MetricValue;
 using harness::Millis;
 using harness::PublishJson;
@@ -53,11 +54,6 @@ std::string Body(const std::string& channel, int i, size_t padding) {
 }
 
 int Number(const SseEvent& event) { return std::atoi(event.data.c_str()); }
-
-bool Healthy(int port) {
-  auto health = harness::HttpRequest(port, "GET", "/healthz");
-  return health && health->status == 200;
-}
 
 std::string ReadSource(const std::string& relative) {
   std::ifstream file(std::string(SSEBRIDGE_SOURCE_DIR) + "/" + relative, std::ios::binary);
