@@ -41,14 +41,15 @@ FrameRef EncodeEventFrame(const SseEvent& event, uint64_t sequence) {
   return Frame::Seal(std::move(buffer), sequence);
 }
 
-bool AnswerIfHistoryDisabled(const History& history, Counters* counters, ReplayCallback& done) {
+bool AnswerIfHistoryDisabled(const History& history, Counters* counters, CompletionQueue* completions,
+                             ReplayCallback& done) {
   ++counters->replays;
   if (history.enabled()) return false;
   ReplayResult result;
   result.gap = true;
   result.gap_reason = "history-disabled";
   ++counters->replay_gaps;
-  done(std::move(result));
+  completions->Post([done = std::move(done), result = std::move(result)]() mutable { done(std::move(result)); });
   return true;
 }
 

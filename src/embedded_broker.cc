@@ -2,9 +2,10 @@
 
 namespace ssebridge {
 
-EmbeddedBroker::EmbeddedBroker(PubsubRegistry* registry, Counters* counters, History::Limits history_limits,
-                               MicrosClock clock, uint64_t (*now_ms)())
-    : registry_(registry), counters_(counters), history_(history_limits), clock_(clock), now_ms_(now_ms) {
+EmbeddedBroker::EmbeddedBroker(CompletionQueue* completions, PubsubRegistry* registry, Counters* counters,
+                               History::Limits history_limits, MicrosClock clock, uint64_t (*now_ms)())
+    : Broker(completions),
+      registry_(registry), counters_(counters), history_(history_limits), clock_(clock), now_ms_(now_ms) {
   // Nothing before this process started is known: an older resume id is a gap.
   // Ids never go below that start, even if the wall clock steps back later.
   const uint64_t start = clock_();
@@ -37,12 +38,12 @@ void EmbeddedBroker::Publish(const PublishRequest& request, PublishCallback done
     if (history_.enabled()) history_.Append(channel, sequence, frame.get(), now_ms);
   }
   ++counters_->messages_received;
-  done(PublishOutcome{200, std::move(id), ""});
+  completions_->Post([done = std::move(done), id = std::move(id)] { done(PublishOutcome{200, id, ""}); });
 }
 
 void EmbeddedBroker::Replay(const std::vector<std::string>& topics, const std::string& after_text,
                             ReplayCallback done) {
-  if (AnswerIfHistoryDisabled(history_, counters_, done)) return;
+  if (AnswerIfHistoryDisabled(history_, counters_, completions_, done)) return;
   ReplayResult result;
   uint64_t after = 0;
   bool known = ParseEventId(after_text, &after) && after <= last_id_ && after + 1 >= history_.recording_since();
@@ -58,7 +59,7 @@ void EmbeddedBroker::Replay(const std::vector<std::string>& topics, const std::s
     result.gap_reason = "trimmed";
   }
   BoundReplay(replay_limits_, after, collected.omitted, counters_, &result);
-  done(std::move(result));
+  completions_->Post([done = std::move(done), result = std::move(result)]() mutable { done(std::move(result)); });
 }
 
 }  // namespace ssebridge

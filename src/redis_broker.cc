@@ -24,9 +24,10 @@ RedisClient::Options ClientOptions(const RedisAddress& address, const char* name
 
 }  // namespace
 
-RedisBroker::RedisBroker(uv_loop_t* loop, Options options, PubsubRegistry* registry, Counters* counters,
+RedisBroker::RedisBroker(uv_loop_t* loop, CompletionQueue* completions, Options options, PubsubRegistry* registry, Counters* counters,
                          uint64_t (*now_ms)())
-    : options_(std::move(options)),
+    : Broker(completions),
+      options_(std::move(options)),
       registry_(registry),
       counters_(counters),
       now_ms_(now_ms),
@@ -86,7 +87,9 @@ void RedisBroker::Publish(const PublishRequest& request, PublishCallback done) {
   if (!commands_.ready()) {
     ++counters_->publish_failures;
     LOG_WARN("publish refused: Redis is not connected");
-    done(PublishOutcome{503, "", "Redis is not connected; the message was not published"});
+    completions_->Post([done = std::move(done)] {
+      done(PublishOutcome{503, "", "Redis is not connected; the message was not published"});
+    });
     return;
   }
   publish_batch_.push_back(QueuedPublish{EncodeEnvelopeHead(request), request.channels, std::move(done)});
@@ -162,7 +165,9 @@ void RedisBroker::RunScript(bool is_publish, std::vector<std::string> args, Scri
     }
     (*shared_done)(reply);
   });
-  if (!sent) (*shared_done)(nullptr);
+  // Not sent (the connection is down): answer from the completion queue, as
+  // the caller (a Publish() filling its batch, a Replay()) is still running.
+  if (!sent) completions_->Post([shared_done] { (*shared_done)(nullptr); });
 }
 
 // --------------------------------------------------------------- live path
@@ -462,14 +467,14 @@ bool RedisBroker::ServeFromMemory(const std::vector<std::string>& topics, uint64
 
 void RedisBroker::Replay(const std::vector<std::string>& topics, const std::string& after_text,
                          ReplayCallback done) {
-  if (AnswerIfHistoryDisabled(history_, counters_, done)) return;
+  if (AnswerIfHistoryDisabled(history_, counters_, completions_, done)) return;
   ReplayResult result;
   uint64_t after = 0;
   const bool known = ParseEventId(after_text, &after);
   uint64_t omitted = 0;
   if (known && ServeFromMemory(topics, after, &result, &omitted)) {
     BoundReplay(replay_limits_, after, omitted, counters_, &result);
-    done(std::move(result));
+    completions_->Post([done = std::move(done), result = std::move(result)]() mutable { done(std::move(result)); });
     return;
   }
   ++counters_->replays_from_redis;

@@ -93,7 +93,7 @@ int Server::Start() {
   client_limits_.set_max_entries(65536 + static_cast<size_t>(max_connections_));
 
   if (config_.redis_url.empty()) {
-    broker_ = std::make_unique<EmbeddedBroker>(&registry_, &counters_, HistoryLimits(), WallClockMicros,
+    broker_ = std::make_unique<EmbeddedBroker>(&completions_, &registry_, &counters_, HistoryLimits(), WallClockMicros,
                                                MonotonicMillis);
   } else {
     RedisBroker::Options options;
@@ -104,9 +104,7 @@ int Server::Start() {
     // A refill after a subscriber outage may hold a few MiB of live messages,
     // and at least one stream's worth.
     options.max_held_bytes = std::max<size_t>(8u << 20, config_.client_buffer_bytes);
-    auto broker = std::make_unique<RedisBroker>(loop_, options, &registry_, &counters_, MonotonicMillis);
-    redis_broker_ = broker.get();
-    broker_ = std::move(broker);
+    broker_ = std::make_unique<RedisBroker>(loop_, &completions_, options, &registry_, &counters_, MonotonicMillis);
   }
   registry_.set_listener(broker_.get());
   ReplayLimits replay_limits;
@@ -140,10 +138,10 @@ int Server::Start() {
 
   uv_prepare_start(&flush_prepare_, OnPrepare);
   uv_timer_start(&sweep_timer_, OnSweep, kSweepIntervalMs, kSweepIntervalMs);
-  if (redis_broker_) redis_broker_->Start();
+  broker_->Start();
   started_ = true;
   LOG_INFO("listening on %s:%u (%s broker, base path '%s', max %u connections)", config_.listen_host.c_str(), port_,
-           redis_broker_ ? "redis" : "embedded", config_.base_path.c_str(), max_connections_);
+           broker_->kind(), config_.base_path.c_str(), max_connections_);
   // A newcomer's first question after starting it: where to look and how to stop.
   std::string host = config_.listen_host;
   if (host == "0.0.0.0" || host == "::") host = host == "::" ? "::1" : "127.0.0.1";
@@ -220,9 +218,12 @@ void Server::OnWriteDelay(uv_timer_t* timer) {
 void Server::OnPrepare(uv_prepare_t* handle) { static_cast<Server*>(handle->data)->FlushPending(); }
 
 void Server::FlushPending() {
-  // Publishes batched during this turn go to Redis first; answers they
-  // produce synchronously (refusals) are then flushed with everything else.
+  // Broker results that were known at once run here, never inside the call
+  // that asked for them. Then the publishes batched during this turn go to
+  // Redis; the refusals that produces are answered in this same turn.
+  completions_.RunAll();
   if (broker_) broker_->Flush();
+  completions_.RunAll();
   // Runs right before the loop blocks: everything queued during this turn
   // (fan-out, responses, heartbeats) leaves in one writev per connection.
   while (Connection* connection = flush_list_.Front()) {
@@ -333,7 +334,7 @@ HeaderList Server::PreflightHeaders(const HttpRequest& request) const {
 }
 
 std::pair<int, std::string> Server::HealthReport() const {
-  if (redis_broker_ == nullptr) return {200, "{\"status\":\"ok\",\"broker\":\"embedded\"}"};
+  if (std::string_view(broker_->kind()) == "embedded") return {200, "{\"status\":\"ok\",\"broker\":\"embedded\"}"};
   if (shutting_down_) return {503, "{\"status\":\"shutting down\",\"broker\":\"redis\"}"};
   if (broker_->ready()) return {200, "{\"status\":\"ok\",\"broker\":\"redis\",\"redis\":\"connected\"}"};
   return {503, "{\"status\":\"unavailable\",\"broker\":\"redis\",\"redis\":\"disconnected\","
@@ -352,14 +353,14 @@ Gauges Server::CurrentGauges() const {
   gauges.history_bytes = broker_ ? broker_->history_bytes() : 0;
   gauges.history_channels = broker_ ? broker_->history_channels() : 0;
   gauges.history_channels_evicted = broker_ ? broker_->history_channels_evicted() : 0;
-  gauges.redis_mode = redis_broker_ != nullptr;
+  gauges.redis_mode = broker_ && std::string_view(broker_->kind()) == "redis";
   gauges.redis_connected = broker_ && broker_->ready();
   return gauges;
 }
 
 std::string Server::MetricsText() const {
   Counters counters = counters_;
-  if (redis_broker_) counters.redis_reconnects = redis_broker_->reconnects();
+  if (broker_) counters.redis_reconnects = broker_->reconnects();
   return RenderPrometheus(counters, CurrentGauges());
 }
 
@@ -391,6 +392,9 @@ void Server::MaybeFinishShutdown() {
   if (!connections_.empty() || handles_closed_) return;
   handles_closed_ = true;
   if (broker_) broker_->Shutdown();
+  // Whatever the broker answered on its way out (lost publishes, replays) is
+  // delivered now: the prepare handle that would run it is closing.
+  completions_.RunAll();
   uv_close(reinterpret_cast<uv_handle_t*>(&flush_prepare_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&sweep_timer_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&shutdown_timer_), nullptr);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "ssebridge/completion_queue.h"
 #include "ssebridge/envelope.h"
 #include "ssebridge/frame.h"
 #include "ssebridge/history.h"
@@ -26,7 +27,8 @@ struct PublishOutcome {
   std::string error;  // On failure.
 };
 
-// Runs exactly once per Publish() call, possibly before Publish() returns.
+// Runs exactly once per Publish() call, never before Publish() returns: a
+// result known at once is posted to the completion queue.
 using PublishCallback = std::function<void(const PublishOutcome&)>;
 
 // What a resuming stream gets before it goes live.
@@ -47,12 +49,24 @@ struct ReplayLimits {
   size_t max_bytes = 1 << 20;      // --client-buffer-bytes (the frames' chunked size)
 };
 
-// Runs exactly once per Replay() call, possibly before Replay() returns.
+// Runs exactly once per Replay() call, never before Replay() returns.
 using ReplayCallback = std::function<void(ReplayResult)>;
 
 class Broker : public PubsubRegistry::Listener {
  public:
+  // `completions` runs the callbacks whose result is known before the call
+  // returns; its owner runs it once per loop turn.
+  explicit Broker(CompletionQueue* completions) : completions_(completions) {}
   ~Broker() override = default;
+
+  // "embedded" or "redis", for logs, /healthz and /metrics.
+  virtual const char* kind() const = 0;
+
+  // Connects upstream, if there is an upstream. Called once, after listening.
+  virtual void Start() {}
+
+  // Upstream reconnections since start (for /metrics).
+  virtual uint64_t reconnects() const { return 0; }
 
   virtual void Publish(const PublishRequest& request, PublishCallback done) = 0;
 
@@ -86,12 +100,15 @@ class Broker : public PubsubRegistry::Listener {
   virtual void Shutdown() = 0;
 
  protected:
+  CompletionQueue* const completions_;
   ReplayLimits replay_limits_;
 };
 
 // Shared by both brokers' Replay(): counts the resume and, when history is
-// off, answers it with a "history-disabled" gap. Returns true if it answered.
-bool AnswerIfHistoryDisabled(const History& history, Counters* counters, ReplayCallback& done);
+// off, answers it (through `completions`) with a "history-disabled" gap.
+// Returns true if it answered.
+bool AnswerIfHistoryDisabled(const History& history, Counters* counters, CompletionQueue* completions,
+                             ReplayCallback& done);
 
 // Moves what History::Collect() found into a replay result.
 void AddCollected(const History::Collected& collected, ReplayResult* result);

@@ -13,9 +13,11 @@ class EmbeddedBroker : public Broker {
   // Clock: returns wall-clock microseconds; injected so tests control ids.
   using MicrosClock = uint64_t (*)();
 
-  EmbeddedBroker(PubsubRegistry* registry, Counters* counters, History::Limits history_limits,
+  EmbeddedBroker(CompletionQueue* completions, PubsubRegistry* registry, Counters* counters, History::Limits history_limits,
                  MicrosClock clock, uint64_t (*now_ms)());
 
+  const char* kind() const override { return "embedded"; }
+  // Delivers at once; the callback runs from the completion queue.
   void Publish(const PublishRequest& request, PublishCallback done) override;
   void Replay(const std::vector<std::string>& topics, const std::string& after_text, ReplayCallback done) override;
   void Maintain(uint64_t now_ms) override { history_.ExpireOld(now_ms); }

@@ -56,10 +56,11 @@ class RedisBroker : public Broker {
     size_t max_held_bytes = 8u << 20;
   };
 
-  RedisBroker(uv_loop_t* loop, Options options, PubsubRegistry* registry, Counters* counters,
+  RedisBroker(uv_loop_t* loop, CompletionQueue* completions, Options options, PubsubRegistry* registry, Counters* counters,
               uint64_t (*now_ms)());
 
-  void Start();
+  const char* kind() const override { return "redis"; }
+  void Start() override;
   // Publishes are queued and sent together, one script call per loop turn
   // (see Flush); each callback still runs exactly once, in request order.
   void Publish(const PublishRequest& request, PublishCallback done) override;
@@ -76,7 +77,7 @@ class RedisBroker : public Broker {
   void OnTopicActive(const std::string& name, bool is_pattern) override;
   void OnTopicIdle(const std::string& name, bool is_pattern) override;
 
-  uint64_t reconnects() const { return commands_.reconnects() + subscriber_.reconnects(); }
+  uint64_t reconnects() const override { return commands_.reconnects() + subscriber_.reconnects(); }
 
  private:
   // Two facts per locally wanted topic, both learnt from Redis's id clock

@@ -20,6 +20,7 @@
 #include "ssebridge/acceptor.h"
 #include "ssebridge/broker.h"
 #include "ssebridge/client_limits.h"
+#include "ssebridge/completion_queue.h"
 #include "ssebridge/config.h"
 #include "ssebridge/connection.h"
 #include "ssebridge/intrusive_list.h"
@@ -108,8 +109,9 @@ class Server {
   Config config_;
   Counters counters_;
   PubsubRegistry registry_;
+  // Declared before the broker, which posts to it, so it outlives the broker.
+  CompletionQueue completions_;
   std::unique_ptr<Broker> broker_;
-  RedisBroker* redis_broker_ = nullptr;  // Same object as broker_ in Redis mode.
   std::unique_ptr<char[]> read_buffer_;
   std::vector<HttpRequest> spare_requests_;
   Acceptor acceptor_;

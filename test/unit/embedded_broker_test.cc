@@ -68,15 +68,16 @@ class EmbeddedBrokerTest : public testing::Test {
   }
 
   std::unique_ptr<EmbeddedBroker> MakeBroker(History::Limits limits) {
-    return std::make_unique<EmbeddedBroker>(&registry_, &counters_, limits, FakeMicros, FakeMillis);
+    return std::make_unique<EmbeddedBroker>(&completions_, &registry_, &counters_, limits, FakeMicros, FakeMillis);
   }
 
   void Sub(StreamSink* sink, const std::vector<std::string>& names) {
     live_.push_back(registry_.Subscribe(sink, names));
   }
 
-  // Publishes at clock `micros`; checks the callback ran exactly once,
-  // synchronously, and returns the outcome.
+  // Publishes at clock `micros`; checks the callback did not run before
+  // Publish() returned, ran exactly once from the completion queue, and
+  // returns the outcome.
   PublishOutcome PublishAt(EmbeddedBroker* broker, uint64_t micros, std::vector<std::string> channels,
                            std::string data = "hello") {
     g_micros = micros;
@@ -86,11 +87,13 @@ class EmbeddedBrokerTest : public testing::Test {
       ++calls;
       outcome = o;
     });
+    EXPECT_EQ(calls, 0);
+    completions_.RunAll();
     EXPECT_EQ(calls, 1);
     return outcome;
   }
 
-  // Replays and checks the callback ran exactly once.
+  // Replays and checks the callback ran exactly once, after Replay() returned.
   ReplayResult Replay(EmbeddedBroker* broker, std::vector<std::string> topics, const std::string& after) {
     int calls = 0;
     ReplayResult result;
@@ -98,10 +101,13 @@ class EmbeddedBrokerTest : public testing::Test {
       ++calls;
       result = std::move(r);
     });
+    EXPECT_EQ(calls, 0) << "after=" << after;
+    completions_.RunAll();
     EXPECT_EQ(calls, 1) << "after=" << after;
     return result;
   }
 
+  CompletionQueue completions_;
   PubsubRegistry registry_;
   Counters counters_;
   std::vector<PubsubRegistry::Subscriber*> live_;
