@@ -1,4 +1,8 @@
-// The bridge in embedded mode (no Redis), driven over real sockets.
+// The bridge driven over real sockets: every scenario here must behave the
+// same whichever broker carries the messages, so each runs twice, as
+// Brokers/BridgeTest.<Scenario>/Embedded and .../Redis (a redis-server per
+// test). What only one broker does lives in redis_bridge_test.cc and
+// resume_test.cc; the command line, which needs no broker, is at the end.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -7,12 +11,14 @@
 #include <signal.h>
 #include <thread>
 
+#include "broker_test_fixture.h"
 #include "harness.h"
 
 using harness::Bridge;
 using harness::HttpResponse;
 using harness::Millis;
 using harness::PublishJson;
+using harness::RedisCommand;
 using harness::SseClient;
 using harness::SseEvent;
 using harness::Socket;
@@ -21,9 +27,10 @@ namespace {
 
 constexpr Millis kWait(5000);
 
-class EmbeddedBridgeTest : public ::testing::Test {
+class BridgeTest : public harness::BrokerTest {
  protected:
-  void StartBridge(const std::vector<std::string>& args = {}) { ASSERT_TRUE(bridge_.Start(args)) << bridge_.process().output(); }
+  using BrokerTest::StartBridge;
+  void StartBridge(const std::vector<std::string>& args = {}) { StartBridge(bridge_, args); }
   int port() { return bridge_.port(); }
 
   // Publishes and returns the id from the 200 answer.
@@ -38,10 +45,11 @@ class EmbeddedBridgeTest : public ::testing::Test {
   Bridge bridge_;
 };
 
-TEST_F(EmbeddedBridgeTest, StreamHasEventStreamHeadersAndRetryPreamble) {
+TEST_P(BridgeTest, StreamHasEventStreamHeadersAndRetryPreamble) {
   StartBridge({"--retry", "1234"});
   SseClient client;
   ASSERT_TRUE(client.Open(port(), "/events?channel=a"));
+  AwaitSubscriptions({"a"});
   EXPECT_EQ(client.head().status, 200);
   EXPECT_EQ(client.head().headers.at("content-type").substr(0, 17), "text/event-stream");
   EXPECT_EQ(client.head().headers.at("cache-control"), "no-cache");
@@ -57,10 +65,11 @@ TEST_F(EmbeddedBridgeTest, StreamHasEventStreamHeadersAndRetryPreamble) {
   EXPECT_GE(client.comments(), 1);  // The opening comment.
 }
 
-TEST_F(EmbeddedBridgeTest, JsonDataKeepsKeyOrderAndNamedEvents) {
+TEST_P(BridgeTest, JsonDataKeepsKeyOrderAndNamedEvents) {
   StartBridge();
   SseClient client;
   ASSERT_TRUE(client.Open(port(), "/events?channel=orders"));
+  AwaitSubscriptions({"orders"});
   Publish(R"({"channel":"orders","event":"created","data":{"z":1,"a":[1,2],"m":null}})");
   Publish(R"({"channel":"orders","data":null})");
   std::optional<SseEvent> first = client.Next(kWait);
@@ -72,10 +81,11 @@ TEST_F(EmbeddedBridgeTest, JsonDataKeepsKeyOrderAndNamedEvents) {
   EXPECT_EQ(second->data, "null");
 }
 
-TEST_F(EmbeddedBridgeTest, FormPublishLikeCycloneSse) {
+TEST_P(BridgeTest, FormPublishLikeCycloneSse) {
   StartBridge();
   SseClient client;
   ASSERT_TRUE(client.Open(port(), "/events/base"));
+  AwaitSubscriptions({"base"});
   std::optional<HttpResponse> response =
       harness::HttpRequest(port(), "POST", "/publish", "message=%5B123%2C+124%5D&channel=base",
                            {{"Content-Type", "application/x-www-form-urlencoded"}});
@@ -87,10 +97,11 @@ TEST_F(EmbeddedBridgeTest, FormPublishLikeCycloneSse) {
   EXPECT_EQ(event->data, "[123, 124]");
 }
 
-TEST_F(EmbeddedBridgeTest, PayloadLinesCannotInjectFields) {
+TEST_P(BridgeTest, PayloadLinesCannotInjectFields) {
   StartBridge();
   SseClient client;
   ASSERT_TRUE(client.Open(port(), "/events/a"));
+  AwaitSubscriptions({"a"});
   Publish(R"({"channel":"a","data":"x\r\nid: 666\rdata: y\n\nevent: evil\n leading space"})");
   Publish(R"({"channel":"a","data":"after"})");
   std::optional<SseEvent> event = client.Next(kWait);
@@ -103,10 +114,11 @@ TEST_F(EmbeddedBridgeTest, PayloadLinesCannotInjectFields) {
   EXPECT_EQ(after->data, "after");
 }
 
-TEST_F(EmbeddedBridgeTest, PathSegmentsArePercentDecodedAndUtf8Survives) {
+TEST_P(BridgeTest, PathSegmentsArePercentDecodedAndUtf8Survives) {
   StartBridge();
   SseClient client;
   ASSERT_TRUE(client.Open(port(), "/events/caf%C3%A9/a%2Fb?channel=x"));
+  AwaitSubscriptions({"café", "a/b", "x"});
   Publish(R"({"channel":"a/b","data":"slash"})");
   Publish(R"({"channel":"café","data":"héllo wörld ✓"})");
   std::optional<SseEvent> first = client.Next(kWait);
@@ -117,24 +129,41 @@ TEST_F(EmbeddedBridgeTest, PathSegmentsArePercentDecodedAndUtf8Survives) {
   EXPECT_EQ(second->data, "héllo wörld ✓");
 }
 
-TEST_F(EmbeddedBridgeTest, OverlappingChannelsAndPatternsDeliverOnce) {
+// A message reaches a stream once however many of its channels and patterns
+// it matches, and a multi-channel publish is one message.
+TEST_P(BridgeTest, OverlappingChannelsAndPatternsDeliverOnce) {
   StartBridge();
   SseClient client;
   ASSERT_TRUE(client.Open(port(), "/events?channel=news.uk&channels=news.*&channel=*&channel=sport"));
+  AwaitSubscriptions({"news.uk", "sport"}, 2);
+  std::vector<std::string> expected = {"1", "2", "3"};
   Publish(R"({"channel":"news.uk","data":"1"})");
-  Publish(R"({"channels":["news.uk","sport","other"],"data":"2"})");
+  Publish(R"({"channels":["news.uk","news.de","sport","other"],"data":"2"})");
   Publish(R"({"channel":"unrelated","data":"3"})");
-  for (const char* expected : {"1", "2", "3"}) {
+  if (redis_mode()) {
+    // Published by another application straight to Redis: one Redis message
+    // per channel and pattern the bridge subscribed to arrives.
+    for (const char* channel : {"news.uk", "news.fr", "weather"}) {
+      std::string data = std::string("from redis to ") + channel;
+      EXPECT_GE(RedisCommand(redis_.port(), {"PUBLISH", channel, data}).integer, 1);
+      expected.push_back(data);
+    }
+  }
+  // Matched only by "*": once it has arrived, nothing before it can still be duplicated.
+  Publish(R"({"channel":"end","data":"end"})");
+  expected.push_back("end");
+  for (const std::string& data : expected) {
     std::optional<SseEvent> event = client.Next(kWait);
-    ASSERT_TRUE(event);
-    EXPECT_EQ(event->data, expected);  // A duplicate would show up here instead.
+    ASSERT_TRUE(event) << data;
+    EXPECT_EQ(event->data, data);  // A duplicate would show up here instead.
   }
 }
 
-TEST_F(EmbeddedBridgeTest, PatternSubscriptionUsesGlobSyntax) {
+TEST_P(BridgeTest, PatternSubscriptionUsesGlobSyntax) {
   StartBridge();
   SseClient client;
   ASSERT_TRUE(client.Open(port(), "/events?channel=room.%5Bab%5D.?"));
+  AwaitSubscriptions({}, 1);
   Publish(R"({"channel":"room.c.1","data":"no"})");
   Publish(R"({"channel":"room.a.12","data":"no"})");
   Publish(R"({"channel":"room.b.7","data":"yes"})");
@@ -152,10 +181,11 @@ struct ErrorCase {
   int status;
 };
 
-TEST_F(EmbeddedBridgeTest, EveryErrorHasJsonBodyAndServerKeepsServing) {
+TEST_P(BridgeTest, EveryErrorHasJsonBodyAndServerKeepsServing) {
   StartBridge({"--max-body-bytes", "1024", "--max-header-bytes", "2048"});
   SseClient watcher;
   ASSERT_TRUE(watcher.Open(port(), "/events/ok"));
+  AwaitSubscriptions({"ok"});
   const std::vector<std::pair<std::string, std::string>> json = {{"Content-Type", "application/json"}};
   std::vector<ErrorCase> cases = {
       {"bad json", "POST", "/publish", "{nope", json, 400},
@@ -200,43 +230,71 @@ TEST_F(EmbeddedBridgeTest, EveryErrorHasJsonBodyAndServerKeepsServing) {
   EXPECT_EQ(event->data, "still here");
 }
 
-TEST_F(EmbeddedBridgeTest, KeepAliveAndPipelinedRequestsAnswerInOrder) {
+// 200 publishes with a health check and a 404 between them, sent in one
+// write on one keep-alive connection: a broker may complete publishes
+// concurrently (Redis batches them), but the answers come back in request
+// order, ids ascending, and a stream request behind them starts after them.
+TEST_P(BridgeTest, KeepAliveAndPipelinedRequestsAnswerInOrder) {
   StartBridge();
   SseClient client;
-  ASSERT_TRUE(client.Open(port(), "/events/p"));
+  ASSERT_TRUE(client.Open(port(), "/events/pipe"));
+  AwaitSubscriptions({"pipe"});
   Socket socket;
   ASSERT_TRUE(socket.Connect(port()));
-  std::string body1 = R"({"channel":"p","data":"one"})";
-  std::string body2 = R"({"channel":"p","data":"two"})";
-  std::string requests =
-      "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-      "POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
-      std::to_string(body1.size()) + "\r\n\r\n" + body1 +
-      "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
-      "POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
-      std::to_string(body2.size()) + "\r\n\r\n" + body2;
-  ASSERT_TRUE(socket.SendAll(requests));
+  auto publish = [](int i) {
+    std::string body = R"({"channel":"pipe","data":")" + std::to_string(i) + "\"}";
+    return "POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  };
+  constexpr int kPublishes = 200;
+  std::string batch;
+  for (int i = 0; i < kPublishes / 2; ++i) batch += publish(i);
+  batch += "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  batch += "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (int i = kPublishes / 2; i < kPublishes; ++i) batch += publish(i);
+  batch += "GET /events/pipe HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_TRUE(socket.SendAll(batch));
   std::string buffer;
-  std::vector<int> statuses;
-  for (int i = 0; i < 4; ++i) {
+  uint64_t previous_id = 0;
+  for (int i = 0; i < kPublishes + 2; ++i) {
     std::optional<HttpResponse> response = harness::ReadResponse(socket, buffer, kWait);
     ASSERT_TRUE(response) << "response " << i;
-    statuses.push_back(response->status);
+    if (i == kPublishes / 2) {
+      EXPECT_EQ(response->status, 200) << "health check: " << response->body;
+      EXPECT_NE(response->body.find("\"broker\":\"" + std::string(broker_kind()) + "\""), std::string::npos)
+          << response->body;
+      continue;
+    }
+    if (i == kPublishes / 2 + 1) {
+      EXPECT_EQ(response->status, 404) << "unknown path: " << response->body;
+      continue;
+    }
+    ASSERT_EQ(response->status, 200) << "response " << i << ": " << response->body;
+    std::string id_text = harness::PublishedId(*response);
+    ASSERT_FALSE(id_text.empty()) << response->body;
+    uint64_t id = std::stoull(id_text);
+    EXPECT_GT(id, previous_id) << "answers out of order at " << i;
+    previous_id = id;
   }
-  EXPECT_EQ(statuses, (std::vector<int>{200, 200, 404, 200}));
-  // The same connection is still usable afterwards.
-  ASSERT_TRUE(socket.SendAll("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
-  std::optional<HttpResponse> again = harness::ReadResponse(socket, buffer, kWait);
-  ASSERT_TRUE(again);
-  EXPECT_EQ(again->status, 200);
-  std::optional<SseEvent> one = client.Next(kWait);
-  std::optional<SseEvent> two = client.Next(kWait);
-  ASSERT_TRUE(one && two);
-  EXPECT_EQ(one->data, "one");
-  EXPECT_EQ(two->data, "two");
+  // The stream request that followed them starts after every answer, on the
+  // same connection.
+  while (buffer.find("\r\n\r\n") == std::string::npos) ASSERT_GT(socket.ReadSome(&buffer, kWait), 0);
+  EXPECT_EQ(buffer.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << buffer;
+  EXPECT_NE(buffer.find("text/event-stream"), std::string::npos);
+  for (int i = 0; i < kPublishes; ++i) {
+    std::optional<SseEvent> event = client.Next(kWait);
+    ASSERT_TRUE(event) << "event " << i;
+    EXPECT_EQ(event->data, std::to_string(i));
+  }
+  // That stream is live: the next message reaches it too.
+  Publish(R"({"channel":"pipe","data":"after the pipeline"})");
+  while (buffer.find("data: after the pipeline\n") == std::string::npos) {
+    ASSERT_GT(socket.ReadSome(&buffer, kWait), 0) << buffer;
+  }
+  EXPECT_EQ(harness::MetricValue(port(), "ssebridge_messages_published_total"), kPublishes + 1);
 }
 
-TEST_F(EmbeddedBridgeTest, ExpectContinueIsAnswered) {
+TEST_P(BridgeTest, ExpectContinueIsAnswered) {
   StartBridge();
   Socket socket;
   ASSERT_TRUE(socket.Connect(port()));
@@ -253,7 +311,7 @@ TEST_F(EmbeddedBridgeTest, ExpectContinueIsAnswered) {
   EXPECT_EQ(response->status, 200);
 }
 
-TEST_F(EmbeddedBridgeTest, SilentAndSlowClientsAreClosedAfterHeaderTimeout) {
+TEST_P(BridgeTest, SilentAndSlowClientsAreClosedAfterHeaderTimeout) {
   StartBridge({"--header-timeout", "1"});
   Socket silent;
   ASSERT_TRUE(silent.Connect(port()));
@@ -273,10 +331,11 @@ TEST_F(EmbeddedBridgeTest, SilentAndSlowClientsAreClosedAfterHeaderTimeout) {
   EXPECT_FALSE(stream.closed());
 }
 
-TEST_F(EmbeddedBridgeTest, Http10GetsCloseDelimitedStream) {
+TEST_P(BridgeTest, Http10GetsCloseDelimitedStream) {
   StartBridge();
   SseClient client;
   ASSERT_TRUE(client.Open(port(), "/events/old", {}, /*http10=*/true));
+  AwaitSubscriptions({"old"});
   EXPECT_EQ(client.head().raw_head.rfind("HTTP/1.0 200", 0), 0u);
   EXPECT_EQ(client.head().headers.count("transfer-encoding"), 0u);
   Publish(R"({"channel":"old","data":"line1\nline2"})");
@@ -285,7 +344,7 @@ TEST_F(EmbeddedBridgeTest, Http10GetsCloseDelimitedStream) {
   EXPECT_EQ(event->data, "line1\nline2");
 }
 
-TEST_F(EmbeddedBridgeTest, CorsHeadersOnlyForAllowedOrigins) {
+TEST_P(BridgeTest, CorsHeadersOnlyForAllowedOrigins) {
   StartBridge({"--cors-origin", "https://app.example", "--cors-origin", "https://other.example"});
   auto allowed = harness::HttpRequest(port(), "GET", "/healthz", "", {{"Origin", "https://app.example"}});
   ASSERT_TRUE(allowed);
@@ -316,7 +375,7 @@ TEST_F(EmbeddedBridgeTest, CorsHeadersOnlyForAllowedOrigins) {
   EXPECT_EQ(stream.head().headers.at("access-control-allow-origin"), "https://app.example");
 }
 
-TEST_F(EmbeddedBridgeTest, BasePathMovesEveryRoute) {
+TEST_P(BridgeTest, BasePathMovesEveryRoute) {
   StartBridge({"--base-path", "/sse/"});
   for (const char* path : {"/sse/healthz", "/sse/metrics", "/sse/", "/sse"}) {
     auto response = harness::HttpRequest(port(), "GET", path);
@@ -334,6 +393,7 @@ TEST_F(EmbeddedBridgeTest, BasePathMovesEveryRoute) {
   EXPECT_NE(page->body.find("EventSource"), std::string::npos);
   SseClient client;
   ASSERT_TRUE(client.Open(port(), "/sse/events/x"));
+  AwaitSubscriptions({"x"});
   auto published = harness::HttpRequest(port(), "POST", "/sse/publish", R"({"channel":"x","data":"moved"})",
                                         {{"Content-Type", "application/json"}});
   ASSERT_TRUE(published);
@@ -343,7 +403,7 @@ TEST_F(EmbeddedBridgeTest, BasePathMovesEveryRoute) {
   EXPECT_EQ(event->data, "moved");
 }
 
-TEST_F(EmbeddedBridgeTest, HeartbeatCommentsFlowOnIdleStreams) {
+TEST_P(BridgeTest, HeartbeatCommentsFlowOnIdleStreams) {
   StartBridge({"--heartbeat", "1"});
   SseClient client;
   ASSERT_TRUE(client.Open(port(), "/events/quiet"));
@@ -356,18 +416,22 @@ TEST_F(EmbeddedBridgeTest, HeartbeatCommentsFlowOnIdleStreams) {
   EXPECT_FALSE(client.closed());
 }
 
-TEST_F(EmbeddedBridgeTest, MetricsAndHealth) {
+TEST_P(BridgeTest, MetricsAndHealth) {
   StartBridge();
   SseClient a;
   SseClient b;
   ASSERT_TRUE(a.Open(port(), "/events?channel=m1&channel=m*"));
   ASSERT_TRUE(b.Open(port(), "/events/m1"));
+  AwaitSubscriptions({"m1"}, 1);
   Publish(R"({"channel":"m1","data":"x"})");
   ASSERT_TRUE(a.Next(kWait));
   ASSERT_TRUE(b.Next(kWait));
   auto health = harness::HttpRequest(port(), "GET", "/healthz");
   ASSERT_TRUE(health);
   EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(health->headers["content-type"], "application/json");
+  EXPECT_EQ(health->body, redis_mode() ? R"({"status":"ok","broker":"redis","redis":"connected"})"
+                                       : R"({"status":"ok","broker":"embedded"})");
   auto metrics = harness::HttpRequest(port(), "GET", "/metrics");
   ASSERT_TRUE(metrics);
   const std::string& text = metrics->body;
@@ -377,9 +441,10 @@ TEST_F(EmbeddedBridgeTest, MetricsAndHealth) {
   EXPECT_NE(text.find("\nssebridge_patterns 1\n"), std::string::npos) << text;
   EXPECT_NE(text.find("\nssebridge_deliveries_total 2\n"), std::string::npos) << text;
   EXPECT_NE(text.find("\nssebridge_messages_published_total 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nssebridge_redis_connected 1\n"), std::string::npos) << text;  // 1 in embedded mode too.
 }
 
-TEST_F(EmbeddedBridgeTest, MaxConnectionsAnswers503) {
+TEST_P(BridgeTest, MaxConnectionsAnswers503) {
   StartBridge({"--max-connections", "2"});
   SseClient first;
   SseClient second;
@@ -391,12 +456,13 @@ TEST_F(EmbeddedBridgeTest, MaxConnectionsAnswers503) {
   EXPECT_NE(third.head().body.find("too many connections"), std::string::npos);
 }
 
-TEST_F(EmbeddedBridgeTest, SlowConsumerIsCutOffWhileFastOneGetsEverything) {
+TEST_P(BridgeTest, SlowConsumerIsCutOffWhileFastOneGetsEverything) {
   StartBridge({"--client-buffer-bytes", "65536"});
   SseClient fast;
   ASSERT_TRUE(fast.Open(port(), "/events/firehose"));
   SseClient slow;  // Never reads after the head; tiny receive buffer.
   ASSERT_TRUE(slow.Open(port(), "/events/firehose", {}, false, 4096));
+  AwaitSubscriptions({"firehose"});
 
   // Enough bytes to fill the kernel buffers on both ends and then the queue.
   constexpr int kMessages = 1500;
@@ -450,7 +516,7 @@ TEST_F(EmbeddedBridgeTest, SlowConsumerIsCutOffWhileFastOneGetsEverything) {
   EXPECT_NE(bridge_.process().output().find("slow consumer"), std::string::npos);
 }
 
-TEST_F(EmbeddedBridgeTest, SigtermEndsStreamsCleanlyAndExitsZero) {
+TEST_P(BridgeTest, SigtermEndsStreamsCleanlyAndExitsZero) {
   StartBridge();
   SseClient chunked;
   SseClient old;
@@ -470,15 +536,17 @@ TEST_F(EmbeddedBridgeTest, SigtermEndsStreamsCleanlyAndExitsZero) {
 // Messages published one at a time arrive in separate loop turns: by default
 // each gets its own socket write; with --write-delay they share writes, and
 // every message still arrives, once, in order.
-TEST(WriteDelay, MessagesShareSocketWritesOnlyWhenAsked) {
+TEST_P(BridgeTest, MessagesShareSocketWritesOnlyWhenAsked) {
   for (bool delayed : {false, true}) {
     SCOPED_TRACE(delayed ? "--write-delay 1000" : "no write delay");
     Bridge bridge;
     std::vector<std::string> args;
     if (delayed) args = {"--write-delay", "1000"};
-    ASSERT_TRUE(bridge.Start(args)) << bridge.process().output();
+    StartBridge(bridge, args);
+    if (HasFatalFailure()) return;
     SseClient client;
     ASSERT_TRUE(client.Open(bridge.port(), "/events/batched"));
+    AwaitSubscriptions({"batched"});
     const long long writes_before = harness::MetricValue(bridge.port(), "ssebridge_stream_writes_total");
     ASSERT_GE(writes_before, 0);
     constexpr int kMessages = 20;
@@ -502,6 +570,10 @@ TEST(WriteDelay, MessagesShareSocketWritesOnlyWhenAsked) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Brokers, BridgeTest, harness::BothBrokers(), harness::BrokerName);
+
+// ------------------------------------------------------------ command line
 
 TEST(BridgeCommandLine, InvalidConfigurationExitsWithStatus2NamingTheOption) {
   struct Case {
