@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "broker_test_fixture.h"
 #include "harness.h"
 #include "redis_test_fixture.h"
 #include "ssebridge/redis_history_reply.h"
@@ -182,27 +183,7 @@ Millis SlowestPingDuring(int redis_port, const std::function<void()>& work) {
 
 // ------------------------------------------------------- both brokers
 
-enum class Mode { kEmbedded, kRedis };
-
-class HostileReplayTest : public ::testing::TestWithParam<Mode> {
- protected:
-  void SetUp() override {
-    if (redis_mode()) {
-      ASSERT_TRUE(redis_.Start());
-    }
-  }
-  bool redis_mode() const { return GetParam() == Mode::kRedis; }
-  int redis_port() const { return redis_mode() ? redis_.port() : 0; }
-  void StartBridge(Bridge& bridge, const std::vector<std::string>& extra) {
-    if (redis_mode()) {
-      ASSERT_TRUE(bridge.StartWithRedis(redis_.url(), extra)) << bridge.process().output();
-    } else {
-      ASSERT_TRUE(bridge.Start(extra)) << bridge.process().output();
-    }
-  }
-
-  RedisServer redis_;
-};
+class HostileReplayTest : public harness::BrokerTest {};
 
 TEST_P(HostileReplayTest, StarResumeFromAnOldIdGetsAGapThenOnlyTheNewestThenLive) {
   constexpr int kBound = 3000;
@@ -308,10 +289,7 @@ TEST_P(HostileReplayTest, TheByteBoundIsTheClientBuffer) {
   EXPECT_EQ(bystander.Verify(kWait), "");
 }
 
-INSTANTIATE_TEST_SUITE_P(Brokers, HostileReplayTest, ::testing::Values(Mode::kEmbedded, Mode::kRedis),
-                         [](const ::testing::TestParamInfo<Mode>& info) {
-                           return info.param == Mode::kEmbedded ? "Embedded" : "Redis";
-                         });
+INSTANTIATE_TEST_SUITE_P(Brokers, HostileReplayTest, harness::BothBrokers(), harness::BrokerName);
 
 // --------------------------------------------------------------- Redis
 
