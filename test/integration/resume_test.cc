@@ -1,5 +1,5 @@
 // Resuming streams with Last-Event-ID: no loss, no duplicates, explicit gaps,
-// in embedded mode and across processes sharing Redis.
+// with either broker, and across processes sharing Redis.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -7,6 +7,7 @@
 #include <atomic>
 #include <thread>
 
+#include "broker_test_fixture.h"
 #include "harness.h"
 #include "redis_test_fixture.h"
 
@@ -87,22 +88,36 @@ void CutOffAndResume(int publish_port, int first_port, int resume_port, int tota
   EXPECT_FALSE(extra) << "unexpected extra event: " << extra->data;
 }
 
-// ------------------------------------------------------------------ embedded
+// ------------------------------------------------------------ both brokers
 
-TEST(EmbeddedResumeTest, CutOffMidStreamResumesWithoutLossOrDuplicates) {
+class ResumeTest : public harness::BrokerTest {};
+
+TEST_P(ResumeTest, CutOffMidStreamResumesWithoutLossOrDuplicates) {
   Bridge bridge;
-  ASSERT_TRUE(bridge.Start({"--history-size", "20000"}));
+  StartBridge(bridge, {"--history-size", "20000"});
+  // A second subscriber keeps the channel subscribed (and, in Redis mode, the
+  // local history complete) while the first one is away: the resume is
+  // answered from memory.
+  SseClient keeper;
+  ASSERT_TRUE(keeper.Open(bridge.port(), "/events/seq"));
+  AwaitSubscriptions({"seq"});
+  ASSERT_TRUE(Eventually([&] { return MetricValue(bridge.port(), "ssebridge_history_messages") == 0; }, kWait));
   CutOffAndResume(bridge.port(), bridge.port(), bridge.port(), 10000, "seq", [] {});
+  EXPECT_EQ(MetricValue(bridge.port(), "ssebridge_replays_total"), 1);
+  EXPECT_EQ(MetricValue(bridge.port(), "ssebridge_replays_from_redis_total"), 0);
 }
 
-TEST(EmbeddedResumeTest, IdOlderThanRetentionGetsGapEventThenRetainedRest) {
+TEST_P(ResumeTest, IdOlderThanRetentionGetsGapEventThenRetainedRest) {
   Bridge bridge;
-  ASSERT_TRUE(bridge.Start({"--history-size", "5"}));
+  StartBridge(bridge, {"--history-size", "5"});
   std::vector<std::string> ids;
   for (int i = 0; i < 10; ++i) {
     auto response = PublishJson(bridge.port(), NumberedBody("short", i));
-    ASSERT_TRUE(response && response->status == 200);
+    ASSERT_TRUE(response && response->status == 200) << (response ? response->body : "");
     ids.push_back(harness::PublishedId(*response));
+  }
+  if (redis_mode()) {
+    EXPECT_EQ(RedisCommand(redis_.port(), {"XLEN", "ssebridge:stream:short"}).integer, 5);
   }
   SseClient client;
   ASSERT_TRUE(client.Open(bridge.port(), "/events/short", {{"Last-Event-ID", ids[1]}}));
@@ -118,18 +133,21 @@ TEST(EmbeddedResumeTest, IdOlderThanRetentionGetsGapEventThenRetainedRest) {
     EXPECT_EQ(event->data, std::to_string(i));
     EXPECT_EQ(event->id, ids[i]);
   }
-  // A resume inside the retained window has no gap.
-  SseClient recent;
-  ASSERT_TRUE(recent.Open(bridge.port(), "/events/short", {{"Last-Event-ID", ids[7]}}));
-  std::optional<SseEvent> next = recent.Next(kWait);
-  ASSERT_TRUE(next);
-  EXPECT_EQ(next->event, "message");
-  EXPECT_EQ(next->data, "8");
+  // Resuming from the newest dropped id itself is not a gap, nor is a resume
+  // inside the retained window.
+  for (int last_seen : {4, 7}) {
+    SseClient resumed;
+    ASSERT_TRUE(resumed.Open(bridge.port(), "/events/short", {{"Last-Event-ID", ids[last_seen]}}));
+    std::optional<SseEvent> next = resumed.Next(kWait);
+    ASSERT_TRUE(next) << "after " << last_seen;
+    EXPECT_EQ(next->event, "message") << "after " << last_seen << ": " << next->data;
+    EXPECT_EQ(next->data, std::to_string(last_seen + 1));
+  }
 }
 
-TEST(EmbeddedResumeTest, QueryParametersResumeLikeTheHeaderAndTheHeaderWins) {
+TEST_P(ResumeTest, QueryParametersResumeLikeTheHeaderAndTheHeaderWins) {
   Bridge bridge;
-  ASSERT_TRUE(bridge.Start());
+  StartBridge(bridge);
   std::vector<std::string> ids;
   for (int i = 0; i < 4; ++i) {
     auto response = PublishJson(bridge.port(), NumberedBody("q", i));
@@ -150,9 +168,9 @@ TEST(EmbeddedResumeTest, QueryParametersResumeLikeTheHeaderAndTheHeaderWins) {
   EXPECT_EQ(event->data, "3");
 }
 
-TEST(EmbeddedResumeTest, UnknownIdGetsGapThenEverythingRetainedAcrossChannelsAndPatterns) {
+TEST_P(ResumeTest, UnknownIdGetsGapThenEverythingRetainedAcrossChannelsAndPatterns) {
   Bridge bridge;
-  ASSERT_TRUE(bridge.Start());
+  StartBridge(bridge);
   PublishJson(bridge.port(), R"({"channel":"room.a","data":"0"})");
   PublishJson(bridge.port(), R"({"channel":"other","data":"skip"})");
   PublishJson(bridge.port(), R"({"channels":["room.b","lobby"],"data":"1"})");
@@ -168,6 +186,37 @@ TEST(EmbeddedResumeTest, UnknownIdGetsGapThenEverythingRetainedAcrossChannelsAnd
   ExpectExactly(sequence.values, 3);
 }
 
+TEST_P(ResumeTest, HistoryIsKeptWithoutSubscribersAndDisabledWithSizeZero) {
+  Bridge bridge;
+  StartBridge(bridge);
+  auto first = PublishJson(bridge.port(), NumberedBody("nobody", 0));
+  ASSERT_TRUE(first && first->status == 200);
+  std::string first_id = harness::PublishedId(*first);
+  PublishJson(bridge.port(), NumberedBody("nobody", 1));
+  SseClient client;
+  ASSERT_TRUE(client.Open(bridge.port(), "/events/nobody", {{"Last-Event-ID", first_id}}));
+  std::optional<SseEvent> event = client.Next(kWait);
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->data, "1");
+
+  Bridge disabled;
+  StartBridge(disabled, {"--history-size", "0"});
+  SseClient resumed;
+  ASSERT_TRUE(resumed.Open(disabled.port(), "/events/x", {{"Last-Event-ID", first_id}}));
+  std::optional<SseEvent> gap = resumed.Next(kWait);
+  ASSERT_TRUE(gap);
+  EXPECT_EQ(gap->event, "gap");
+  EXPECT_NE(gap->data.find("history-disabled"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Brokers, ResumeTest, harness::BothBrokers(), harness::BrokerName);
+
+// ------------------------------------------------------------------ embedded
+
+// Embedded only for now: the Redis broker answers the same resume with the
+// gap but without the retained message (RedisBroker::AnswerWaiters reads
+// from the bogus id, so its "read everything instead" finds nothing). Once
+// fixed, this belongs to ResumeTest, for both brokers.
 TEST(EmbeddedResumeTest, IdNewerThanAnyIssuedDoesNotSilenceTheStream) {
   Bridge bridge;
   ASSERT_TRUE(bridge.Start());
@@ -185,29 +234,6 @@ TEST(EmbeddedResumeTest, IdNewerThanAnyIssuedDoesNotSilenceTheStream) {
   std::optional<SseEvent> live = client.Next(kWait);
   ASSERT_TRUE(live);
   EXPECT_EQ(live->data, "1");
-}
-
-TEST(EmbeddedResumeTest, HistoryIsKeptWithoutSubscribersAndDisabledWithSizeZero) {
-  Bridge bridge;
-  ASSERT_TRUE(bridge.Start());
-  auto first = PublishJson(bridge.port(), NumberedBody("nobody", 0));
-  ASSERT_TRUE(first && first->status == 200);
-  std::string first_id = harness::PublishedId(*first);
-  PublishJson(bridge.port(), NumberedBody("nobody", 1));
-  SseClient client;
-  ASSERT_TRUE(client.Open(bridge.port(), "/events/nobody", {{"Last-Event-ID", first_id}}));
-  std::optional<SseEvent> event = client.Next(kWait);
-  ASSERT_TRUE(event);
-  EXPECT_EQ(event->data, "1");
-
-  Bridge disabled;
-  ASSERT_TRUE(disabled.Start({"--history-size", "0"}));
-  SseClient resumed;
-  ASSERT_TRUE(resumed.Open(disabled.port(), "/events/x", {{"Last-Event-ID", first_id}}));
-  std::optional<SseEvent> gap = resumed.Next(kWait);
-  ASSERT_TRUE(gap);
-  EXPECT_EQ(gap->event, "gap");
-  EXPECT_NE(gap->data.find("history-disabled"), std::string::npos);
 }
 
 // 100,000 messages through one channel with a 4 MiB history cap: memory
@@ -233,6 +259,7 @@ TEST(EmbeddedResumeTest, MemoryStaysWithinTheHistoryCap) {
   }
 }
 
+
 // --------------------------------------------------------------------- Redis
 
 class RedisResumeTest : public harness::RedisTest {
@@ -241,20 +268,6 @@ class RedisResumeTest : public harness::RedisTest {
     return [this, channel, count] { EXPECT_TRUE(harness::AwaitSubscribers(redis_.port(), channel, count)); };
   }
 };
-
-TEST_F(RedisResumeTest, CutOffMidStreamResumesOnTheSameProcessFromMemory) {
-  Bridge bridge;
-  StartBridge(bridge, {"--history-size", "20000"});
-  // A second subscriber keeps the channel subscribed (and the local history
-  // complete) while the first one is away.
-  SseClient keeper;
-  ASSERT_TRUE(keeper.Open(bridge.port(), "/events/mem"));
-  AwaitSubscribers("mem", 1)();
-  ASSERT_TRUE(Eventually([&] { return MetricValue(bridge.port(), "ssebridge_history_messages") == 0; }, kWait));
-  CutOffAndResume(bridge.port(), bridge.port(), bridge.port(), 10000, "mem", [] {});
-  EXPECT_EQ(MetricValue(bridge.port(), "ssebridge_replays_total"), 1);
-  EXPECT_EQ(MetricValue(bridge.port(), "ssebridge_replays_from_redis_total"), 0);
-}
 
 TEST_F(RedisResumeTest, CutOffMidStreamResumesOnAnotherProcessFromRedis) {
   Bridge first;
@@ -293,37 +306,6 @@ TEST_F(RedisResumeTest, SubscriberConnectionKilledMidTrafficLosesNothing) {
   ExpectExactly(seen_b.values, kTotal);
   EXPECT_TRUE(receiver.process().WaitForLine("refilled", kWait)) << receiver.process().output();
   EXPECT_FALSE(a.Next(Millis(300)));
-}
-
-TEST_F(RedisResumeTest, TrimmedHistoryGivesGapEventThenRetainedRest) {
-  Bridge bridge;
-  StartBridge(bridge, {"--history-size", "5"});
-  std::vector<std::string> ids;
-  for (int i = 0; i < 10; ++i) {
-    auto response = PublishJson(bridge.port(), NumberedBody("trim", i));
-    ASSERT_TRUE(response && response->status == 200) << (response ? response->body : "");
-    ids.push_back(harness::PublishedId(*response));
-  }
-  EXPECT_EQ(RedisCommand(redis_.port(), {"XLEN", "ssebridge:stream:trim"}).integer, 5);
-  SseClient client;
-  ASSERT_TRUE(client.Open(bridge.port(), "/events/trim", {{"Last-Event-ID", ids[2]}}));
-  std::optional<SseEvent> gap = client.Next(kWait);
-  ASSERT_TRUE(gap);
-  EXPECT_EQ(gap->event, "gap");
-  EXPECT_NE(gap->data.find("trimmed"), std::string::npos) << gap->data;
-  for (int i = 5; i < 10; ++i) {
-    std::optional<SseEvent> event = client.Next(kWait);
-    ASSERT_TRUE(event);
-    EXPECT_EQ(event->data, std::to_string(i));
-    EXPECT_EQ(event->id, ids[i]);
-  }
-  // Resuming from the newest dropped id itself is not a gap.
-  SseClient exact;
-  ASSERT_TRUE(exact.Open(bridge.port(), "/events/trim", {{"Last-Event-ID", ids[4]}}));
-  std::optional<SseEvent> next = exact.Next(kWait);
-  ASSERT_TRUE(next);
-  EXPECT_EQ(next->event, "message");
-  EXPECT_EQ(next->data, "5");
 }
 
 TEST_F(RedisResumeTest, ApplicationsCanPublishResumableMessagesWithTheLuaScript) {
