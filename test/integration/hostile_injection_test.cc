@@ -162,7 +162,8 @@ TEST(HostileInjectionTest, RedisKilledWhilePublishingLosesNothingAnswered200) {
     before_restart = succeeded;
   }
   EXPECT_TRUE(await([&] { return succeeded >= before_restart + 100; }))
-      << "publishing did not recover after Redis came back";
+      << "publishing did not recover after Redis came back\n"
+      << bridge.process().output();
   stop = true;
   publisher.join();
 
