@@ -17,6 +17,7 @@
 using harness::Bridge;
 using harness::HttpResponse;
 using harness::Millis;
+using harness::NextData;
 using harness::PublishJson;
 using harness::RedisCommand;
 using harness::SseClient;
@@ -76,9 +77,7 @@ TEST_P(BridgeTest, JsonDataKeepsKeyOrderAndNamedEvents) {
   ASSERT_TRUE(first);
   EXPECT_EQ(first->event, "created");
   EXPECT_EQ(first->data, R"({"z":1,"a":[1,2],"m":null})");
-  std::optional<SseEvent> second = client.Next(kWait);
-  ASSERT_TRUE(second);
-  EXPECT_EQ(second->data, "null");
+  EXPECT_EQ(NextData(client, kWait), "null");
 }
 
 TEST_P(BridgeTest, FormPublishLikeCycloneSse) {
@@ -92,9 +91,7 @@ TEST_P(BridgeTest, FormPublishLikeCycloneSse) {
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 200);
   EXPECT_NE(response->body.find("\"status\":\"ok\""), std::string::npos);
-  std::optional<SseEvent> event = client.Next(kWait);
-  ASSERT_TRUE(event);
-  EXPECT_EQ(event->data, "[123, 124]");
+  EXPECT_EQ(NextData(client, kWait), "[123, 124]");
 }
 
 TEST_P(BridgeTest, PayloadLinesCannotInjectFields) {
@@ -109,9 +106,7 @@ TEST_P(BridgeTest, PayloadLinesCannotInjectFields) {
   EXPECT_EQ(event->event, "message");
   EXPECT_EQ(event->data, "x\nid: 666\ndata: y\n\nevent: evil\n leading space");
   EXPECT_NE(event->id, "666");
-  std::optional<SseEvent> after = client.Next(kWait);
-  ASSERT_TRUE(after);
-  EXPECT_EQ(after->data, "after");
+  EXPECT_EQ(NextData(client, kWait), "after");
 }
 
 TEST_P(BridgeTest, PathSegmentsArePercentDecodedAndUtf8Survives) {
@@ -121,12 +116,8 @@ TEST_P(BridgeTest, PathSegmentsArePercentDecodedAndUtf8Survives) {
   AwaitSubscriptions({"café", "a/b", "x"});
   Publish(R"({"channel":"a/b","data":"slash"})");
   Publish(R"({"channel":"café","data":"héllo wörld ✓"})");
-  std::optional<SseEvent> first = client.Next(kWait);
-  ASSERT_TRUE(first);
-  EXPECT_EQ(first->data, "slash");
-  std::optional<SseEvent> second = client.Next(kWait);
-  ASSERT_TRUE(second);
-  EXPECT_EQ(second->data, "héllo wörld ✓");
+  EXPECT_EQ(NextData(client, kWait), "slash");
+  EXPECT_EQ(NextData(client, kWait), "héllo wörld ✓");
 }
 
 // A message reaches a stream once however many of its channels and patterns
@@ -167,9 +158,7 @@ TEST_P(BridgeTest, PatternSubscriptionUsesGlobSyntax) {
   Publish(R"({"channel":"room.c.1","data":"no"})");
   Publish(R"({"channel":"room.a.12","data":"no"})");
   Publish(R"({"channel":"room.b.7","data":"yes"})");
-  std::optional<SseEvent> event = client.Next(kWait);
-  ASSERT_TRUE(event);
-  EXPECT_EQ(event->data, "yes");
+  EXPECT_EQ(NextData(client, kWait), "yes");
 }
 
 struct ErrorCase {
@@ -225,9 +214,7 @@ TEST_P(BridgeTest, EveryErrorHasJsonBodyAndServerKeepsServing) {
   EXPECT_EQ(malformed->status, 400);
 
   Publish(R"({"channel":"ok","data":"still here"})");
-  std::optional<SseEvent> event = watcher.Next(kWait);
-  ASSERT_TRUE(event);
-  EXPECT_EQ(event->data, "still here");
+  EXPECT_EQ(NextData(watcher, kWait), "still here");
 }
 
 // 200 publishes with a health check and a 404 between them, sent in one
@@ -339,9 +326,7 @@ TEST_P(BridgeTest, Http10GetsCloseDelimitedStream) {
   EXPECT_EQ(client.head().raw_head.rfind("HTTP/1.0 200", 0), 0u);
   EXPECT_EQ(client.head().headers.count("transfer-encoding"), 0u);
   Publish(R"({"channel":"old","data":"line1\nline2"})");
-  std::optional<SseEvent> event = client.Next(kWait);
-  ASSERT_TRUE(event);
-  EXPECT_EQ(event->data, "line1\nline2");
+  EXPECT_EQ(NextData(client, kWait), "line1\nline2");
 }
 
 TEST_P(BridgeTest, CorsHeadersOnlyForAllowedOrigins) {
@@ -398,9 +383,7 @@ TEST_P(BridgeTest, BasePathMovesEveryRoute) {
                                         {{"Content-Type", "application/json"}});
   ASSERT_TRUE(published);
   EXPECT_EQ(published->status, 200);
-  std::optional<SseEvent> event = client.Next(kWait);
-  ASSERT_TRUE(event);
-  EXPECT_EQ(event->data, "moved");
+  EXPECT_EQ(NextData(client, kWait), "moved");
 }
 
 TEST_P(BridgeTest, HeartbeatCommentsFlowOnIdleStreams) {

@@ -684,6 +684,12 @@ bool SseClient::WaitEnd(Millis timeout) {
   return true;
 }
 
+std::string NextData(SseClient& client, Millis timeout) {
+  std::optional<SseEvent> event = client.Next(timeout);
+  if (!event) return "(no event within " + std::to_string(timeout.count()) + " ms)";
+  return event->data;
+}
+
 bool Eventually(const std::function<bool()>& condition, Millis timeout) {
   auto deadline = Clock::now() + timeout;
   for (;;) {

@@ -238,6 +238,10 @@ class SseClient {
   int comments_ = 0;
 };
 
+// The data of the next event, or "(no event within N ms)": for
+// EXPECT_EQ(NextData(client, timeout), "expected") where only the data matters.
+std::string NextData(SseClient& client, Millis timeout);
+
 // A subscriber connected before an attack, to prove the attack cost nobody
 // else anything: every message published to its channel and answered 200
 // must arrive, in order, exactly once.

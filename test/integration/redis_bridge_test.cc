@@ -15,6 +15,7 @@ using harness::Bridge;
 using harness::Eventually;
 using harness::HttpResponse;
 using harness::Millis;
+using harness::NextData;
 using harness::PublishJson;
 using harness::RedisCommand;
 using harness::RedisServer;
@@ -82,9 +83,7 @@ TEST_F(RedisBridgeTest, EnvelopesBecomeNamedEventsAndOtherJsonStaysData) {
   EXPECT_EQ(with_id->id, "app-42");
   EXPECT_EQ(with_id->data, "text");
   EXPECT_EQ(client.retry_ms, 500);
-  std::optional<SseEvent> text = client.Next(kWait);
-  ASSERT_TRUE(text);
-  EXPECT_EQ(text->data, "not json at all");
+  EXPECT_EQ(NextData(client, kWait), "not json at all");
 }
 
 TEST_F(RedisBridgeTest, EnvelopeRecognitionCanBeTurnedOff) {
@@ -147,9 +146,7 @@ TEST_F(RedisBridgeTest, SubscribesOnlyWhileLocalSubscribersExist) {
   ASSERT_TRUE(again.Open(bridge.port(), "/events/alpha"));
   AwaitRedisChannels({"alpha"});
   RedisCommand(redis_.port(), {"PUBLISH", "alpha", "back"});
-  std::optional<SseEvent> event = again.Next(kWait);
-  ASSERT_TRUE(event);
-  EXPECT_EQ(event->data, "back");
+  EXPECT_EQ(NextData(again, kWait), "back");
 }
 
 TEST_F(RedisBridgeTest, RedisRestartMidStreamResubscribesAndDelivers) {
@@ -159,9 +156,7 @@ TEST_F(RedisBridgeTest, RedisRestartMidStreamResubscribesAndDelivers) {
   ASSERT_TRUE(client.Open(bridge.port(), "/events?channel=live&channel=li*"));
   AwaitRedisChannels({"live"});
   RedisCommand(redis_.port(), {"PUBLISH", "live", "before"});
-  std::optional<SseEvent> before = client.Next(kWait);
-  ASSERT_TRUE(before);
-  EXPECT_EQ(before->data, "before");
+  EXPECT_EQ(NextData(client, kWait), "before");
 
   redis_.Stop();
   EXPECT_TRUE(Eventually(
@@ -192,9 +187,7 @@ TEST_F(RedisBridgeTest, RedisRestartMidStreamResubscribesAndDelivers) {
   std::optional<SseEvent> after = client.Next(kWait);
   ASSERT_TRUE(after);
   EXPECT_EQ(after->data, "after");
-  std::optional<SseEvent> after_http = client.Next(kWait);
-  ASSERT_TRUE(after_http);
-  EXPECT_EQ(after_http->data, "after-http");
+  EXPECT_EQ(NextData(client, kWait), "after-http");
   EXPECT_FALSE(client.closed());
 }
 
@@ -208,9 +201,7 @@ TEST_F(RedisBridgeTest, SubscriberConnectionKilledIsRestored) {
   EXPECT_TRUE(bridge.process().WaitForLine("redis-subscriber: connection lost", kWait));
   AwaitRedisChannels({"k"});
   RedisCommand(redis_.port(), {"PUBLISH", "k", "restored"});
-  std::optional<SseEvent> event = client.Next(kWait);
-  ASSERT_TRUE(event);
-  EXPECT_EQ(event->data, "restored");
+  EXPECT_EQ(NextData(client, kWait), "restored");
 }
 
 TEST_F(RedisBridgeTest, UnreachableRedisAtStartupIsRetriedAndReported) {
@@ -338,9 +329,7 @@ TEST(RedisConnectionOptionsTest, PasswordInUrlWorksAndMissingPasswordIsReported)
     auto response = PublishJson(bridge.port(), R"({"channel":"authed","data":"with a password"})");
     ASSERT_TRUE(response);
     EXPECT_EQ(response->status, 200) << response->body;
-    std::optional<SseEvent> event = client.Next(kWait);
-    ASSERT_TRUE(event);
-    EXPECT_EQ(event->data, "with a password");
+    EXPECT_EQ(NextData(client, kWait), "with a password");
   }
 }
 
@@ -356,9 +345,7 @@ TEST(RedisConnectionOptionsTest, UnixSocketUrl) {
   ASSERT_TRUE(client.Open(bridge.port(), "/events/sock"));
   ASSERT_TRUE(harness::AwaitSubscribers(redis.port(), "sock", 1));
   RedisCommand(redis.port(), {"PUBLISH", "sock", "over a unix socket"});
-  std::optional<SseEvent> event = client.Next(kWait);
-  ASSERT_TRUE(event);
-  EXPECT_EQ(event->data, "over a unix socket");
+  EXPECT_EQ(NextData(client, kWait), "over a unix socket");
 }
 
 // The embedded broker must match patterns exactly as Redis does. Redis's KEYS

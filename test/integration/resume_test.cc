@@ -16,6 +16,7 @@ using harness::Eventually;
 using harness::HttpResponse;
 using harness::MetricValue;
 using harness::Millis;
+using harness::NextData;
 using harness::PublishJson;
 using harness::RedisCommand;
 using harness::RedisServer;
@@ -163,9 +164,7 @@ TEST_P(ResumeTest, QueryParametersResumeLikeTheHeaderAndTheHeaderWins) {
   }
   SseClient both;
   ASSERT_TRUE(both.Open(bridge.port(), "/events?channel=q&lastEventId=" + ids[0], {{"Last-Event-ID", ids[2]}}));
-  std::optional<SseEvent> event = both.Next(kWait);
-  ASSERT_TRUE(event);
-  EXPECT_EQ(event->data, "3");
+  EXPECT_EQ(NextData(both, kWait), "3");
 }
 
 TEST_P(ResumeTest, UnknownIdGetsGapThenEverythingRetainedAcrossChannelsAndPatterns) {
@@ -227,13 +226,9 @@ TEST(EmbeddedResumeTest, IdNewerThanAnyIssuedDoesNotSilenceTheStream) {
   ASSERT_TRUE(gap);
   EXPECT_EQ(gap->event, "gap");
   EXPECT_NE(gap->data.find("unknown-id"), std::string::npos);
-  std::optional<SseEvent> retained = client.Next(kWait);
-  ASSERT_TRUE(retained);
-  EXPECT_EQ(retained->data, "0");
+  EXPECT_EQ(NextData(client, kWait), "0");
   PublishJson(bridge.port(), NumberedBody("future", 1));
-  std::optional<SseEvent> live = client.Next(kWait);
-  ASSERT_TRUE(live);
-  EXPECT_EQ(live->data, "1");
+  EXPECT_EQ(NextData(client, kWait), "1");
 }
 
 // 100,000 messages through one channel with a 4 MiB history cap: memory
@@ -356,9 +351,7 @@ TEST_F(RedisResumeTest, RedisThatLostItsDataReportsAGap) {
   ASSERT_TRUE(gap);
   EXPECT_EQ(gap->event, "gap");
   EXPECT_NE(gap->data.find("history-reset"), std::string::npos) << gap->data;
-  std::optional<SseEvent> event = client.Next(kWait);
-  ASSERT_TRUE(event);
-  EXPECT_EQ(event->data, "3");
+  EXPECT_EQ(NextData(client, kWait), "3");
 }
 
 TEST_F(RedisResumeTest, EnvelopeRecognitionOffStillDecodesOurOwnMessages) {
