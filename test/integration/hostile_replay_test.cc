@@ -226,8 +226,10 @@ TEST_P(HostileReplayTest, StarResumeFromAnOldIdGetsAGapThenOnlyTheNewestThenLive
   };
   if (redis_mode()) {
     const Millis slowest = SlowestPingDuring(redis_port(), attack);
-    // Loose: the bounded read takes Redis some milliseconds.
-    EXPECT_LT(slowest.count(), 500) << "a PING waited " << slowest.count() << " ms during the resume";
+    // Loose: the bounded read takes Redis some milliseconds; this catches a
+    // read that stalls Redis for seconds. CI runs this beside a parallel
+    // build on two cores, where a PING was seen to wait 622 ms.
+    EXPECT_LT(slowest.count(), 2000) << "a PING waited " << slowest.count() << " ms during the resume";
     std::printf("[ measured ] slowest PING during the resume: %lld ms\n", static_cast<long long>(slowest.count()));
   } else {
     attack();
