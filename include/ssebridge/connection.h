@@ -6,7 +6,10 @@
 // Lifetime: created on accept; Close() unlinks it from everything and calls
 // uv_close(); memory is freed only in the close callback. Nothing outside
 // holds a raw pointer across an asynchronous boundary: broker callbacks carry
-// the connection id and look it up in the server.
+// the connection id and look it up through the ConnectionOwner.
+//
+// It knows the server only through BridgeContext (shared services) and is
+// flushed and timed out by the LoopScheduler, whose Entry it embeds.
 #pragma once
 
 #include <cstdint>
@@ -16,20 +19,20 @@
 
 #include <uv.h>
 
+#include "ssebridge/bridge_context.h"
 #include "ssebridge/broker.h"
 #include "ssebridge/client_limits.h"
 #include "ssebridge/http_parser.h"
 #include "ssebridge/http_response.h"
-#include "ssebridge/intrusive_list.h"
+#include "ssebridge/loop_scheduler.h"
 #include "ssebridge/pubsub_registry.h"
 #include "ssebridge/write_queue.h"
 
 namespace ssebridge {
 
-class Server;
 struct SubscribeRequest;
 
-class Connection : public StreamSink {
+class Connection : public StreamSink, public LoopScheduler::Entry {
  public:
   enum class State {
     kReading,     // Waiting for or parsing a request.
@@ -47,7 +50,10 @@ class Connection : public StreamSink {
   static constexpr size_t kAnswersLowWater = 32 * 1024;
   static constexpr size_t kAnswersHardFloor = 256 * 1024;
 
-  Connection(Server* server, uint64_t id, const IpAddress& peer);
+  Connection(BridgeContext* context, uint64_t id, const IpAddress& peer);
+
+  // The scheduler's callbacks for every connection.
+  static const LoopScheduler::Actions kSchedulerActions;
 
   // Takes ownership of an accepted socket and starts reading. On failure the
   // descriptor is closed; the caller then calls Close().
@@ -57,7 +63,7 @@ class Connection : public StreamSink {
   void CutOff(const char* why) override;
 
   // Writes everything queued, as far as the socket accepts. Called by the
-  // server once per loop turn for connections with new data.
+  // scheduler once per loop turn for connections with new data.
   void Flush();
 
   // Orderly end: streams get their final chunk, then FIN. Used on shutdown.
@@ -69,7 +75,7 @@ class Connection : public StreamSink {
   // Immediate close; safe to call more than once.
   void Close();
 
-  // Called by the server's sweep.
+  // Called by the scheduler's sweep.
   void OnRequestTimeout();
   void OnLingerTimeout() { Close(); }
   void SendHeartbeat();
@@ -79,14 +85,6 @@ class Connection : public StreamSink {
   bool closing() const { return closing_; }
   bool is_stream() const { return state_ == State::kStreaming; }
   size_t queued_bytes() const { return queue_.bytes(); }
-  uint64_t last_write_ms() const { return last_write_ms_; }
-  uint64_t deadline_start_ms() const { return deadline_start_ms_; }
-
-  // Hooks for the server's lists.
-  ListHook deadline_hook;  // Reading (request timeout) or lingering list.
-  ListHook stream_hook;    // Heartbeat list, ordered by last write.
-  ListHook flush_hook;     // Connections with bytes to flush this turn, or after --write-delay.
-  bool flush_delayed = false;  // flush_hook is in the server's delayed list.
 
  private:
   static void OnAlloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
@@ -124,9 +122,13 @@ class Connection : public StreamSink {
   void EnterReading();
   void StartLinger();
   void ScheduleFlush();
+  void ReturnSpareRequest(HttpRequest request);
   std::string Peer() const;
+  const Config& config() const { return *context_->config; }
+  Counters& counters() const { return *context_->counters; }
+  LoopScheduler& scheduler() const { return *context_->scheduler; }
 
-  Server* server_;
+  BridgeContext* context_;
   const uint64_t id_;
   const IpAddress peer_address_;
   IpAddress stream_client_;          // Whose per-client stream count this stream holds...
@@ -161,8 +163,6 @@ class Connection : public StreamSink {
   bool replaying_ = false;
   State state_ = State::kReading;
   size_t write_in_flight_bytes_ = 0;
-  uint64_t last_write_ms_ = 0;
-  uint64_t deadline_start_ms_ = 0;
   bool write_in_flight_ = false;
   bool chunked_ = false;            // Stream framing: chunked (HTTP/1.1) or raw (1.0).
   bool close_after_flush_ = false;  // Linger and close once the queue drains.
