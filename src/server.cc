@@ -5,26 +5,18 @@
 
 #include <algorithm>
 #include <cstring>
-#include <sys/time.h>
 
 #include <vector>
 
 #include "ssebridge/connection.h"
-#include "ssebridge/embedded_broker.h"
+#include "ssebridge/broker.h"
 #include "ssebridge/http_response.h"
 #include "ssebridge/log.h"
-#include "ssebridge/redis_address.h"
 
 namespace ssebridge {
 namespace {
 
 uint64_t MonotonicMillis() { return uv_hrtime() / 1000000; }
-
-uint64_t WallClockMicros() {
-  struct timeval now;
-  gettimeofday(&now, nullptr);
-  return static_cast<uint64_t>(now.tv_sec) * 1000000u + static_cast<uint64_t>(now.tv_usec);
-}
 
 ClientLimits::Options ClientLimitOptions(const Config& config) {
   ClientLimits::Options options;
@@ -79,13 +71,10 @@ Server::Server(uv_loop_t* loop, Config config)
 
 Server::~Server() = default;
 
-History::Limits Server::HistoryLimits() const {
-  History::Limits limits;
-  limits.messages_per_channel = config_.history_size;
-  limits.ttl_ms = static_cast<uint64_t>(config_.history_ttl_seconds) * 1000;
-  limits.max_bytes = config_.history_max_bytes;
-  limits.max_channels = config_.history_max_channels;
-  return limits;
+void Server::AttachBroker(std::unique_ptr<Broker> broker) {
+  broker_ = std::move(broker);
+  context_.broker = broker_.get();
+  registry_.set_listener(broker_.get());
 }
 
 int Server::Start() {
@@ -99,27 +88,6 @@ int Server::Start() {
   // Clients with open streams are bounded by the connection limit; the rest
   // are publishers whose bucket has not refilled yet.
   client_limits_.set_max_entries(65536 + static_cast<size_t>(max_connections_));
-
-  if (config_.redis_url.empty()) {
-    broker_ = std::make_unique<EmbeddedBroker>(&completions_, &registry_, &counters_, HistoryLimits(), WallClockMicros,
-                                               MonotonicMillis);
-  } else {
-    RedisBroker::Options options;
-    ParseRedisAddress(config_.redis_url, &options.address);  // Validated by the config loader.
-    options.recognise_envelopes = config_.redis_envelope;
-    options.history = HistoryLimits();
-    options.max_frame_bytes = config_.client_buffer_bytes;
-    // A refill after a subscriber outage may hold a few MiB of live messages,
-    // and at least one stream's worth.
-    options.max_held_bytes = std::max<size_t>(8u << 20, config_.client_buffer_bytes);
-    broker_ = std::make_unique<RedisBroker>(loop_, &completions_, options, &registry_, &counters_, MonotonicMillis);
-  }
-  context_.broker = broker_.get();
-  registry_.set_listener(broker_.get());
-  ReplayLimits replay_limits;
-  replay_limits.max_messages = config_.max_replay_messages;
-  replay_limits.max_bytes = config_.client_buffer_bytes;
-  broker_->set_replay_limits(replay_limits);
 
   sockaddr_storage address{};
   int rc = uv_ip4_addr(config_.listen_host.c_str(), config_.listen_port, reinterpret_cast<sockaddr_in*>(&address));

@@ -15,7 +15,6 @@
 
 #include "ssebridge/acceptor.h"
 #include "ssebridge/bridge_context.h"
-#include "ssebridge/broker.h"
 #include "ssebridge/client_limits.h"
 #include "ssebridge/completion_queue.h"
 #include "ssebridge/config.h"
@@ -23,9 +22,11 @@
 #include "ssebridge/loop_scheduler.h"
 #include "ssebridge/metrics.h"
 #include "ssebridge/pubsub_registry.h"
-#include "ssebridge/redis_broker.h"
 
 namespace ssebridge {
+
+class Broker;
+class Connection;
 
 class Server : public ConnectionOwner {
  public:
@@ -33,6 +34,10 @@ class Server : public ConnectionOwner {
   ~Server() override;
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
+
+  // The broker (see MakeBroker), built on completions(), registry() and
+  // counters(); called once, before Start().
+  void AttachBroker(std::unique_ptr<Broker> broker);
 
   // Binds, listens and starts the broker. Returns 0 or a libuv error code.
   int Start();
@@ -45,6 +50,7 @@ class Server : public ConnectionOwner {
   uv_loop_t* loop() const { return loop_; }
   const Config& config() const { return config_; }
   PubsubRegistry& registry() { return registry_; }
+  CompletionQueue& completions() { return completions_; }
   Broker& broker() { return *broker_; }
   Counters& counters() { return counters_; }
   ClientLimits& client_limits() { return client_limits_; }
@@ -70,7 +76,6 @@ class Server : public ConnectionOwner {
 
   static void OnShutdownDeadline(uv_timer_t* timer);
 
-  History::Limits HistoryLimits() const;
   void OnAccepted(int fd, const sockaddr_storage& peer);
   void SweepClients(uint64_t now);
   void MaybeFinishShutdown();
