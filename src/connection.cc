@@ -33,7 +33,11 @@ const LoopScheduler::Actions Connection::kSchedulerActions = {
 };
 
 Connection::Connection(BridgeContext* context, uint64_t id, const IpAddress& peer)
-    : context_(context), id_(id), peer_address_(peer), queue_(context->config->client_buffer_bytes) {
+    : context_(context),
+      id_(id),
+      peer_address_(peer),
+      queue_(context->config->client_buffer_bytes),
+      stream_(context, &queue_, this, this) {
   uv_tcp_init(scheduler().loop(), &tcp_);
   tcp_.data = this;
 }
@@ -47,7 +51,7 @@ int Connection::Open(int fd) {
   }
   uv_tcp_nodelay(&tcp_, 1);
   const Config& config = this->config();
-  parser_ = std::make_unique<HttpParser>(HttpParser::Limits{config.max_header_bytes, config.max_body_bytes});
+  session_ = std::make_unique<Session>(HttpParser::Limits{config.max_header_bytes, config.max_body_bytes});
   rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), OnAlloc, OnRead);
   if (rc != 0) return rc;
   reading_ = true;
@@ -103,8 +107,8 @@ void Connection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf)
       // Pipelined requests wait until the current answer is written. Reading
       // goes on (stopping and restarting costs two syscalls per publish) until
       // the held input could not be a sane next request.
-      self->pending_input_.append(buf->base, static_cast<size_t>(nread));
-      if (self->pending_input_.size() > self->config().max_header_bytes +
+      self->session_->pending_input.append(buf->base, static_cast<size_t>(nread));
+      if (self->session_->pending_input.size() > self->config().max_header_bytes +
                                             self->config().max_body_bytes) {
         uv_read_stop(stream);
         self->reading_ = false;
@@ -119,23 +123,24 @@ void Connection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf)
 
 void Connection::Consume(const char* data, size_t length) {
   while (length > 0 && state_ == State::kReading && !closing_) {
-    if (slots_.size() >= kMaxSlots || AnswersBacklogged()) {
+    HttpParser* parser = &session_->parser;
+    if (session_->slots.size() >= kMaxSlots || AnswersBacklogged()) {
       // Enough answers outstanding: keep the rest until some are written.
       input_paused_ = true;
-      pending_input_.append(data, length);
+      session_->pending_input.append(data, length);
       if (AnswersBacklogged()) StopReadingUntilAnswersRead();
       return;
     }
-    HttpParser::FeedResult result = parser_->Feed(data, length);
+    HttpParser::FeedResult result = parser->Feed(data, length);
     if (result.status == HttpParser::Status::kError) {
-      LOG_INFO("connection %s: rejected request: %d %s", Peer().c_str(), parser_->error_status(),
-               parser_->error_message().c_str());
-      RespondError(parser_->error_status(), parser_->error_message(), nullptr, false);
+      LOG_INFO("connection %s: rejected request: %d %s", Peer().c_str(), parser->error_status(),
+               parser->error_message().c_str());
+      RespondError(parser->error_status(), parser->error_message(), nullptr, false);
       return;
     }
     if (result.status == HttpParser::Status::kNeedMore) {
-      if (parser_->expect_continue()) {
-        parser_->ClearExpectContinue();
+      if (parser->expect_continue()) {
+        parser->ClearExpectContinue();
         EmitResponse("HTTP/1.1 100 Continue\r\n\r\n", true);
       }
       return;
@@ -147,12 +152,12 @@ void Connection::Consume(const char* data, size_t length) {
     // handled here completes before it returns (broker results come from the
     // completion queue), so one spare is enough.
     HttpRequest request = std::move(context_->spare_request);
-    parser_->SwapRequest(&request);
-    parser_->Resume();
+    parser->SwapRequest(&request);
+    parser->Resume();
     HandleRequest(request);
     ReturnSpareRequest(std::move(request));
     if (state_ == State::kResponding && length > 0) {
-      pending_input_.append(data, length);
+      session_->pending_input.append(data, length);
       return;
     }
   }
@@ -182,7 +187,7 @@ void Connection::NoteAnswersProgress() {
     return;
   }
   answers_backlogged_ = false;
-  if (state_ == State::kReading && slots_.size() < kMaxSlots) {
+  if (state_ == State::kReading && session_->slots.size() < kMaxSlots) {
     EnterReading();
     ResumeInput();
   }
@@ -194,9 +199,9 @@ void Connection::ResumeInput() {
   if (!reading_ && !closing_ && state_ == State::kReading) {
     if (uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), OnAlloc, OnRead) == 0) reading_ = true;
   }
-  if (pending_input_.empty() || state_ != State::kReading) return;
-  std::string input = std::move(pending_input_);
-  pending_input_.clear();
+  if (!session_ || session_->pending_input.empty() || state_ != State::kReading) return;
+  std::string input = std::move(session_->pending_input);
+  session_->pending_input.clear();
   Consume(input.data(), input.size());
 }
 
@@ -208,39 +213,42 @@ void Connection::BeginClose() {
 }
 
 void Connection::EmitResponse(std::string bytes, bool keep_alive) {
-  if (slots_.empty()) {
+  if (!HasSlots()) {
     QueueRaw(std::move(bytes));
     if (!keep_alive) BeginClose();
     return;
   }
-  slots_.push_back(ResponseSlot{true, keep_alive, std::move(bytes)});
+  session_->slots.push_back(ResponseSlot{true, keep_alive, std::move(bytes)});
   // The client asked to close: read no further requests.
   if (!keep_alive) state_ = State::kLingering;
 }
 
 void Connection::CompleteSlot(uint64_t sequence, std::string bytes) {
-  if (sequence < first_slot_sequence_ || sequence - first_slot_sequence_ >= slots_.size()) return;
-  ResponseSlot& slot = slots_[sequence - first_slot_sequence_];
+  if (!session_) return;
+  std::vector<ResponseSlot>& slots = session_->slots;
+  if (sequence < session_->first_slot_sequence || sequence - session_->first_slot_sequence >= slots.size()) return;
+  ResponseSlot& slot = slots[sequence - session_->first_slot_sequence];
   slot.bytes = std::move(bytes);
   slot.ready = true;
   DrainSlots();
 }
 
 void Connection::DrainSlots() {
-  while (!slots_.empty() && slots_.front().ready) {
-    ResponseSlot slot = std::move(slots_.front());
-    slots_.erase(slots_.begin());
-    ++first_slot_sequence_;
+  std::vector<ResponseSlot>& slots = session_->slots;
+  while (!slots.empty() && slots.front().ready) {
+    ResponseSlot slot = std::move(slots.front());
+    slots.erase(slots.begin());
+    ++session_->first_slot_sequence;
     QueueRaw(std::move(slot.bytes));
     if (!slot.keep_alive) {
-      slots_.clear();
+      slots.clear();
       BeginClose();
       return;
     }
   }
-  if (!slots_.empty()) return;
-  if (deferred_stream_) {
-    std::unique_ptr<HttpRequest> request = std::move(deferred_stream_);
+  if (!slots.empty()) return;
+  if (session_->deferred_stream) {
+    std::unique_ptr<HttpRequest> request = std::move(session_->deferred_stream);
     state_ = State::kReading;
     HandleRequest(*request);
   } else if (state_ == State::kReading) {
@@ -282,9 +290,9 @@ void Connection::HandleRequest(HttpRequest& request) {
   }
   switch (match.route) {
     case Route::kStream: {
-      if (!slots_.empty()) {
+      if (HasSlots()) {
         // Earlier requests are still being answered; the stream head must follow them.
-        deferred_stream_ = std::make_unique<HttpRequest>(std::move(request));
+        session_->deferred_stream = std::make_unique<HttpRequest>(std::move(request));
         state_ = State::kResponding;
         scheduler().UntrackDeadline(this);
         return;
@@ -406,8 +414,8 @@ void Connection::HandlePublish(const HttpRequest& request) {
   // The broker may answer later (Redis) or before Publish() returns (embedded).
   // Either way the callback finds this connection by id, never by pointer, and
   // fills this request's slot so answers leave in request order.
-  const uint64_t sequence = first_slot_sequence_ + slots_.size();
-  slots_.push_back(ResponseSlot{false, keep_alive, std::string()});
+  const uint64_t sequence = session_->first_slot_sequence + session_->slots.size();
+  session_->slots.push_back(ResponseSlot{false, keep_alive, std::string()});
   if (!keep_alive) state_ = State::kLingering;
   scheduler().UntrackDeadline(this);
   BridgeContext* context = context_;
@@ -438,7 +446,7 @@ void Connection::Respond(int status, std::string_view content_type, std::string_
   EmitResponse(BuildResponse(status, content_type, body, headers, request.http_minor, keep_alive,
                              request.method == "HEAD"),
                keep_alive);
-  if (keep_alive && slots_.empty() && state_ == State::kReading) EnterReading();
+  if (keep_alive && !HasSlots() && state_ == State::kReading) EnterReading();
 }
 
 void Connection::RespondError(int status, const std::string& message, const HttpRequest* request, bool keep_alive,
@@ -460,127 +468,18 @@ void Connection::RespondError(int status, const std::string& message, const Http
 }
 
 void Connection::StartStream(const HttpRequest& request, SubscribeRequest subscribe) {
-  const Config& config = this->config();
-  chunked_ = request.http_major == 1 && request.http_minor >= 1;
+  const bool chunked = request.http_major == 1 && request.http_minor >= 1;
   state_ = State::kStreaming;
   scheduler().UntrackDeadline(this);
-  ++counters().streams_opened;
-
-  QueueRaw(BuildStreamHead(context_->cors->Headers(request), chunked_ ? 1 : 0));
-  std::string preamble;
-  AppendSseRetry(&preamble, config.retry_ms);
-  AppendSseComment(&preamble, "ssebridge " SSEBRIDGE_VERSION);
-  queue_.PushUnbounded(Frame::FromPayload(preamble), chunked_);
-
-  // Subscribe first, then replay: live messages that arrive meanwhile are
-  // held and sent after the replay, de-duplicated by id.
-  subscriber_ = context_->registry->Subscribe(this, subscribe.channels);
-  // An idle stream needs no parser; dropping it keeps streams small.
-  parser_.reset();
-  scheduler().TrackStream(this);
-  if (subscribe.last_event_id) {
-    replaying_ = true;
-    ParseEventId(*subscribe.last_event_id, &last_sent_id_);
-    ConnectionOwner* owner = context_->owner;
-    const uint64_t id = id_;
-    std::string last_event_id = *subscribe.last_event_id;
-    context_->broker->Replay(subscribe.channels, last_event_id,
-                             [owner, id, last_event_id](ReplayResult result) {
-                               if (Connection* self = owner->FindConnection(id)) {
-                                 self->FinishReplay(std::move(result), last_event_id);
-                               }
-                             });
-  }
+  QueueRaw(BuildStreamHead(context_->cors->Headers(request), chunked ? 1 : 0));
+  ConnectionOwner* owner = context_->owner;
+  const uint64_t id = id_;
+  stream_.Start(subscribe, chunked, [owner, id]() -> EventStream* {
+    Connection* self = owner->FindConnection(id);
+    return self != nullptr ? &self->stream_ : nullptr;
+  });
   LOG_DEBUG("stream %llu opened by %s for %zu channel(s)", static_cast<unsigned long long>(id_), Peer().c_str(),
             subscribe.channels.size());
-  ScheduleFlush();
-}
-
-void Connection::FinishReplay(ReplayResult result, const std::string& last_event_id) {
-  if (closing_ || !replaying_) return;
-  replaying_ = false;
-  // An id we never issued (say, larger than any) must not suppress what follows.
-  if (result.from_start) last_sent_id_ = 0;
-  if (result.gap) {
-    LOG_INFO("stream %s resumed from '%s' with a gap (%s)", Peer().c_str(), last_event_id.c_str(),
-             result.gap_reason.c_str());
-    queue_.PushUnbounded(EncodeGapFrame(last_event_id, result.oldest_id, result.gap_reason), chunked_);
-  }
-  // The replay is sent whole (the client asked for it); the slow-consumer cap
-  // applies to live traffic on top of it.
-  size_t replayed_bytes = 0;
-  for (const FrameRef& frame : result.frames) {
-    if (!IsNewMessage(frame)) continue;
-    queue_.PushUnbounded(frame, chunked_);
-    replayed_bytes += frame->view(chunked_).size();
-    ++counters().replayed_messages;
-  }
-  queue_.set_limit_bytes(queue_.limit_bytes() + replayed_bytes);
-  std::vector<FrameRef> held = std::move(held_frames_);
-  held_frames_.clear();
-  held_bytes_ = 0;
-  for (const FrameRef& frame : held) {
-    if (!QueueLive(frame)) break;
-  }
-  ScheduleFlush();
-}
-
-void Connection::SendFrame(const FrameRef& frame) {
-  if (closing_ || over_limit_ || close_after_flush_) return;
-  if (replaying_) {
-    held_bytes_ += frame->view(chunked_).size();
-    held_frames_.push_back(frame);
-    if (held_bytes_ > queue_.limit_bytes()) CutOffSlowConsumer("live messages held during its replay", held_bytes_);
-    return;
-  }
-  if (QueueLive(frame) && !closing_) scheduler().ScheduleDelayedFlush(this);
-}
-
-// True for a frame this stream has not sent yet; advances the stream's
-// position. Frames without a resumable id are always new.
-bool Connection::IsNewMessage(const FrameRef& frame) {
-  if (frame->id() == 0) return true;
-  if (frame->id() <= last_sent_id_) return false;
-  last_sent_id_ = frame->id();
-  return true;
-}
-
-// Queues one live frame unless it is a duplicate. Returns false once the
-// stream is over its limit (and marked for closing).
-bool Connection::QueueLive(const FrameRef& frame) {
-  if (!IsNewMessage(frame)) return true;
-  if (queue_.Push(frame, chunked_) == WriteQueue::PushResult::kOverLimit) {
-    CutOffSlowConsumer("bytes queued", queue_.bytes());
-    return false;
-  }
-  return true;
-}
-
-void Connection::CutOff(const char* why) {
-  if (closing_ || over_limit_ || close_after_flush_) return;
-  over_limit_ = true;
-  ++counters().slow_consumer_disconnects;
-  LOG_DEBUG("stream %s cut off: %s", Peer().c_str(), why);
-  ScheduleFlush();
-}
-
-// Never closes inside the fan-out loop: marks the stream, which the next flush closes.
-void Connection::CutOffSlowConsumer(const char* what, size_t bytes) {
-  over_limit_ = true;
-  ++counters().slow_consumer_disconnects;
-  LOG_WARN("stream %s cut off as a slow consumer: %zu %s, limit %zu", Peer().c_str(), bytes, what,
-           queue_.limit_bytes());
-  ScheduleFlush();
-}
-
-void Connection::SendHeartbeat() {
-  // Counts as a write even if the socket is busy: a client that is behind
-  // already has bytes coming, and stacking heartbeats on it would only grow
-  // its queue.
-  scheduler().TrackStream(this);
-  if (!queue_.empty()) return;
-  static const FrameRef kHeartbeat = Frame::FromPayload(":\n\n");
-  queue_.PushUnbounded(kHeartbeat, chunked_);
   ScheduleFlush();
 }
 
@@ -613,7 +512,9 @@ void Connection::ScheduleFlush() {
 
 void Connection::Flush() {
   if (closing_) return;
-  if (over_limit_) {
+  // The stream's session state is released here, at the top of the stack.
+  if (state_ == State::kStreaming) session_.reset();
+  if (over_limit_ || stream_.cut_off()) {
     Close();
     return;
   }
@@ -679,7 +580,7 @@ void Connection::OnWrite(uv_write_t* request, int status) {
   if (self->state_ == State::kStreaming) {
     self->scheduler().TrackStream(self);
   }
-  if (!self->queue_.empty() || self->over_limit_) {
+  if (!self->queue_.empty() || self->over_limit_ || self->stream_.cut_off()) {
     self->ScheduleFlush();
   } else if (self->close_after_flush_) {
     self->StartLinger();
@@ -715,13 +616,12 @@ void Connection::EndGracefully() {
   if (closing_) return;
   switch (state_) {
     case State::kStreaming:
-      if (chunked_) queue_.PushUnbounded(Frame::FromPayload("0\r\n\r\n"), false);
+      stream_.End();
       close_after_flush_ = true;
-      ScheduleFlush();
       break;
     case State::kReading:
       // Let a request in progress, or answers still owed, finish; they are told to close.
-      if ((parser_ && parser_->in_request()) || !slots_.empty()) return;
+      if (session_ && (session_->parser.in_request() || !session_->slots.empty())) return;
       Close();
       break;
     case State::kResponding:
@@ -743,7 +643,7 @@ void Connection::OnRequestTimeout() {
     return;
   }
   ++counters().header_timeouts;
-  if (parser_ && parser_->in_request()) {
+  if (session_ && session_->parser.in_request()) {
     LOG_INFO("connection %s: request not complete within %u s; closing", Peer().c_str(),
              config().header_timeout_seconds);
     RespondError(408, "request not received within the header timeout", nullptr, false);
@@ -757,10 +657,7 @@ void Connection::OnRequestTimeout() {
 void Connection::Close() {
   if (closing_) return;
   closing_ = true;
-  if (subscriber_ != nullptr) {
-    context_->registry->Unsubscribe(subscriber_);
-    subscriber_ = nullptr;
-  }
+  stream_.Stop();
   if (stream_counted_) {
     context_->client_limits->CloseStream(stream_client_, scheduler().now_ms());
     stream_counted_ = false;

@@ -22,6 +22,7 @@
 #include "ssebridge/bridge_context.h"
 #include "ssebridge/broker.h"
 #include "ssebridge/client_limits.h"
+#include "ssebridge/event_stream.h"
 #include "ssebridge/http_parser.h"
 #include "ssebridge/http_response.h"
 #include "ssebridge/loop_scheduler.h"
@@ -32,7 +33,7 @@ namespace ssebridge {
 
 struct SubscribeRequest;
 
-class Connection : public StreamSink, public LoopScheduler::Entry {
+class Connection final : public LoopScheduler::Entry, private EventStream::Host {
  public:
   enum class State {
     kReading,     // Waiting for or parsing a request.
@@ -59,9 +60,6 @@ class Connection : public StreamSink, public LoopScheduler::Entry {
   // descriptor is closed; the caller then calls Close().
   int Open(int fd);
 
-  void SendFrame(const FrameRef& frame) override;
-  void CutOff(const char* why) override;
-
   // Writes everything queued, as far as the socket accepts. Called by the
   // scheduler once per loop turn for connections with new data.
   void Flush();
@@ -78,7 +76,7 @@ class Connection : public StreamSink, public LoopScheduler::Entry {
   // Called by the scheduler's sweep.
   void OnRequestTimeout();
   void OnLingerTimeout() { Close(); }
-  void SendHeartbeat();
+  void SendHeartbeat() { stream_.SendHeartbeat(); }
 
   uint64_t id() const { return id_; }
   State state() const { return state_; }
@@ -97,10 +95,6 @@ class Connection : public StreamSink, public LoopScheduler::Entry {
   void HandleRequest(HttpRequest& request);
   void HandlePublish(const HttpRequest& request);
   void StartStream(const HttpRequest& request, SubscribeRequest subscribe);
-  void FinishReplay(ReplayResult result, const std::string& last_event_id);
-  bool QueueLive(const FrameRef& frame);
-  bool IsNewMessage(const FrameRef& frame);
-  void CutOffSlowConsumer(const char* what, size_t bytes);
   void EmitResponse(std::string bytes, bool keep_alive);
   void CompleteSlot(uint64_t sequence, std::string bytes);
   void DrainSlots();
@@ -123,7 +117,8 @@ class Connection : public StreamSink, public LoopScheduler::Entry {
   void StartLinger();
   void ScheduleFlush();
   void ReturnSpareRequest(HttpRequest request);
-  std::string Peer() const;
+  std::string Peer() const override;
+  bool HasSlots() const { return session_ && !session_->slots.empty(); }
   const Config& config() const { return *context_->config; }
   Counters& counters() const { return *context_->counters; }
   LoopScheduler& scheduler() const { return *context_->scheduler; }
@@ -138,8 +133,6 @@ class Connection : public StreamSink, public LoopScheduler::Entry {
   // are allocated on first use: most idle streams never need them.
   std::unique_ptr<uv_write_t> write_request_;
   std::unique_ptr<uv_shutdown_t> shutdown_request_;
-  std::unique_ptr<HttpParser> parser_;  // Released once the connection streams.
-  std::string pending_input_;           // Unparsed bytes held while input is paused.
   // Answers in request order. Publishes through Redis complete out of band;
   // several may be in flight on one keep-alive connection, and each answer
   // waits in its slot until every earlier one has been queued.
@@ -148,25 +141,28 @@ class Connection : public StreamSink, public LoopScheduler::Entry {
     bool keep_alive = true;
     std::string bytes;
   };
-  std::vector<ResponseSlot> slots_;  // At most kMaxSlots; empty (unallocated) for streams.
-  uint64_t first_slot_sequence_ = 0;       // Sequence number of slots_.front().
-  std::unique_ptr<HttpRequest> deferred_stream_;  // GET /events behind unanswered requests.
+  // What only a connection that reads requests needs. Allocated at Open() and
+  // released at the first flush after the connection becomes a stream (not
+  // at once: the session may still be on the stack), so idle streams carry
+  // none of it.
+  struct Session {
+    explicit Session(HttpParser::Limits limits) : parser(limits) {}
+    HttpParser parser;
+    std::string pending_input;  // Unparsed bytes held while input is paused.
+    std::vector<ResponseSlot> slots;  // At most kMaxSlots.
+    uint64_t first_slot_sequence = 0;  // Sequence number of slots.front().
+    std::unique_ptr<HttpRequest> deferred_stream;  // GET /events behind unanswered requests.
+  };
+  std::unique_ptr<Session> session_;
   bool input_paused_ = false;
   bool answers_backlogged_ = false;  // Reading stopped until the client reads its answers.
   WriteQueue queue_;
-  PubsubRegistry::Subscriber* subscriber_ = nullptr;
-  // Live frames that arrive while a resume is being prepared; sent after the
-  // replay so the seam has neither a gap nor a duplicate.
-  std::vector<FrameRef> held_frames_;
-  size_t held_bytes_ = 0;
-  uint64_t last_sent_id_ = 0;  // Newest resumable id queued; older or equal ids are duplicates.
-  bool replaying_ = false;
+  EventStream stream_;  // Idle until the connection becomes a stream.
   State state_ = State::kReading;
   size_t write_in_flight_bytes_ = 0;
   bool write_in_flight_ = false;
-  bool chunked_ = false;            // Stream framing: chunked (HTTP/1.1) or raw (1.0).
   bool close_after_flush_ = false;  // Linger and close once the queue drains.
-  bool over_limit_ = false;         // Slow consumer: close at the next flush.
+  bool over_limit_ = false;         // Answers unread past the hard limit: close at the next flush.
   bool closing_ = false;
   bool reading_ = false;
 };
