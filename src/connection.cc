@@ -478,6 +478,11 @@ void Connection::StartStream(const HttpRequest& request, SubscribeRequest subscr
     Connection* self = owner->FindConnection(id);
     return self != nullptr ? &self->stream_ : nullptr;
   });
+  // An idle stream needs no session; dropping it at once (not at the next
+  // flush) lets the next connection accepted in this turn reuse the memory.
+  // The callers (Consume, DrainSlots) touch no session state once the
+  // connection streams.
+  session_.reset();
   LOG_DEBUG("stream %llu opened by %s for %zu channel(s)", static_cast<unsigned long long>(id_), Peer().c_str(),
             subscribe.channels.size());
   ScheduleFlush();
@@ -512,8 +517,6 @@ void Connection::ScheduleFlush() {
 
 void Connection::Flush() {
   if (closing_) return;
-  // The stream's session state is released here, at the top of the stack.
-  if (state_ == State::kStreaming) session_.reset();
   if (over_limit_ || stream_.cut_off()) {
     Close();
     return;

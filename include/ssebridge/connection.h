@@ -142,8 +142,7 @@ class Connection final : public LoopScheduler::Entry, private EventStream::Host 
     std::string bytes;
   };
   // What only a connection that reads requests needs. Allocated at Open() and
-  // released at the first flush after the connection becomes a stream (not
-  // at once: the session may still be on the stack), so idle streams carry
+  // released when the connection becomes a stream, so idle streams carry
   // none of it.
   struct Session {
     explicit Session(HttpParser::Limits limits) : parser(limits) {}
