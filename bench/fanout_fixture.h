@@ -1,8 +1,9 @@
-// Shared by micro_bench.cc and fanout_callgrind.cc: N subscribers on one
-// channel, each behaving like a streaming Connection on the fan-out hot path
-// (dedup by resumable id, Push into its own WriteQueue with a limit, mark
-// itself over the limit instead of closing), plus a "socket" that drains the
-// queues the way Connection::Flush does (Fill + Consume).
+// Shared by micro_bench.cc and fanout_callgrind.cc: N real EventStreams on
+// one channel, as the server runs them (dedup by resumable id, Push into the
+// connection's WriteQueue with a limit, mark over the limit instead of
+// closing, ask the LoopScheduler for a flush), with a "socket" that drains
+// the queues of the streams the scheduler flushes, the way Connection::Flush
+// does (Fill + Consume).
 #pragma once
 
 #include <cstdint>
@@ -12,30 +13,26 @@
 
 #include <uv.h>
 
+#include "ssebridge/bridge_context.h"
 #include "ssebridge/broker.h"
+#include "ssebridge/config.h"
 #include "ssebridge/envelope.h"
+#include "ssebridge/event_stream.h"
 #include "ssebridge/frame.h"
+#include "ssebridge/loop_scheduler.h"
 #include "ssebridge/pubsub_registry.h"
 #include "ssebridge/write_queue.h"
 
 namespace ssebridge_bench {
 
-// Mirrors Connection::SendFrame/QueueLive for a live (non-replaying) stream.
-class QueueSink final : public ssebridge::StreamSink {
+// What a streaming Connection holds for its stream: the write queue, its
+// scheduler entry and the stream itself.
+class BenchClient final : public ssebridge::LoopScheduler::Entry, private ssebridge::EventStream::Host {
  public:
-  explicit QueueSink(size_t limit_bytes) : queue_(limit_bytes) {}
+  BenchClient(ssebridge::BridgeContext* context, size_t limit_bytes)
+      : queue_(limit_bytes), stream_(context, &queue_, this, this) {}
 
-  void SendFrame(const ssebridge::FrameRef& frame) override {
-    if (over_limit_) return;
-    if (frame->id() != 0) {
-      if (frame->id() <= last_sent_id_) return;
-      last_sent_id_ = frame->id();
-    }
-    if (queue_.Push(frame, /*chunked_form=*/true) == ssebridge::WriteQueue::PushResult::kOverLimit) {
-      over_limit_ = true;
-    }
-  }
-  void CutOff(const char*) override { over_limit_ = true; }
+  ssebridge::EventStream& stream() { return stream_; }
 
   // One writev that the kernel accepts completely. Returns the bytes "sent".
   size_t Drain() {
@@ -50,54 +47,86 @@ class QueueSink final : public ssebridge::StreamSink {
     return sent;
   }
 
-  bool over_limit() const { return over_limit_; }
   size_t queued_bytes() const { return queue_.bytes(); }
 
  private:
+  std::string Peer() const override { return "bench"; }
+
   ssebridge::WriteQueue queue_;
-  uint64_t last_sent_id_ = 0;
-  bool over_limit_ = false;
+  ssebridge::EventStream stream_;
 };
 
-// N sinks subscribed to one channel of a registry.
+// N streams subscribed to one channel of a registry.
 class FanOutFixture {
  public:
   static constexpr size_t kClientBufferBytes = 1 << 20;  // Config::client_buffer_bytes default.
 
-  FanOutFixture(size_t subscribers, const std::string& channel) : channel_(channel) {
-    sinks_.reserve(subscribers);
-    handles_.reserve(subscribers);
-    const std::vector<std::string> names{channel};
+  FanOutFixture(size_t subscribers, const std::string& channel)
+      : channel_(channel), scheduler_(MakeLoop(&loop_), ssebridge::LoopScheduler::Timeouts{}, kActions) {
+    context_.config = &config_;
+    context_.counters = &counters_;
+    context_.registry = &registry_;
+    context_.scheduler = &scheduler_;
+    clients_.reserve(subscribers);
+    ssebridge::SubscribeRequest request;
+    request.channels.push_back(channel);
     for (size_t i = 0; i < subscribers; ++i) {
-      sinks_.push_back(std::make_unique<QueueSink>(kClientBufferBytes));
-      handles_.push_back(registry_.Subscribe(sinks_.back().get(), names));
+      clients_.push_back(std::make_unique<BenchClient>(&context_, kClientBufferBytes));
+      clients_.back()->stream().Start(request, /*chunked=*/true, nullptr);
+      scheduler_.ScheduleFlush(clients_.back().get());
     }
+    DrainAll();  // The preambles, as the server sends them with the response head.
   }
   ~FanOutFixture() {
-    for (auto* handle : handles_) registry_.Unsubscribe(handle);
+    for (auto& client : clients_) {
+      client->stream().Stop();
+      scheduler_.Forget(client.get());
+    }
+    scheduler_.Close();
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    uv_loop_close(&loop_);
   }
 
   ssebridge::PubsubRegistry& registry() { return registry_; }
   const std::string& channel() const { return channel_; }
 
+  // The prepare phase's flush: every stream that asked for one is drained.
   size_t DrainAll() {
-    size_t sent = 0;
-    for (auto& sink : sinks_) sent += sink->Drain();
-    return sent;
+    sent_ = 0;
+    scheduler_.RunPrepare();
+    return sent_;
   }
 
   size_t OverLimitCount() const {
     size_t count = 0;
-    for (const auto& sink : sinks_) count += sink->over_limit() ? 1 : 0;
+    for (const auto& client : clients_) count += client->stream().cut_off() ? 1 : 0;
     return count;
   }
 
  private:
+  static uv_loop_t* MakeLoop(uv_loop_t* loop) {
+    uv_loop_init(loop);
+    return loop;
+  }
+  static size_t sent_;
+  static constexpr ssebridge::LoopScheduler::Actions kActions = {
+      [](ssebridge::LoopScheduler::Entry* entry) { sent_ += static_cast<BenchClient*>(entry)->Drain(); },
+      [](ssebridge::LoopScheduler::Entry*) {},
+      [](ssebridge::LoopScheduler::Entry*) {},
+      [](ssebridge::LoopScheduler::Entry*) {},
+  };
+
+  uv_loop_t loop_;
   std::string channel_;
+  ssebridge::Config config_;
+  ssebridge::Counters counters_;
   ssebridge::PubsubRegistry registry_;
-  std::vector<std::unique_ptr<QueueSink>> sinks_;
-  std::vector<ssebridge::PubsubRegistry::Subscriber*> handles_;
+  ssebridge::LoopScheduler scheduler_;
+  ssebridge::BridgeContext context_;
+  std::vector<std::unique_ptr<BenchClient>> clients_;
 };
+
+inline size_t FanOutFixture::sent_ = 0;
 
 // A typical published message: resumable id, default event type, 64-byte JSON.
 inline ssebridge::Message MakeMessage(uint64_t sequence) {

@@ -7,9 +7,10 @@
 
 #include "ssebridge/demo_page.h"
 #include "ssebridge/history.h"
+#include "ssebridge/config.h"
+#include "ssebridge/cors_policy.h"
 #include "ssebridge/log.h"
 #include "ssebridge/router.h"
-#include "ssebridge/server.h"
 #include "ssebridge/sse.h"
 #include "ssebridge/subscribe_request.h"
 #include "ssebridge/uri.h"
@@ -24,9 +25,20 @@ constexpr size_t kMaxSlots = 64;
 
 }  // namespace
 
-Connection::Connection(Server* server, uint64_t id, const IpAddress& peer)
-    : server_(server), id_(id), peer_address_(peer), queue_(server->config().client_buffer_bytes) {
-  uv_tcp_init(server_->loop(), &tcp_);
+const LoopScheduler::Actions Connection::kSchedulerActions = {
+    [](LoopScheduler::Entry* entry) { static_cast<Connection*>(entry)->Flush(); },
+    [](LoopScheduler::Entry* entry) { static_cast<Connection*>(entry)->OnRequestTimeout(); },
+    [](LoopScheduler::Entry* entry) { static_cast<Connection*>(entry)->OnLingerTimeout(); },
+    [](LoopScheduler::Entry* entry) { static_cast<Connection*>(entry)->SendHeartbeat(); },
+};
+
+Connection::Connection(BridgeContext* context, uint64_t id, const IpAddress& peer)
+    : context_(context),
+      id_(id),
+      peer_address_(peer),
+      queue_(context->config->client_buffer_bytes),
+      stream_(context, &queue_, this, this) {
+  uv_tcp_init(scheduler().loop(), &tcp_);
   tcp_.data = this;
 }
 
@@ -38,8 +50,8 @@ int Connection::Open(int fd) {
     return rc;
   }
   uv_tcp_nodelay(&tcp_, 1);
-  const Config& config = server_->config();
-  parser_ = std::make_unique<HttpParser>(HttpParser::Limits{config.max_header_bytes, config.max_body_bytes});
+  const Config& config = this->config();
+  session_ = std::make_unique<Session>(HttpParser::Limits{config.max_header_bytes, config.max_body_bytes});
   rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), OnAlloc, OnRead);
   if (rc != 0) return rc;
   reading_ = true;
@@ -70,7 +82,7 @@ void Connection::OnAlloc(uv_handle_t* handle, size_t /*suggested*/, uv_buf_t* bu
   // One buffer for the whole loop: input is parsed before the callback returns,
   // so idle streams cost no read buffer at all.
   auto* self = static_cast<Connection*>(handle->data);
-  *buf = self->server_->read_buffer();
+  *buf = uv_buf_init(self->context_->read_buffer, static_cast<unsigned>(self->context_->read_buffer_size));
 }
 
 void Connection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
@@ -95,9 +107,9 @@ void Connection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf)
       // Pipelined requests wait until the current answer is written. Reading
       // goes on (stopping and restarting costs two syscalls per publish) until
       // the held input could not be a sane next request.
-      self->pending_input_.append(buf->base, static_cast<size_t>(nread));
-      if (self->pending_input_.size() > self->server_->config().max_header_bytes +
-                                            self->server_->config().max_body_bytes) {
+      self->session_->pending_input.append(buf->base, static_cast<size_t>(nread));
+      if (self->session_->pending_input.size() > self->config().max_header_bytes +
+                                            self->config().max_body_bytes) {
         uv_read_stop(stream);
         self->reading_ = false;
       }
@@ -111,38 +123,41 @@ void Connection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf)
 
 void Connection::Consume(const char* data, size_t length) {
   while (length > 0 && state_ == State::kReading && !closing_) {
-    if (slots_.size() >= kMaxSlots || AnswersBacklogged()) {
+    HttpParser* parser = &session_->parser;
+    if (session_->slots.size() >= kMaxSlots || AnswersBacklogged()) {
       // Enough answers outstanding: keep the rest until some are written.
       input_paused_ = true;
-      pending_input_.append(data, length);
+      session_->pending_input.append(data, length);
       if (AnswersBacklogged()) StopReadingUntilAnswersRead();
       return;
     }
-    HttpParser::FeedResult result = parser_->Feed(data, length);
+    HttpParser::FeedResult result = parser->Feed(data, length);
     if (result.status == HttpParser::Status::kError) {
-      LOG_INFO("connection %s: rejected request: %d %s", Peer().c_str(), parser_->error_status(),
-               parser_->error_message().c_str());
-      RespondError(parser_->error_status(), parser_->error_message(), nullptr, false);
+      LOG_INFO("connection %s: rejected request: %d %s", Peer().c_str(), parser->error_status(),
+               parser->error_message().c_str());
+      RespondError(parser->error_status(), parser->error_message(), nullptr, false);
       return;
     }
     if (result.status == HttpParser::Status::kNeedMore) {
-      if (parser_->expect_continue()) {
-        parser_->ClearExpectContinue();
+      if (parser->expect_continue()) {
+        parser->ClearExpectContinue();
         EmitResponse("HTTP/1.1 100 Continue\r\n\r\n", true);
       }
       return;
     }
     data += result.consumed;
     length -= result.consumed;
-    // Requests are exchanged with a loop-wide pool of spares so that their
-    // strings and header vector are reused rather than allocated per request.
-    HttpRequest request = server_->TakeSpareRequest();
-    parser_->SwapRequest(&request);
-    parser_->Resume();
+    // The request is exchanged with the loop's spare so that its strings and
+    // header vector are reused rather than allocated per request. Nothing
+    // handled here completes before it returns (broker results come from the
+    // completion queue), so one spare is enough.
+    HttpRequest request = std::move(context_->spare_request);
+    parser->SwapRequest(&request);
+    parser->Resume();
     HandleRequest(request);
-    server_->ReturnSpareRequest(std::move(request));
+    ReturnSpareRequest(std::move(request));
     if (state_ == State::kResponding && length > 0) {
-      pending_input_.append(data, length);
+      session_->pending_input.append(data, length);
       return;
     }
   }
@@ -158,8 +173,7 @@ void Connection::StopReadingUntilAnswersRead() {
     uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
     reading_ = false;
   }
-  deadline_start_ms_ = server_->now_ms();
-  server_->TrackReading(this);
+  scheduler().TrackReading(this);
 }
 
 // Called after bytes were written: a backlogged client that reads restarts
@@ -169,12 +183,11 @@ void Connection::StopReadingUntilAnswersRead() {
 void Connection::NoteAnswersProgress() {
   if (!answers_backlogged_ || closing_) return;
   if (queue_.bytes() > kAnswersLowWater) {
-    deadline_start_ms_ = server_->now_ms();
-    server_->TrackReading(this);
+    scheduler().TrackReading(this);
     return;
   }
   answers_backlogged_ = false;
-  if (state_ == State::kReading && slots_.size() < kMaxSlots) {
+  if (state_ == State::kReading && session_->slots.size() < kMaxSlots) {
     EnterReading();
     ResumeInput();
   }
@@ -186,53 +199,56 @@ void Connection::ResumeInput() {
   if (!reading_ && !closing_ && state_ == State::kReading) {
     if (uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), OnAlloc, OnRead) == 0) reading_ = true;
   }
-  if (pending_input_.empty() || state_ != State::kReading) return;
-  std::string input = std::move(pending_input_);
-  pending_input_.clear();
+  if (!session_ || session_->pending_input.empty() || state_ != State::kReading) return;
+  std::string input = std::move(session_->pending_input);
+  session_->pending_input.clear();
   Consume(input.data(), input.size());
 }
 
 void Connection::BeginClose() {
   close_after_flush_ = true;
   state_ = State::kLingering;
-  server_->UntrackDeadline(this);
+  scheduler().UntrackDeadline(this);
   ScheduleFlush();
 }
 
 void Connection::EmitResponse(std::string bytes, bool keep_alive) {
-  if (slots_.empty()) {
+  if (!HasSlots()) {
     QueueRaw(std::move(bytes));
     if (!keep_alive) BeginClose();
     return;
   }
-  slots_.push_back(ResponseSlot{true, keep_alive, std::move(bytes)});
+  session_->slots.push_back(ResponseSlot{true, keep_alive, std::move(bytes)});
   // The client asked to close: read no further requests.
   if (!keep_alive) state_ = State::kLingering;
 }
 
 void Connection::CompleteSlot(uint64_t sequence, std::string bytes) {
-  if (sequence < first_slot_sequence_ || sequence - first_slot_sequence_ >= slots_.size()) return;
-  ResponseSlot& slot = slots_[sequence - first_slot_sequence_];
+  if (!session_) return;
+  std::vector<ResponseSlot>& slots = session_->slots;
+  if (sequence < session_->first_slot_sequence || sequence - session_->first_slot_sequence >= slots.size()) return;
+  ResponseSlot& slot = slots[sequence - session_->first_slot_sequence];
   slot.bytes = std::move(bytes);
   slot.ready = true;
   DrainSlots();
 }
 
 void Connection::DrainSlots() {
-  while (!slots_.empty() && slots_.front().ready) {
-    ResponseSlot slot = std::move(slots_.front());
-    slots_.erase(slots_.begin());
-    ++first_slot_sequence_;
+  std::vector<ResponseSlot>& slots = session_->slots;
+  while (!slots.empty() && slots.front().ready) {
+    ResponseSlot slot = std::move(slots.front());
+    slots.erase(slots.begin());
+    ++session_->first_slot_sequence;
     QueueRaw(std::move(slot.bytes));
     if (!slot.keep_alive) {
-      slots_.clear();
+      slots.clear();
       BeginClose();
       return;
     }
   }
-  if (!slots_.empty()) return;
-  if (deferred_stream_) {
-    std::unique_ptr<HttpRequest> request = std::move(deferred_stream_);
+  if (!slots.empty()) return;
+  if (session_->deferred_stream) {
+    std::unique_ptr<HttpRequest> request = std::move(session_->deferred_stream);
     state_ = State::kReading;
     HandleRequest(*request);
   } else if (state_ == State::kReading) {
@@ -243,20 +259,19 @@ void Connection::DrainSlots() {
 
 void Connection::EnterReading() {
   state_ = State::kReading;
-  deadline_start_ms_ = server_->now_ms();
-  server_->TrackReading(this);
+  scheduler().TrackReading(this);
   if (!reading_ && !closing_ && !answers_backlogged_) {
     if (uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), OnAlloc, OnRead) == 0) reading_ = true;
   }
 }
 
 void Connection::HandleRequest(HttpRequest& request) {
-  ++server_->counters().requests;
+  ++counters().requests;
   std::string_view path;
   std::string_view query;
   SplitTarget(request.target, &path, &query);
-  RouteMatch match = MatchRoute(server_->config().base_path, request.method, path);
-  const bool keep_alive = request.keep_alive && !server_->shutting_down();
+  RouteMatch match = MatchRoute(config().base_path, request.method, path);
+  const bool keep_alive = request.keep_alive && !context_->shutting_down;
 
   if (match.route == Route::kNotFound) {
     RespondError(404, "no such endpoint: " + std::string(path), &request, keep_alive);
@@ -268,23 +283,23 @@ void Connection::HandleRequest(HttpRequest& request) {
     return;
   }
   if (match.is_preflight) {
-    HeaderList headers = server_->PreflightHeaders(request);
+    HeaderList headers = context_->cors->PreflightHeaders(request);
     headers.emplace_back("Allow", match.allow);
     Respond(204, "", "", request, std::move(headers), keep_alive);
     return;
   }
   switch (match.route) {
     case Route::kStream: {
-      if (!slots_.empty()) {
+      if (HasSlots()) {
         // Earlier requests are still being answered; the stream head must follow them.
-        deferred_stream_ = std::make_unique<HttpRequest>(std::move(request));
+        session_->deferred_stream = std::make_unique<HttpRequest>(std::move(request));
         state_ = State::kResponding;
-        server_->UntrackDeadline(this);
+        scheduler().UntrackDeadline(this);
         return;
       }
       SubscribeRequest subscribe;
       std::string error = ParseSubscribeRequest(match.rest, query, request,
-                                                server_->config().max_channels_per_subscribe, &subscribe);
+                                                config().max_channels_per_subscribe, &subscribe);
       if (!error.empty()) {
         RespondError(400, error, &request, keep_alive);
         return;
@@ -297,12 +312,12 @@ void Connection::HandleRequest(HttpRequest& request) {
       HandlePublish(request);
       return;
     case Route::kHealth: {
-      auto [status, body] = server_->HealthReport();
+      auto [status, body] = context_->owner->HealthReport();
       Respond(status, "application/json", body, request, {}, keep_alive);
       return;
     }
     case Route::kMetrics:
-      Respond(200, "text/plain; version=0.0.4; charset=utf-8", server_->MetricsText(), request, {}, keep_alive);
+      Respond(200, "text/plain; version=0.0.4; charset=utf-8", context_->owner->MetricsText(), request, {}, keep_alive);
       return;
     case Route::kDemoPage:
       Respond(200, "text/html; charset=utf-8", DemoPageHtml(), request, {}, keep_alive);
@@ -313,7 +328,7 @@ void Connection::HandleRequest(HttpRequest& request) {
 }
 
 IpAddress Connection::ClientAddress(const HttpRequest& request) const {
-  const std::vector<CidrRange>& trusted = server_->trusted_proxies();
+  const std::vector<CidrRange>& trusted = *context_->trusted_proxies;
   // The common cases cost nothing: no proxies configured, or a direct client.
   if (trusted.empty() || !InAnyRange(trusted, peer_address_)) return peer_address_;
   std::vector<std::string_view> forwarded;
@@ -325,10 +340,10 @@ IpAddress Connection::ClientAddress(const HttpRequest& request) const {
 
 // Answers 429 and returns true when the client has --max-streams-per-ip open.
 bool Connection::RefuseOverStreamLimit(const HttpRequest& request) {
-  ClientLimits& limits = server_->client_limits();
+  ClientLimits& limits = *context_->client_limits;
   if (!limits.limits_streams()) return false;
   const IpAddress client = ClientAddress(request);
-  switch (limits.OpenStream(client, server_->now_ms())) {
+  switch (limits.OpenStream(client, scheduler().now_ms())) {
     case ClientLimits::StreamAdmission::kAdmitted:
       stream_client_ = client;
       stream_counted_ = true;
@@ -338,39 +353,39 @@ bool Connection::RefuseOverStreamLimit(const HttpRequest& request) {
     case ClientLimits::StreamAdmission::kRefused:
       break;
   }
-  ++server_->counters().rejected_per_ip_streams;
-  ++server_->counters().http_errors;
+  ++counters().rejected_per_ip_streams;
+  ++counters().http_errors;
   uint64_t suppressed = 0;
-  if (server_->limit_log().Allow(server_->now_ms(), &suppressed)) {
+  if (context_->limit_log->Allow(scheduler().now_ms(), &suppressed)) {
     LOG_WARN("refusing stream from %s: %u streams open, limit %u per address (%llu similar line(s) suppressed)",
-             client.ToString().c_str(), limits.open_streams(client), server_->config().max_streams_per_ip,
+             client.ToString().c_str(), limits.open_streams(client), config().max_streams_per_ip,
              static_cast<unsigned long long>(suppressed));
   }
   Respond(429, "application/json", JsonErrorBody("too many event streams from this address"), request, {},
-          request.keep_alive && !server_->shutting_down());
+          request.keep_alive && !context_->shutting_down);
   return true;
 }
 
 // Answers 429 with Retry-After and returns true when the client is over
 // --max-publish-rate-per-ip.
 bool Connection::RefuseOverPublishRate(const HttpRequest& request) {
-  ClientLimits& limits = server_->client_limits();
+  ClientLimits& limits = *context_->client_limits;
   if (!limits.limits_publishes()) return false;
   const IpAddress client = ClientAddress(request);
   uint64_t retry_after_ms = 0;
-  if (limits.TakePublish(client, server_->now_ms(), &retry_after_ms)) return false;
-  ++server_->counters().publish_rate_limited;
-  ++server_->counters().http_errors;
+  if (limits.TakePublish(client, scheduler().now_ms(), &retry_after_ms)) return false;
+  ++counters().publish_rate_limited;
+  ++counters().http_errors;
   uint64_t suppressed = 0;
-  if (server_->limit_log().Allow(server_->now_ms(), &suppressed)) {
+  if (context_->limit_log->Allow(scheduler().now_ms(), &suppressed)) {
     LOG_WARN("refusing publish from %s: over %u per second (%llu similar line(s) suppressed)",
-             client.ToString().c_str(), server_->config().max_publish_rate_per_ip,
+             client.ToString().c_str(), config().max_publish_rate_per_ip,
              static_cast<unsigned long long>(suppressed));
   }
   // Retry-After counts whole seconds; round up so a client that obeys it succeeds.
   const uint64_t retry_after_seconds = std::max<uint64_t>(1, (retry_after_ms + 999) / 1000);
   Respond(429, "application/json", JsonErrorBody("publish rate limit exceeded; retry later"), request,
-          {{"Retry-After", std::to_string(retry_after_seconds)}}, request.keep_alive && !server_->shutting_down());
+          {{"Retry-After", std::to_string(retry_after_seconds)}}, request.keep_alive && !context_->shutting_down);
   return true;
 }
 
@@ -379,8 +394,8 @@ void Connection::HandlePublish(const HttpRequest& request) {
   const std::string* content_type = request.Header("content-type");
   PublishRequest publish;
   PublishParseResult parsed = ParsePublishRequest(content_type ? *content_type : "", request.body,
-                                                  server_->config().max_channels_per_publish, &publish);
-  const bool keep_alive = request.keep_alive && !server_->shutting_down();
+                                                  config().max_channels_per_publish, &publish);
+  const bool keep_alive = request.keep_alive && !context_->shutting_down;
   if (!parsed.error.empty()) {
     RespondError(parsed.status, parsed.error, &request, keep_alive);
     return;
@@ -388,10 +403,10 @@ void Connection::HandlePublish(const HttpRequest& request) {
   // A message no stream can queue would cut every reading subscriber off as
   // a slow consumer; encoded, line breaks grow by the "data: " prefix each.
   const size_t frame_bytes = MaxPublishedFrameSize(publish);
-  if (frame_bytes > server_->config().client_buffer_bytes) {
+  if (frame_bytes > config().client_buffer_bytes) {
     RespondError(413,
                  "message too large: as an event it takes up to " + std::to_string(frame_bytes) +
-                     " bytes, more than the " + std::to_string(server_->config().client_buffer_bytes) +
+                     " bytes, more than the " + std::to_string(config().client_buffer_bytes) +
                      " a stream may queue (--client-buffer-bytes)",
                  &request, keep_alive);
     return;
@@ -399,16 +414,16 @@ void Connection::HandlePublish(const HttpRequest& request) {
   // The broker may answer later (Redis) or before Publish() returns (embedded).
   // Either way the callback finds this connection by id, never by pointer, and
   // fills this request's slot so answers leave in request order.
-  const uint64_t sequence = first_slot_sequence_ + slots_.size();
-  slots_.push_back(ResponseSlot{false, keep_alive, std::string()});
+  const uint64_t sequence = session_->first_slot_sequence + session_->slots.size();
+  session_->slots.push_back(ResponseSlot{false, keep_alive, std::string()});
   if (!keep_alive) state_ = State::kLingering;
-  server_->UntrackDeadline(this);
-  Server* server = server_;
+  scheduler().UntrackDeadline(this);
+  BridgeContext* context = context_;
   const uint64_t id = id_;
   const int http_minor = request.http_minor;
-  HeaderList cors = server_->CorsHeaders(request);
-  server_->broker().Publish(publish, [server, id, sequence, http_minor, keep_alive, cors](const PublishOutcome& outcome) {
-    Connection* self = server->FindConnection(id);
+  HeaderList cors = context_->cors->Headers(request);
+  context_->broker->Publish(publish, [context, id, sequence, http_minor, keep_alive, cors](const PublishOutcome& outcome) {
+    Connection* self = context->owner->FindConnection(id);
     if (self == nullptr) return;  // The publisher hung up; the outcome stands regardless.
     std::string body;
     if (outcome.status == 200) {
@@ -419,24 +434,24 @@ void Connection::HandlePublish(const HttpRequest& request) {
     } else {
       body = JsonErrorBody(outcome.error);
     }
-    if (outcome.status != 200) ++server->counters().http_errors;
+    if (outcome.status != 200) ++context->counters->http_errors;
     self->CompleteSlot(sequence, BuildResponse(outcome.status, "application/json", body, cors, http_minor, keep_alive));
   });
 }
 
 void Connection::Respond(int status, std::string_view content_type, std::string_view body,
                          const HttpRequest& request, HeaderList extra, bool keep_alive) {
-  HeaderList headers = server_->CorsHeaders(request);
+  HeaderList headers = context_->cors->Headers(request);
   headers.insert(headers.end(), extra.begin(), extra.end());
   EmitResponse(BuildResponse(status, content_type, body, headers, request.http_minor, keep_alive,
                              request.method == "HEAD"),
                keep_alive);
-  if (keep_alive && slots_.empty() && state_ == State::kReading) EnterReading();
+  if (keep_alive && !HasSlots() && state_ == State::kReading) EnterReading();
 }
 
 void Connection::RespondError(int status, const std::string& message, const HttpRequest* request, bool keep_alive,
                               HeaderList extra) {
-  ++server_->counters().http_errors;
+  ++counters().http_errors;
   if (request == nullptr) {
     // The request could not be parsed: answer in HTTP/1.1 and close, since the
     // byte stream can no longer be trusted to delimit the next request.
@@ -453,129 +468,23 @@ void Connection::RespondError(int status, const std::string& message, const Http
 }
 
 void Connection::StartStream(const HttpRequest& request, SubscribeRequest subscribe) {
-  const Config& config = server_->config();
-  chunked_ = request.http_major == 1 && request.http_minor >= 1;
+  const bool chunked = request.http_major == 1 && request.http_minor >= 1;
   state_ = State::kStreaming;
-  server_->UntrackDeadline(this);
-  ++server_->counters().streams_opened;
-
-  QueueRaw(BuildStreamHead(server_->CorsHeaders(request), chunked_ ? 1 : 0));
-  std::string preamble;
-  AppendSseRetry(&preamble, config.retry_ms);
-  AppendSseComment(&preamble, "ssebridge " SSEBRIDGE_VERSION);
-  queue_.PushUnbounded(Frame::FromPayload(preamble), chunked_);
-
-  // Subscribe first, then replay: live messages that arrive meanwhile are
-  // held and sent after the replay, de-duplicated by id.
-  subscriber_ = server_->registry().Subscribe(this, subscribe.channels);
-  // An idle stream needs no parser; dropping it keeps streams small.
-  parser_.reset();
-  last_write_ms_ = server_->now_ms();
-  server_->TrackStream(this);
-  if (subscribe.last_event_id) {
-    replaying_ = true;
-    ParseEventId(*subscribe.last_event_id, &last_sent_id_);
-    Server* server = server_;
-    const uint64_t id = id_;
-    std::string last_event_id = *subscribe.last_event_id;
-    server_->broker().Replay(subscribe.channels, last_event_id,
-                             [server, id, last_event_id](ReplayResult result) {
-                               if (Connection* self = server->FindConnection(id)) {
-                                 self->FinishReplay(std::move(result), last_event_id);
-                               }
-                             });
-  }
+  scheduler().UntrackDeadline(this);
+  QueueRaw(BuildStreamHead(context_->cors->Headers(request), chunked ? 1 : 0));
+  ConnectionOwner* owner = context_->owner;
+  const uint64_t id = id_;
+  stream_.Start(subscribe, chunked, [owner, id]() -> EventStream* {
+    Connection* self = owner->FindConnection(id);
+    return self != nullptr ? &self->stream_ : nullptr;
+  });
+  // An idle stream needs no session; dropping it at once (not at the next
+  // flush) lets the next connection accepted in this turn reuse the memory.
+  // The callers (Consume, DrainSlots) touch no session state once the
+  // connection streams.
+  session_.reset();
   LOG_DEBUG("stream %llu opened by %s for %zu channel(s)", static_cast<unsigned long long>(id_), Peer().c_str(),
             subscribe.channels.size());
-  ScheduleFlush();
-}
-
-void Connection::FinishReplay(ReplayResult result, const std::string& last_event_id) {
-  if (closing_ || !replaying_) return;
-  replaying_ = false;
-  // An id we never issued (say, larger than any) must not suppress what follows.
-  if (result.from_start) last_sent_id_ = 0;
-  if (result.gap) {
-    LOG_INFO("stream %s resumed from '%s' with a gap (%s)", Peer().c_str(), last_event_id.c_str(),
-             result.gap_reason.c_str());
-    queue_.PushUnbounded(EncodeGapFrame(last_event_id, result.oldest_id, result.gap_reason), chunked_);
-  }
-  // The replay is sent whole (the client asked for it); the slow-consumer cap
-  // applies to live traffic on top of it.
-  size_t replayed_bytes = 0;
-  for (const FrameRef& frame : result.frames) {
-    if (!IsNewMessage(frame)) continue;
-    queue_.PushUnbounded(frame, chunked_);
-    replayed_bytes += frame->view(chunked_).size();
-    ++server_->counters().replayed_messages;
-  }
-  queue_.set_limit_bytes(queue_.limit_bytes() + replayed_bytes);
-  std::vector<FrameRef> held = std::move(held_frames_);
-  held_frames_.clear();
-  held_bytes_ = 0;
-  for (const FrameRef& frame : held) {
-    if (!QueueLive(frame)) break;
-  }
-  ScheduleFlush();
-}
-
-void Connection::SendFrame(const FrameRef& frame) {
-  if (closing_ || over_limit_ || close_after_flush_) return;
-  if (replaying_) {
-    held_bytes_ += frame->view(chunked_).size();
-    held_frames_.push_back(frame);
-    if (held_bytes_ > queue_.limit_bytes()) CutOffSlowConsumer("live messages held during its replay", held_bytes_);
-    return;
-  }
-  if (QueueLive(frame) && !closing_) server_->ScheduleDelayedFlush(this);
-}
-
-// True for a frame this stream has not sent yet; advances the stream's
-// position. Frames without a resumable id are always new.
-bool Connection::IsNewMessage(const FrameRef& frame) {
-  if (frame->id() == 0) return true;
-  if (frame->id() <= last_sent_id_) return false;
-  last_sent_id_ = frame->id();
-  return true;
-}
-
-// Queues one live frame unless it is a duplicate. Returns false once the
-// stream is over its limit (and marked for closing).
-bool Connection::QueueLive(const FrameRef& frame) {
-  if (!IsNewMessage(frame)) return true;
-  if (queue_.Push(frame, chunked_) == WriteQueue::PushResult::kOverLimit) {
-    CutOffSlowConsumer("bytes queued", queue_.bytes());
-    return false;
-  }
-  return true;
-}
-
-void Connection::CutOff(const char* why) {
-  if (closing_ || over_limit_ || close_after_flush_) return;
-  over_limit_ = true;
-  ++server_->counters().slow_consumer_disconnects;
-  LOG_DEBUG("stream %s cut off: %s", Peer().c_str(), why);
-  ScheduleFlush();
-}
-
-// Never closes inside the fan-out loop: marks the stream, which the next flush closes.
-void Connection::CutOffSlowConsumer(const char* what, size_t bytes) {
-  over_limit_ = true;
-  ++server_->counters().slow_consumer_disconnects;
-  LOG_WARN("stream %s cut off as a slow consumer: %zu %s, limit %zu", Peer().c_str(), bytes, what,
-           queue_.limit_bytes());
-  ScheduleFlush();
-}
-
-void Connection::SendHeartbeat() {
-  // Counts as a write even if the socket is busy: a client that is behind
-  // already has bytes coming, and stacking heartbeats on it would only grow
-  // its queue.
-  last_write_ms_ = server_->now_ms();
-  server_->TrackStream(this);
-  if (!queue_.empty()) return;
-  static const FrameRef kHeartbeat = Frame::FromPayload(":\n\n");
-  queue_.PushUnbounded(kHeartbeat, chunked_);
   ScheduleFlush();
 }
 
@@ -584,23 +493,31 @@ void Connection::QueueRaw(std::string bytes) {
   // Backpressure keeps answers near the high-water mark; only answers that
   // are huge or many at once (a batch of pipelined publishes completing)
   // overshoot it. Past the hard limit the client is cut off at the next flush.
-  const size_t hard_limit = std::max<size_t>(server_->config().client_buffer_bytes, kAnswersHardFloor);
+  const size_t hard_limit = std::max<size_t>(config().client_buffer_bytes, kAnswersHardFloor);
   if (state_ != State::kStreaming && !over_limit_ && queue_.bytes() > hard_limit) {
     over_limit_ = true;
-    ++server_->counters().unread_answer_disconnects;
+    ++counters().unread_answer_disconnects;
     LOG_WARN("connection %s cut off: %zu bytes of answers unread, limit %zu", Peer().c_str(), queue_.bytes(),
              hard_limit);
   }
   ScheduleFlush();
 }
 
+void Connection::ReturnSpareRequest(HttpRequest request) {
+  // Bodies can be up to --max-body-bytes, and the spare ends up in an idle
+  // keep-alive connection's parser: keep only typical small buffers.
+  if (request.body.capacity() > 4096) request.body = std::string();
+  if (request.target.capacity() > 4096) request.target = std::string();
+  context_->spare_request = std::move(request);
+}
+
 void Connection::ScheduleFlush() {
-  if (!closing_) server_->ScheduleFlush(this);
+  if (!closing_) scheduler().ScheduleFlush(this);
 }
 
 void Connection::Flush() {
   if (closing_) return;
-  if (over_limit_) {
+  if (over_limit_ || stream_.cut_off()) {
     Close();
     return;
   }
@@ -622,7 +539,7 @@ void Connection::Flush() {
     }
     queue_.Consume(static_cast<size_t>(written));
     wrote = true;
-    if (state_ == State::kStreaming) ++server_->counters().stream_writes;
+    if (state_ == State::kStreaming) ++counters().stream_writes;
     if (static_cast<size_t>(written) < total) break;
   }
   if (!queue_.empty()) {
@@ -638,13 +555,12 @@ void Connection::Flush() {
       Close();
       return;
     }
-    if (state_ == State::kStreaming) ++server_->counters().stream_writes;
+    if (state_ == State::kStreaming) ++counters().stream_writes;
     write_in_flight_ = true;
     write_in_flight_bytes_ = total;
   }
   if (wrote && state_ == State::kStreaming) {
-    last_write_ms_ = server_->now_ms();
-    server_->TrackStream(this);
+    scheduler().TrackStream(this);
   }
   if (queue_.empty() && close_after_flush_) {
     StartLinger();
@@ -665,10 +581,9 @@ void Connection::OnWrite(uv_write_t* request, int status) {
   self->queue_.Consume(self->write_in_flight_bytes_);
   self->write_in_flight_bytes_ = 0;
   if (self->state_ == State::kStreaming) {
-    self->last_write_ms_ = self->server_->now_ms();
-    self->server_->TrackStream(self);
+    self->scheduler().TrackStream(self);
   }
-  if (!self->queue_.empty() || self->over_limit_) {
+  if (!self->queue_.empty() || self->over_limit_ || self->stream_.cut_off()) {
     self->ScheduleFlush();
   } else if (self->close_after_flush_) {
     self->StartLinger();
@@ -680,7 +595,7 @@ void Connection::OnWrite(uv_write_t* request, int status) {
 void Connection::StartLinger() {
   close_after_flush_ = false;
   state_ = State::kLingering;
-  server_->UntrackStream(this);
+  scheduler().UntrackStream(this);
   // Send FIN but keep reading until the peer closes: closing with unread input
   // would send RST and could destroy the response we just wrote.
   if (!shutdown_request_) {
@@ -692,8 +607,7 @@ void Connection::StartLinger() {
     return;
   }
   if (!reading_ && uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), OnAlloc, OnRead) == 0) reading_ = true;
-  deadline_start_ms_ = server_->now_ms();
-  server_->TrackLingering(this);
+  scheduler().TrackLingering(this);
 }
 
 void Connection::OnShutdown(uv_shutdown_t* request, int status) {
@@ -705,13 +619,12 @@ void Connection::EndGracefully() {
   if (closing_) return;
   switch (state_) {
     case State::kStreaming:
-      if (chunked_) queue_.PushUnbounded(Frame::FromPayload("0\r\n\r\n"), false);
+      stream_.End();
       close_after_flush_ = true;
-      ScheduleFlush();
       break;
     case State::kReading:
       // Let a request in progress, or answers still owed, finish; they are told to close.
-      if ((parser_ && parser_->in_request()) || !slots_.empty()) return;
+      if (session_ && (session_->parser.in_request() || !session_->slots.empty())) return;
       Close();
       break;
     case State::kResponding:
@@ -726,16 +639,16 @@ void Connection::RejectOverloaded() {
 
 void Connection::OnRequestTimeout() {
   if (answers_backlogged_) {
-    ++server_->counters().unread_answer_disconnects;
+    ++counters().unread_answer_disconnects;
     LOG_WARN("connection %s cut off: %zu bytes of answers unread for %u s", Peer().c_str(), queue_.bytes(),
-             server_->config().header_timeout_seconds);
+             config().header_timeout_seconds);
     Close();
     return;
   }
-  ++server_->counters().header_timeouts;
-  if (parser_ && parser_->in_request()) {
+  ++counters().header_timeouts;
+  if (session_ && session_->parser.in_request()) {
     LOG_INFO("connection %s: request not complete within %u s; closing", Peer().c_str(),
-             server_->config().header_timeout_seconds);
+             config().header_timeout_seconds);
     RespondError(408, "request not received within the header timeout", nullptr, false);
   } else {
     // An idle keep-alive connection: close silently, as a client may be about
@@ -747,21 +660,19 @@ void Connection::OnRequestTimeout() {
 void Connection::Close() {
   if (closing_) return;
   closing_ = true;
-  if (subscriber_ != nullptr) {
-    server_->registry().Unsubscribe(subscriber_);
-    subscriber_ = nullptr;
-  }
+  stream_.Stop();
   if (stream_counted_) {
-    server_->client_limits().CloseStream(stream_client_, server_->now_ms());
+    context_->client_limits->CloseStream(stream_client_, scheduler().now_ms());
     stream_counted_ = false;
   }
-  server_->OnConnectionClosing(this);
+  scheduler().Forget(this);
+  context_->owner->OnConnectionClosing(this);
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), OnClosed);
 }
 
 void Connection::OnClosed(uv_handle_t* handle) {
   auto* self = static_cast<Connection*>(handle->data);
-  self->server_->OnConnectionClosed(self);
+  self->context_->owner->OnConnectionClosed(self);
   delete self;
 }
 

@@ -21,23 +21,6 @@ std::string_view TrimSpaces(std::string_view text) {
 
 }  // namespace
 
-const std::string* HttpRequest::Header(std::string_view lower_name) const {
-  for (const auto& header : headers) {
-    if (header.first == lower_name) return &header.second;
-  }
-  return nullptr;
-}
-
-void HttpRequest::Clear() {
-  method.clear();
-  target.clear();
-  headers.clear();
-  body.clear();
-  http_major = 1;
-  http_minor = 1;
-  keep_alive = true;
-}
-
 HttpParser::HttpParser(Limits limits) : limits_(limits) {
   llhttp_settings_init(&settings_);
   settings_.on_message_begin = OnMessageBegin;

@@ -6,6 +6,8 @@
 
 #include <uv.h>
 
+#include "ssebridge/broker.h"
+#include "ssebridge/broker_factory.h"
 #include "ssebridge/config.h"
 #include "ssebridge/log.h"
 #include "ssebridge/server.h"
@@ -50,6 +52,8 @@ int main(int argc, char** argv) {
 
   uv_loop_t* loop = uv_default_loop();
   ssebridge::Server server(loop, loaded.config);
+  server.AttachBroker(ssebridge::MakeBroker(loop, server.config(), &server.completions(), &server.registry(),
+                                            &server.counters()));
   uv_signal_t sigint;
   uv_signal_t sigterm;
   uv_signal_init(loop, &sigint);

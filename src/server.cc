@@ -5,34 +5,18 @@
 
 #include <algorithm>
 #include <cstring>
-#include <sys/time.h>
 
 #include <vector>
 
-#include "ssebridge/embedded_broker.h"
+#include "ssebridge/connection.h"
+#include "ssebridge/broker.h"
 #include "ssebridge/http_response.h"
 #include "ssebridge/log.h"
-#include "ssebridge/redis_address.h"
 
 namespace ssebridge {
 namespace {
 
-constexpr uint64_t kSweepIntervalMs = 250;
-
 uint64_t MonotonicMillis() { return uv_hrtime() / 1000000; }
-
-uint64_t WallClockMicros() {
-  struct timeval now;
-  gettimeofday(&now, nullptr);
-  return static_cast<uint64_t>(now.tv_sec) * 1000000u + static_cast<uint64_t>(now.tv_usec);
-}
-
-bool IsHeaderToken(const std::string& text) {
-  for (char c : text) {
-    if (!(isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == ',' || c == ' ')) return false;
-  }
-  return true;
-}
 
 ClientLimits::Options ClientLimitOptions(const Config& config) {
   ClientLimits::Options options;
@@ -41,6 +25,15 @@ ClientLimits::Options ClientLimitOptions(const Config& config) {
   options.publish.burst = config.publish_burst_per_ip != 0 ? config.publish_burst_per_ip
                                                            : config.max_publish_rate_per_ip;
   return options;
+}
+
+LoopScheduler::Timeouts SchedulerTimeouts(const Config& config, uint64_t linger_ms) {
+  LoopScheduler::Timeouts timeouts;
+  timeouts.request_ms = static_cast<uint64_t>(config.header_timeout_seconds) * 1000;
+  timeouts.linger_ms = linger_ms;
+  timeouts.heartbeat_ms = static_cast<uint64_t>(config.heartbeat_seconds) * 1000;
+  timeouts.write_delay_ms = config.write_delay_ms;
+  return timeouts;
 }
 
 }  // namespace
@@ -54,30 +47,34 @@ Server::Server(uv_loop_t* loop, Config config)
                               JsonErrorBody("server out of file descriptors; try again later"),
                               {{"Retry-After", "1"}}, 1, false),
                 [this](int fd, const sockaddr_storage& peer) { OnAccepted(fd, peer); }),
-      client_limits_(ClientLimitOptions(config_)) {
+      client_limits_(ClientLimitOptions(config_)),
+      cors_(config_.cors_origins),
+      scheduler_(loop, SchedulerTimeouts(config_, kLingerMs), Connection::kSchedulerActions) {
   for (const std::string& text : config_.trusted_proxies) {
     CidrRange range;
     if (ParseCidrRange(text, &range).empty()) trusted_proxies_.push_back(range);  // Validated by the loader.
   }
-  uv_prepare_init(loop_, &flush_prepare_);
-  flush_prepare_.data = this;
-  uv_timer_init(loop_, &sweep_timer_);
-  sweep_timer_.data = this;
-  uv_timer_init(loop_, &write_delay_timer_);
-  write_delay_timer_.data = this;
+  context_.config = &config_;
+  context_.counters = &counters_;
+  context_.registry = &registry_;
+  context_.client_limits = &client_limits_;
+  context_.trusted_proxies = &trusted_proxies_;
+  context_.limit_log = &limit_log_;
+  context_.scheduler = &scheduler_;
+  context_.cors = &cors_;
+  context_.owner = this;
+  context_.read_buffer = read_buffer_.get();
+  context_.read_buffer_size = kReadBufferSize;
   uv_timer_init(loop_, &shutdown_timer_);
   shutdown_timer_.data = this;
 }
 
 Server::~Server() = default;
 
-History::Limits Server::HistoryLimits() const {
-  History::Limits limits;
-  limits.messages_per_channel = config_.history_size;
-  limits.ttl_ms = static_cast<uint64_t>(config_.history_ttl_seconds) * 1000;
-  limits.max_bytes = config_.history_max_bytes;
-  limits.max_channels = config_.history_max_channels;
-  return limits;
+void Server::AttachBroker(std::unique_ptr<Broker> broker) {
+  broker_ = std::move(broker);
+  context_.broker = broker_.get();
+  registry_.set_listener(broker_.get());
 }
 
 int Server::Start() {
@@ -91,26 +88,6 @@ int Server::Start() {
   // Clients with open streams are bounded by the connection limit; the rest
   // are publishers whose bucket has not refilled yet.
   client_limits_.set_max_entries(65536 + static_cast<size_t>(max_connections_));
-
-  if (config_.redis_url.empty()) {
-    broker_ = std::make_unique<EmbeddedBroker>(&completions_, &registry_, &counters_, HistoryLimits(), WallClockMicros,
-                                               MonotonicMillis);
-  } else {
-    RedisBroker::Options options;
-    ParseRedisAddress(config_.redis_url, &options.address);  // Validated by the config loader.
-    options.recognise_envelopes = config_.redis_envelope;
-    options.history = HistoryLimits();
-    options.max_frame_bytes = config_.client_buffer_bytes;
-    // A refill after a subscriber outage may hold a few MiB of live messages,
-    // and at least one stream's worth.
-    options.max_held_bytes = std::max<size_t>(8u << 20, config_.client_buffer_bytes);
-    broker_ = std::make_unique<RedisBroker>(loop_, &completions_, options, &registry_, &counters_, MonotonicMillis);
-  }
-  registry_.set_listener(broker_.get());
-  ReplayLimits replay_limits;
-  replay_limits.max_messages = config_.max_replay_messages;
-  replay_limits.max_bytes = config_.client_buffer_bytes;
-  broker_->set_replay_limits(replay_limits);
 
   sockaddr_storage address{};
   int rc = uv_ip4_addr(config_.listen_host.c_str(), config_.listen_port, reinterpret_cast<sockaddr_in*>(&address));
@@ -136,8 +113,7 @@ int Server::Start() {
   }
   port_ = acceptor_.port();
 
-  uv_prepare_start(&flush_prepare_, OnPrepare);
-  uv_timer_start(&sweep_timer_, OnSweep, kSweepIntervalMs, kSweepIntervalMs);
+  scheduler_.Start(&completions_, broker_.get(), [this](uint64_t now) { SweepClients(now); });
   broker_->Start();
   started_ = true;
   LOG_INFO("listening on %s:%u (%s broker, base path '%s', max %u connections)", config_.listen_host.c_str(), port_,
@@ -154,7 +130,7 @@ int Server::Start() {
 void Server::OnAccepted(int fd, const sockaddr_storage& peer) {
   IpAddress peer_address;
   IpAddressFromSockaddr(reinterpret_cast<const sockaddr*>(&peer), &peer_address);
-  auto* connection = new Connection(this, next_connection_id_++, peer_address);
+  auto* connection = new Connection(&context_, next_connection_id_++, peer_address);
   connections_.emplace(connection->id(), connection);
   int rc = connection->Open(fd);
   if (rc != 0) {
@@ -179,76 +155,7 @@ Connection* Server::FindConnection(uint64_t id) const {
   return it == connections_.end() ? nullptr : it->second;
 }
 
-void Server::ScheduleFlush(Connection* connection) {
-  if (connection->flush_hook.linked()) {
-    if (!connection->flush_delayed) return;
-    // Something that must not wait (a response, the end of the stream) takes
-    // along what was waiting.
-    IntrusiveList<Connection>::Remove(&connection->flush_hook);
-    connection->flush_delayed = false;
-  }
-  flush_list_.PushBack(&connection->flush_hook, connection);
-}
-
-void Server::ScheduleDelayedFlush(Connection* connection) {
-  if (config_.write_delay_ms == 0) {
-    ScheduleFlush(connection);
-    return;
-  }
-  if (connection->flush_hook.linked()) return;  // Already due, now or with the batch.
-  delayed_flush_list_.PushBack(&connection->flush_hook, connection);
-  connection->flush_delayed = true;
-  // One timer for all streams: the first waiting message opens the window and
-  // everything queued until it closes leaves together.
-  if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&write_delay_timer_))) {
-    uv_timer_start(&write_delay_timer_, OnWriteDelay, config_.write_delay_ms, 0);
-  }
-}
-
-void Server::OnWriteDelay(uv_timer_t* timer) {
-  auto* self = static_cast<Server*>(timer->data);
-  // Hand the batch to this turn's flush (the prepare callback runs next).
-  while (Connection* connection = self->delayed_flush_list_.Front()) {
-    IntrusiveList<Connection>::Remove(&connection->flush_hook);
-    connection->flush_delayed = false;
-    self->flush_list_.PushBack(&connection->flush_hook, connection);
-  }
-}
-
-void Server::OnPrepare(uv_prepare_t* handle) { static_cast<Server*>(handle->data)->FlushPending(); }
-
-void Server::FlushPending() {
-  // Broker results that were known at once run here, never inside the call
-  // that asked for them. Then the publishes batched during this turn go to
-  // Redis; the refusals that produces are answered in this same turn.
-  completions_.RunAll();
-  if (broker_) broker_->Flush();
-  completions_.RunAll();
-  // Runs right before the loop blocks: everything queued during this turn
-  // (fan-out, responses, heartbeats) leaves in one writev per connection.
-  while (Connection* connection = flush_list_.Front()) {
-    IntrusiveList<Connection>::Remove(&connection->flush_hook);
-    connection->Flush();
-  }
-}
-
-void Server::TrackReading(Connection* connection) { reading_list_.MoveToBack(&connection->deadline_hook, connection); }
-
-void Server::TrackLingering(Connection* connection) {
-  lingering_list_.MoveToBack(&connection->deadline_hook, connection);
-}
-
-void Server::UntrackDeadline(Connection* connection) { IntrusiveList<Connection>::Remove(&connection->deadline_hook); }
-
-void Server::TrackStream(Connection* connection) { stream_list_.MoveToBack(&connection->stream_hook, connection); }
-
-void Server::UntrackStream(Connection* connection) { IntrusiveList<Connection>::Remove(&connection->stream_hook); }
-
 void Server::OnConnectionClosing(Connection* connection) {
-  IntrusiveList<Connection>::Remove(&connection->deadline_hook);
-  IntrusiveList<Connection>::Remove(&connection->stream_hook);
-  IntrusiveList<Connection>::Remove(&connection->flush_hook);
-  connection->flush_delayed = false;
   connections_.erase(connection->id());
 }
 
@@ -256,81 +163,12 @@ void Server::OnConnectionClosed(Connection* /*connection*/) {
   if (shutting_down_) MaybeFinishShutdown();
 }
 
-void Server::OnSweep(uv_timer_t* timer) { static_cast<Server*>(timer->data)->Sweep(); }
-
-void Server::Sweep() {
-  const uint64_t now = uv_now(loop_);
-  const uint64_t request_timeout_ms = static_cast<uint64_t>(config_.header_timeout_seconds) * 1000;
-  while (Connection* connection = reading_list_.Front()) {
-    if (now - connection->deadline_start_ms() < request_timeout_ms) break;
-    IntrusiveList<Connection>::Remove(&connection->deadline_hook);
-    connection->OnRequestTimeout();
-  }
-  while (Connection* connection = lingering_list_.Front()) {
-    if (now - connection->deadline_start_ms() < kLingerMs) break;
-    IntrusiveList<Connection>::Remove(&connection->deadline_hook);
-    connection->OnLingerTimeout();
-  }
+void Server::SweepClients(uint64_t now) {
   broker_->Maintain(MonotonicMillis());
   if (now - last_client_sweep_ms_ >= kClientSweepMs) {
     last_client_sweep_ms_ = now;
     client_limits_.Sweep(now);
   }
-  const uint64_t heartbeat_ms = static_cast<uint64_t>(config_.heartbeat_seconds) * 1000;
-  while (Connection* connection = stream_list_.Front()) {
-    if (now - connection->last_write_ms() < heartbeat_ms) break;
-    connection->SendHeartbeat();  // Moves it to the back of the list.
-  }
-}
-
-HttpRequest Server::TakeSpareRequest() {
-  if (spare_requests_.empty()) return HttpRequest();
-  HttpRequest request = std::move(spare_requests_.back());
-  spare_requests_.pop_back();
-  return request;
-}
-
-void Server::ReturnSpareRequest(HttpRequest request) {
-  if (spare_requests_.size() >= kMaxSpareRequests) return;
-  // Bodies can be up to --max-body-bytes, and a spare ends up in an idle
-  // keep-alive connection's parser: keep only typical small buffers.
-  if (request.body.capacity() > 4096) request.body = std::string();
-  if (request.target.capacity() > 4096) request.target = std::string();
-  spare_requests_.push_back(std::move(request));
-}
-
-HeaderList Server::CorsHeaders(const HttpRequest& request) const {
-  HeaderList headers;
-  if (config_.cors_origins.empty()) return headers;
-  const std::string* origin = request.Header("origin");
-  if (origin == nullptr) return headers;
-  for (const std::string& allowed : config_.cors_origins) {
-    if (allowed == "*") {
-      headers.emplace_back("Access-Control-Allow-Origin", "*");
-      return headers;
-    }
-    if (allowed == *origin) {
-      // An explicitly listed origin may also send cookies (withCredentials).
-      headers.emplace_back("Access-Control-Allow-Origin", *origin);
-      headers.emplace_back("Access-Control-Allow-Credentials", "true");
-      headers.emplace_back("Vary", "Origin");
-      return headers;
-    }
-  }
-  return headers;
-}
-
-HeaderList Server::PreflightHeaders(const HttpRequest& request) const {
-  // Only the preflight-specific headers: the response adds CorsHeaders() itself.
-  HeaderList headers;
-  if (CorsHeaders(request).empty()) return headers;
-  headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-  const std::string* requested = request.Header("access-control-request-headers");
-  headers.emplace_back("Access-Control-Allow-Headers", requested && IsHeaderToken(*requested)
-                                                           ? *requested
-                                                           : "Content-Type, Last-Event-ID, Cache-Control");
-  headers.emplace_back("Access-Control-Max-Age", "600");
-  return headers;
 }
 
 std::pair<int, std::string> Server::HealthReport() const {
@@ -367,6 +205,7 @@ std::string Server::MetricsText() const {
 void Server::Shutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;
+  context_.shutting_down = true;
   LOG_INFO("shutting down: %zu connection(s) open", connections_.size());
   acceptor_.Close();
   std::vector<uint64_t> ids;
@@ -395,10 +234,8 @@ void Server::MaybeFinishShutdown() {
   // Whatever the broker answered on its way out (lost publishes, replays) is
   // delivered now: the prepare handle that would run it is closing.
   completions_.RunAll();
-  uv_close(reinterpret_cast<uv_handle_t*>(&flush_prepare_), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&sweep_timer_), nullptr);
+  scheduler_.Close();
   uv_close(reinterpret_cast<uv_handle_t*>(&shutdown_timer_), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&write_delay_timer_), nullptr);
 }
 
 }  // namespace ssebridge

@@ -6,7 +6,10 @@
 // Lifetime: created on accept; Close() unlinks it from everything and calls
 // uv_close(); memory is freed only in the close callback. Nothing outside
 // holds a raw pointer across an asynchronous boundary: broker callbacks carry
-// the connection id and look it up in the server.
+// the connection id and look it up through the ConnectionOwner.
+//
+// It knows the server only through BridgeContext (shared services) and is
+// flushed and timed out by the LoopScheduler, whose Entry it embeds.
 #pragma once
 
 #include <cstdint>
@@ -16,20 +19,21 @@
 
 #include <uv.h>
 
+#include "ssebridge/bridge_context.h"
 #include "ssebridge/broker.h"
 #include "ssebridge/client_limits.h"
+#include "ssebridge/event_stream.h"
 #include "ssebridge/http_parser.h"
 #include "ssebridge/http_response.h"
-#include "ssebridge/intrusive_list.h"
+#include "ssebridge/loop_scheduler.h"
 #include "ssebridge/pubsub_registry.h"
 #include "ssebridge/write_queue.h"
 
 namespace ssebridge {
 
-class Server;
 struct SubscribeRequest;
 
-class Connection : public StreamSink {
+class Connection final : public LoopScheduler::Entry, private EventStream::Host {
  public:
   enum class State {
     kReading,     // Waiting for or parsing a request.
@@ -47,17 +51,17 @@ class Connection : public StreamSink {
   static constexpr size_t kAnswersLowWater = 32 * 1024;
   static constexpr size_t kAnswersHardFloor = 256 * 1024;
 
-  Connection(Server* server, uint64_t id, const IpAddress& peer);
+  Connection(BridgeContext* context, uint64_t id, const IpAddress& peer);
+
+  // The scheduler's callbacks for every connection.
+  static const LoopScheduler::Actions kSchedulerActions;
 
   // Takes ownership of an accepted socket and starts reading. On failure the
   // descriptor is closed; the caller then calls Close().
   int Open(int fd);
 
-  void SendFrame(const FrameRef& frame) override;
-  void CutOff(const char* why) override;
-
   // Writes everything queued, as far as the socket accepts. Called by the
-  // server once per loop turn for connections with new data.
+  // scheduler once per loop turn for connections with new data.
   void Flush();
 
   // Orderly end: streams get their final chunk, then FIN. Used on shutdown.
@@ -69,24 +73,16 @@ class Connection : public StreamSink {
   // Immediate close; safe to call more than once.
   void Close();
 
-  // Called by the server's sweep.
+  // Called by the scheduler's sweep.
   void OnRequestTimeout();
   void OnLingerTimeout() { Close(); }
-  void SendHeartbeat();
+  void SendHeartbeat() { stream_.SendHeartbeat(); }
 
   uint64_t id() const { return id_; }
   State state() const { return state_; }
   bool closing() const { return closing_; }
   bool is_stream() const { return state_ == State::kStreaming; }
   size_t queued_bytes() const { return queue_.bytes(); }
-  uint64_t last_write_ms() const { return last_write_ms_; }
-  uint64_t deadline_start_ms() const { return deadline_start_ms_; }
-
-  // Hooks for the server's lists.
-  ListHook deadline_hook;  // Reading (request timeout) or lingering list.
-  ListHook stream_hook;    // Heartbeat list, ordered by last write.
-  ListHook flush_hook;     // Connections with bytes to flush this turn, or after --write-delay.
-  bool flush_delayed = false;  // flush_hook is in the server's delayed list.
 
  private:
   static void OnAlloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
@@ -99,10 +95,6 @@ class Connection : public StreamSink {
   void HandleRequest(HttpRequest& request);
   void HandlePublish(const HttpRequest& request);
   void StartStream(const HttpRequest& request, SubscribeRequest subscribe);
-  void FinishReplay(ReplayResult result, const std::string& last_event_id);
-  bool QueueLive(const FrameRef& frame);
-  bool IsNewMessage(const FrameRef& frame);
-  void CutOffSlowConsumer(const char* what, size_t bytes);
   void EmitResponse(std::string bytes, bool keep_alive);
   void CompleteSlot(uint64_t sequence, std::string bytes);
   void DrainSlots();
@@ -124,9 +116,14 @@ class Connection : public StreamSink {
   void EnterReading();
   void StartLinger();
   void ScheduleFlush();
-  std::string Peer() const;
+  void ReturnSpareRequest(HttpRequest request);
+  std::string Peer() const override;
+  bool HasSlots() const { return session_ && !session_->slots.empty(); }
+  const Config& config() const { return *context_->config; }
+  Counters& counters() const { return *context_->counters; }
+  LoopScheduler& scheduler() const { return *context_->scheduler; }
 
-  Server* server_;
+  BridgeContext* context_;
   const uint64_t id_;
   const IpAddress peer_address_;
   IpAddress stream_client_;          // Whose per-client stream count this stream holds...
@@ -136,8 +133,6 @@ class Connection : public StreamSink {
   // are allocated on first use: most idle streams never need them.
   std::unique_ptr<uv_write_t> write_request_;
   std::unique_ptr<uv_shutdown_t> shutdown_request_;
-  std::unique_ptr<HttpParser> parser_;  // Released once the connection streams.
-  std::string pending_input_;           // Unparsed bytes held while input is paused.
   // Answers in request order. Publishes through Redis complete out of band;
   // several may be in flight on one keep-alive connection, and each answer
   // waits in its slot until every earlier one has been queued.
@@ -146,27 +141,27 @@ class Connection : public StreamSink {
     bool keep_alive = true;
     std::string bytes;
   };
-  std::vector<ResponseSlot> slots_;  // At most kMaxSlots; empty (unallocated) for streams.
-  uint64_t first_slot_sequence_ = 0;       // Sequence number of slots_.front().
-  std::unique_ptr<HttpRequest> deferred_stream_;  // GET /events behind unanswered requests.
+  // What only a connection that reads requests needs. Allocated at Open() and
+  // released when the connection becomes a stream, so idle streams carry
+  // none of it.
+  struct Session {
+    explicit Session(HttpParser::Limits limits) : parser(limits) {}
+    HttpParser parser;
+    std::string pending_input;  // Unparsed bytes held while input is paused.
+    std::vector<ResponseSlot> slots;  // At most kMaxSlots.
+    uint64_t first_slot_sequence = 0;  // Sequence number of slots.front().
+    std::unique_ptr<HttpRequest> deferred_stream;  // GET /events behind unanswered requests.
+  };
+  std::unique_ptr<Session> session_;
   bool input_paused_ = false;
   bool answers_backlogged_ = false;  // Reading stopped until the client reads its answers.
   WriteQueue queue_;
-  PubsubRegistry::Subscriber* subscriber_ = nullptr;
-  // Live frames that arrive while a resume is being prepared; sent after the
-  // replay so the seam has neither a gap nor a duplicate.
-  std::vector<FrameRef> held_frames_;
-  size_t held_bytes_ = 0;
-  uint64_t last_sent_id_ = 0;  // Newest resumable id queued; older or equal ids are duplicates.
-  bool replaying_ = false;
+  EventStream stream_;  // Idle until the connection becomes a stream.
   State state_ = State::kReading;
   size_t write_in_flight_bytes_ = 0;
-  uint64_t last_write_ms_ = 0;
-  uint64_t deadline_start_ms_ = 0;
   bool write_in_flight_ = false;
-  bool chunked_ = false;            // Stream framing: chunked (HTTP/1.1) or raw (1.0).
   bool close_after_flush_ = false;  // Linger and close once the queue drains.
-  bool over_limit_ = false;         // Slow consumer: close at the next flush.
+  bool over_limit_ = false;         // Answers unread past the hard limit: close at the next flush.
   bool closing_ = false;
   bool reading_ = false;
 };

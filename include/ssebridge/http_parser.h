@@ -12,27 +12,9 @@
 
 #include <llhttp.h>
 
+#include "ssebridge/http_request.h"
+
 namespace ssebridge {
-
-struct HttpRequest {
-  std::string method;
-  // Request target in origin form, e.g. "/events?channel=a". An absolute-form
-  // target ("http://host/events?channel=a", RFC 9112 section 3.2.2) arrives
-  // here without its scheme and authority.
-  std::string target;
-  std::vector<std::pair<std::string, std::string>> headers;  // Names lower-cased.
-  std::string body;
-  int http_major = 1;
-  int http_minor = 1;
-  bool keep_alive = true;
-
-  // First header with this lower-case name, or nullptr.
-  const std::string* Header(std::string_view lower_name) const;
-
-  // Empties the request but keeps its buffers, so a reused request object
-  // parses the next one without allocating again.
-  void Clear();
-};
 
 class HttpParser {
  public:

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "ssebridge/http_parser.h"
+#include "ssebridge/http_request.h"
 
 namespace ssebridge {
 

@@ -1,0 +1,68 @@
+// BridgeContext: the loop-wide services a connection (and what it runs:
+// handlers, event streams) uses. Server owns every object named here and
+// fills the context once; connections hold one pointer to it instead of
+// knowing Server, so nothing below Server includes server.h.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ssebridge/http_request.h"
+
+namespace ssebridge {
+
+class Broker;
+class ClientLimits;
+class Connection;
+class CorsPolicy;
+class LogLimiter;
+class LoopScheduler;
+class PubsubRegistry;
+struct CidrRange;
+struct Config;
+struct Counters;
+
+// What a connection reports to, and asks of, whoever keeps the registry of
+// open connections (Server).
+class ConnectionOwner {
+ public:
+  virtual ~ConnectionOwner() = default;
+  // Asynchronous callbacks carry a connection id, never a pointer: the
+  // connection may be gone when they run.
+  virtual Connection* FindConnection(uint64_t id) const = 0;
+  // Close() has been called: the connection leaves the registry.
+  virtual void OnConnectionClosing(Connection* connection) = 0;
+  // Its handle is closed; its memory is freed right after this returns.
+  virtual void OnConnectionClosed(Connection* connection) = 0;
+  // /healthz: the status and JSON body.
+  virtual std::pair<int, std::string> HealthReport() const = 0;
+  // /metrics: the Prometheus text.
+  virtual std::string MetricsText() const = 0;
+};
+
+struct BridgeContext {
+  const Config* config = nullptr;
+  Counters* counters = nullptr;
+  PubsubRegistry* registry = nullptr;
+  Broker* broker = nullptr;
+  ClientLimits* client_limits = nullptr;
+  const std::vector<CidrRange>* trusted_proxies = nullptr;
+  // Shared by every connection for lines a flood could repeat (429s, say).
+  LogLimiter* limit_log = nullptr;
+  LoopScheduler* scheduler = nullptr;
+  const CorsPolicy* cors = nullptr;
+  ConnectionOwner* owner = nullptr;
+  // One read buffer for the whole loop: input is parsed before the read
+  // callback returns, so idle streams cost no read buffer at all.
+  char* read_buffer = nullptr;
+  size_t read_buffer_size = 0;
+  // Parsed requests are swapped with this spare so that their strings and
+  // header vector are reused rather than allocated per request.
+  HttpRequest spare_request;
+  bool shutting_down = false;
+};
+
+}  // namespace ssebridge

@@ -1,0 +1,106 @@
+// EventStream: one client's event stream as a subscriber of the registry.
+// It owns the subscription handle, holds live frames while a resume is being
+// replayed (then de-duplicates by id), enforces the stream's byte limit (a
+// slow consumer is marked cut off, never closed inside a fan-out loop), sends
+// heartbeats and writes the end of the stream.
+//
+// It knows no socket: it writes frames into a WriteQueue that someone else
+// flushes, and asks the LoopScheduler to flush that someone (its Entry). The
+// owner closes the connection at its next flush when cut_off() is true, and
+// calls Stop() when it closes. So it is unit-tested without a socket, and the
+// fan-out benchmark drives the real thing.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ssebridge/bridge_context.h"
+#include "ssebridge/broker.h"
+#include "ssebridge/loop_scheduler.h"
+#include "ssebridge/pubsub_registry.h"
+#include "ssebridge/subscribe_request.h"
+#include "ssebridge/write_queue.h"
+
+namespace ssebridge {
+
+class EventStream final : public StreamSink {
+ public:
+  // What the stream asks of the connection that carries it.
+  class Host {
+   public:
+    // "address:port" of the client, for log lines.
+    virtual std::string Peer() const = 0;
+
+   protected:
+    ~Host() = default;
+  };
+
+  // Finds this stream again when a replay completes (by connection id: the
+  // stream may be gone by then), or returns nullptr.
+  using Finder = std::function<EventStream*()>;
+
+  // Uses context->scheduler, ->counters, ->registry, ->broker and ->config.
+  // Nothing happens until Start().
+  EventStream(BridgeContext* context, WriteQueue* queue, LoopScheduler::Entry* entry, Host* host)
+      : context_(context), queue_(queue), entry_(entry), host_(host) {}
+  ~EventStream() override;
+  EventStream(const EventStream&) = delete;
+  EventStream& operator=(const EventStream&) = delete;
+
+  // Queues the preamble (retry, comment), subscribes, starts the heartbeat
+  // clock and, for a resume, asks the broker for the replay; live frames are
+  // held until it arrives. The response head must already be queued.
+  // `chunked`: HTTP/1.1 chunked framing, else raw (1.0, close-delimited).
+  void Start(const SubscribeRequest& request, bool chunked, Finder finder);
+
+  // StreamSink: called by the registry's fan-out.
+  void SendFrame(const FrameRef& frame) override;
+  void CutOff(const char* why) override;
+
+  // The broker's answer to Start()'s replay request.
+  void FinishReplay(ReplayResult result, const std::string& last_event_id);
+
+  // Called by the scheduler's sweep when nothing was written for --heartbeat.
+  void SendHeartbeat();
+
+  // Orderly end (shutdown): the final chunk is queued and no frame follows.
+  void End();
+
+  // The connection is closing: unsubscribes; no frame is taken after it.
+  void Stop();
+
+  // Over its limit or cut off: the owner closes it at its next flush.
+  bool cut_off() const { return (flags_ & kCutOff) != 0; }
+  bool chunked() const { return chunked_; }
+  bool subscribed() const { return subscriber_ != nullptr; }
+
+ private:
+  void SendFrameSlow(const FrameRef& frame);
+  bool QueueLive(const FrameRef& frame);
+  bool IsNewMessage(const FrameRef& frame);
+  void CutOffSlowConsumer(const char* what, size_t bytes);
+  void ScheduleFlush() { context_->scheduler->ScheduleFlush(entry_); }
+
+  BridgeContext* context_;
+  WriteQueue* queue_;
+  LoopScheduler::Entry* entry_;
+  Host* host_;
+  PubsubRegistry::Subscriber* subscriber_ = nullptr;
+  // Live frames that arrive while a resume is being prepared; sent after the
+  // replay so the seam has neither a gap nor a duplicate.
+  std::vector<FrameRef> held_frames_;
+  size_t held_bytes_ = 0;
+  uint64_t last_sent_id_ = 0;  // Newest resumable id queued; older or equal ids are duplicates.
+  bool chunked_ = false;       // Stream framing: chunked (HTTP/1.1) or raw (1.0).
+  // Anything but a live stream taking frames, in one byte so that the fan-out
+  // path tests it once.
+  static constexpr uint8_t kReplaying = 1;  // Holding live frames until the replay arrives.
+  static constexpr uint8_t kCutOff = 2;     // Slow consumer or cut off by the broker: closed at the next flush.
+  static constexpr uint8_t kEnded = 4;      // Ended or stopped: takes no more frames.
+  uint8_t flags_ = 0;
+};
+
+}  // namespace ssebridge

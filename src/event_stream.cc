@@ -1,0 +1,155 @@
+#include "ssebridge/event_stream.h"
+
+#include "ssebridge/config.h"
+#include "ssebridge/history.h"
+#include "ssebridge/log.h"
+#include "ssebridge/sse.h"
+
+namespace ssebridge {
+
+EventStream::~EventStream() { Stop(); }
+
+void EventStream::Start(const SubscribeRequest& request, bool chunked, Finder finder) {
+  chunked_ = chunked;
+  ++context_->counters->streams_opened;
+  std::string preamble;
+  AppendSseRetry(&preamble, context_->config->retry_ms);
+  AppendSseComment(&preamble, "ssebridge " SSEBRIDGE_VERSION);
+  queue_->PushUnbounded(Frame::FromPayload(preamble), chunked_);
+
+  // Subscribe first, then replay: live messages that arrive meanwhile are
+  // held and sent after the replay, de-duplicated by id.
+  subscriber_ = context_->registry->Subscribe(this, request.channels);
+  context_->scheduler->TrackStream(entry_);
+  if (request.last_event_id) {
+    flags_ |= kReplaying;
+    ParseEventId(*request.last_event_id, &last_sent_id_);
+    std::string last_event_id = *request.last_event_id;
+    context_->broker->Replay(request.channels, last_event_id,
+                             [finder = std::move(finder), last_event_id](ReplayResult result) {
+                               if (EventStream* self = finder()) self->FinishReplay(std::move(result), last_event_id);
+                             });
+  }
+}
+
+void EventStream::FinishReplay(ReplayResult result, const std::string& last_event_id) {
+  if ((flags_ & kEnded) != 0 || (flags_ & kReplaying) == 0) return;
+  flags_ &= static_cast<uint8_t>(~kReplaying);
+  // An id we never issued (say, larger than any) must not suppress what follows.
+  if (result.from_start) last_sent_id_ = 0;
+  if (result.gap) {
+    LOG_INFO("stream %s resumed from '%s' with a gap (%s)", host_->Peer().c_str(), last_event_id.c_str(),
+             result.gap_reason.c_str());
+    queue_->PushUnbounded(EncodeGapFrame(last_event_id, result.oldest_id, result.gap_reason), chunked_);
+  }
+  // The replay is sent whole (the client asked for it); the slow-consumer cap
+  // applies to live traffic on top of it.
+  size_t replayed_bytes = 0;
+  for (const FrameRef& frame : result.frames) {
+    if (!IsNewMessage(frame)) continue;
+    queue_->PushUnbounded(frame, chunked_);
+    replayed_bytes += frame->view(chunked_).size();
+    ++context_->counters->replayed_messages;
+  }
+  queue_->set_limit_bytes(queue_->limit_bytes() + replayed_bytes);
+  std::vector<FrameRef> held = std::move(held_frames_);
+  held_frames_.clear();
+  held_bytes_ = 0;
+  for (const FrameRef& frame : held) {
+    if (!QueueLive(frame)) break;
+  }
+  ScheduleFlush();
+}
+
+// The fan-out hot path: one test of the flags, the de-duplication, one Push.
+void EventStream::SendFrame(const FrameRef& frame) {
+  if (flags_ != 0) {
+    SendFrameSlow(frame);
+    return;
+  }
+  if (frame->id() != 0) {
+    if (frame->id() <= last_sent_id_) return;
+    last_sent_id_ = frame->id();
+  }
+  if (queue_->Push(frame, chunked_) == WriteQueue::PushResult::kOverLimit) {
+    CutOffSlowConsumer("bytes queued", queue_->bytes());
+    return;
+  }
+  // Only the first frame in an empty queue asks for a flush: a queue that
+  // held bytes already has one coming (scheduled, or a write in flight whose
+  // completion schedules the next).
+  if (queue_->frame_count() == 1) context_->scheduler->ScheduleDelayedFlush(entry_);
+}
+
+void EventStream::SendFrameSlow(const FrameRef& frame) {
+  if ((flags_ & (kEnded | kCutOff)) != 0) return;
+  // Replaying.
+  held_bytes_ += frame->view(chunked_).size();
+  held_frames_.push_back(frame);
+  if (held_bytes_ > queue_->limit_bytes()) CutOffSlowConsumer("live messages held during its replay", held_bytes_);
+}
+
+// True for a frame this stream has not sent yet; advances the stream's
+// position. Frames without a resumable id are always new.
+bool EventStream::IsNewMessage(const FrameRef& frame) {
+  if (frame->id() == 0) return true;
+  if (frame->id() <= last_sent_id_) return false;
+  last_sent_id_ = frame->id();
+  return true;
+}
+
+// Queues one live frame unless it is a duplicate. Returns false once the
+// stream is over its limit (and marked for closing).
+bool EventStream::QueueLive(const FrameRef& frame) {
+  if (!IsNewMessage(frame)) return true;
+  if (queue_->Push(frame, chunked_) == WriteQueue::PushResult::kOverLimit) {
+    CutOffSlowConsumer("bytes queued", queue_->bytes());
+    return false;
+  }
+  return true;
+}
+
+void EventStream::CutOff(const char* why) {
+  if ((flags_ & (kEnded | kCutOff)) != 0) return;
+  flags_ |= kCutOff;
+  ++context_->counters->slow_consumer_disconnects;
+  LOG_DEBUG("stream %s cut off: %s", host_->Peer().c_str(), why);
+  ScheduleFlush();
+}
+
+// Never closes inside the fan-out loop: marks the stream, which the next flush closes.
+void EventStream::CutOffSlowConsumer(const char* what, size_t bytes) {
+  flags_ |= kCutOff;
+  ++context_->counters->slow_consumer_disconnects;
+  LOG_WARN("stream %s cut off as a slow consumer: %zu %s, limit %zu", host_->Peer().c_str(), bytes, what,
+           queue_->limit_bytes());
+  ScheduleFlush();
+}
+
+void EventStream::SendHeartbeat() {
+  // Counts as a write even if the socket is busy: a client that is behind
+  // already has bytes coming, and stacking heartbeats on it would only grow
+  // its queue.
+  context_->scheduler->TrackStream(entry_);
+  if (!queue_->empty()) return;
+  static const FrameRef kHeartbeat = Frame::FromPayload(":\n\n");
+  queue_->PushUnbounded(kHeartbeat, chunked_);
+  ScheduleFlush();
+}
+
+void EventStream::End() {
+  if ((flags_ & kEnded) != 0) return;
+  flags_ |= kEnded;
+  if (chunked_) queue_->PushUnbounded(Frame::FromPayload("0\r\n\r\n"), false);
+  ScheduleFlush();
+}
+
+void EventStream::Stop() {
+  flags_ |= kEnded;
+  if (subscriber_ != nullptr) {
+    context_->registry->Unsubscribe(subscriber_);
+    subscriber_ = nullptr;
+  }
+}
+
+}  // namespace ssebridge

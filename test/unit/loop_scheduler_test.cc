@@ -1,0 +1,136 @@
+#include "ssebridge/loop_scheduler.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "ssebridge/completion_queue.h"
+
+namespace ssebridge {
+namespace {
+
+// An entry that records what the scheduler asked of it.
+struct Probe : LoopScheduler::Entry {
+  int id = 0;
+};
+
+std::vector<std::string> g_calls;
+LoopScheduler* g_scheduler = nullptr;
+
+void Record(const char* what, LoopScheduler::Entry* entry) {
+  g_calls.push_back(std::string(what) + std::to_string(static_cast<Probe*>(entry)->id));
+}
+
+const LoopScheduler::Actions kActions = {
+    [](LoopScheduler::Entry* e) { Record("flush", e); },
+    [](LoopScheduler::Entry* e) { Record("timeout", e); },
+    [](LoopScheduler::Entry* e) { Record("linger", e); },
+    [](LoopScheduler::Entry* e) {
+      Record("heartbeat", e);
+      g_scheduler->TrackStream(e);
+    },
+};
+
+class LoopSchedulerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(uv_loop_init(&loop_), 0);
+    g_calls.clear();
+  }
+  void TearDown() override {
+    if (scheduler_) {
+      scheduler_->Close();
+      uv_run(&loop_, UV_RUN_DEFAULT);
+    }
+    EXPECT_EQ(uv_loop_close(&loop_), 0);
+    g_scheduler = nullptr;
+  }
+  LoopScheduler& Make(LoopScheduler::Timeouts timeouts) {
+    scheduler_ = std::make_unique<LoopScheduler>(&loop_, timeouts, kActions);
+    g_scheduler = scheduler_.get();
+    return *scheduler_;
+  }
+
+  uv_loop_t loop_;
+  std::unique_ptr<LoopScheduler> scheduler_;
+};
+
+TEST_F(LoopSchedulerTest, PrepareRunsCompletionsThenFlushesEachEntryOnce) {
+  LoopScheduler& scheduler = Make({});
+  CompletionQueue completions;
+  scheduler.Start(&completions, nullptr, nullptr);
+  Probe a, b;
+  a.id = 1;
+  b.id = 2;
+  completions.Post([&] { g_calls.push_back("completion"); });
+  scheduler.ScheduleFlush(&a);
+  scheduler.ScheduleDelayedFlush(&b);  // No --write-delay: this turn.
+  scheduler.ScheduleFlush(&a);         // Already listed: once.
+  scheduler.RunPrepare();
+  EXPECT_EQ(g_calls, (std::vector<std::string>{"completion", "flush1", "flush2"}));
+  EXPECT_FALSE(a.flush_hook.linked());
+  scheduler.RunPrepare();
+  EXPECT_EQ(g_calls.size(), 3u);
+}
+
+TEST_F(LoopSchedulerTest, DelayedFlushWaitsForTheWriteDelayUnlessAFlushMustNotWait) {
+  LoopScheduler::Timeouts timeouts;
+  timeouts.write_delay_ms = 20;
+  LoopScheduler& scheduler = Make(timeouts);
+  scheduler.Start(nullptr, nullptr, nullptr);
+  Probe a, b;
+  a.id = 1;
+  b.id = 2;
+  scheduler.ScheduleDelayedFlush(&a);
+  scheduler.ScheduleDelayedFlush(&b);
+  EXPECT_TRUE(a.flush_delayed);
+  scheduler.RunPrepare();
+  EXPECT_TRUE(g_calls.empty());
+  // A response takes b's waiting messages along now.
+  scheduler.ScheduleFlush(&b);
+  EXPECT_FALSE(b.flush_delayed);
+  scheduler.RunPrepare();
+  EXPECT_EQ(g_calls, (std::vector<std::string>{"flush2"}));
+  // The loop-wide timer hands a to the next prepare.
+  while (g_calls.size() < 2) uv_run(&loop_, UV_RUN_ONCE);
+  EXPECT_EQ(g_calls, (std::vector<std::string>{"flush2", "flush1"}));
+  scheduler.Forget(&a);
+  scheduler.Forget(&b);
+}
+
+TEST_F(LoopSchedulerTest, SweepFiresDueDeadlinesInOrderAndHeartbeatsIdleStreams) {
+  LoopScheduler::Timeouts timeouts;
+  timeouts.request_ms = 1000;
+  timeouts.linger_ms = 1000;
+  timeouts.heartbeat_ms = 1000;
+  LoopScheduler& scheduler = Make(timeouts);
+  std::vector<uint64_t> sweeps;
+  scheduler.Start(nullptr, nullptr, [&](uint64_t now) { sweeps.push_back(now); });
+  Probe reading, lingering, stream, fresh;
+  reading.id = 1;
+  lingering.id = 2;
+  stream.id = 3;
+  fresh.id = 4;
+  scheduler.TrackReading(&reading);
+  scheduler.TrackLingering(&lingering);
+  scheduler.TrackStream(&stream);
+  scheduler.Sweep();
+  EXPECT_TRUE(g_calls.empty());
+  // Pretend a second has passed for the first three.
+  reading.deadline_start_ms -= 1000;
+  lingering.deadline_start_ms -= 1000;
+  stream.last_write_ms -= 1000;
+  scheduler.TrackReading(&fresh);
+  scheduler.Sweep();
+  EXPECT_EQ(g_calls, (std::vector<std::string>{"timeout1", "linger2", "heartbeat3"}));
+  EXPECT_EQ(sweeps.size(), 2u);
+  EXPECT_FALSE(reading.deadline_hook.linked());
+  EXPECT_TRUE(fresh.deadline_hook.linked());
+  EXPECT_TRUE(stream.stream_hook.linked());  // Re-tracked by its heartbeat.
+  scheduler.Forget(&fresh);
+  scheduler.Forget(&stream);
+  EXPECT_FALSE(stream.stream_hook.linked());
+}
+
+}  // namespace
+}  // namespace ssebridge
