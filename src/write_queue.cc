@@ -4,13 +4,6 @@
 
 namespace ssebridge {
 
-WriteQueue::PushResult WriteQueue::Push(const FrameRef& frame, bool chunked_form) {
-  std::string_view view = frame->view(chunked_form);
-  if (bytes_ + view.size() > limit_bytes_) return PushResult::kOverLimit;
-  Append(frame, view);
-  return PushResult::kQueued;
-}
-
 void WriteQueue::Grow() {
   const size_t capacity = capacity_ ? capacity_ * 2 : 4;
   std::unique_ptr<Entry[]> larger(new Entry[capacity]());
@@ -25,23 +18,14 @@ void WriteQueue::PushUnbounded(const FrameRef& frame, bool chunked_form) {
   Append(frame, frame->view(chunked_form));
 }
 
-void WriteQueue::Append(const FrameRef& frame, std::string_view view) {
-  if (view.empty()) return;
-  if (count_ == capacity_) Grow();
-  Entry& slot = At(count_);
-  slot.frame = frame;
-  slot.data = view.data();
-  slot.size = view.size();
-  ++count_;
-  bytes_ += view.size();
-}
-
 size_t WriteQueue::Fill(uv_buf_t* buffers, size_t max_buffers, size_t* total) const {
   size_t count = 0;
   size_t bytes = 0;
   for (; count < count_ && count < max_buffers; ++count) {
     const Entry& entry = At(count);
-    buffers[count] = uv_buf_init(const_cast<char*>(entry.data), static_cast<unsigned>(entry.size));
+    // Filled directly: uv_buf_init is a call into libuv per buffer.
+    buffers[count].base = const_cast<char*>(entry.data);
+    buffers[count].len = entry.size;
     bytes += entry.size;
   }
   *total = bytes;

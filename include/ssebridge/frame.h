@@ -25,7 +25,10 @@ class FrameRef {
   explicit FrameRef(Frame* frame);  // Adopts one reference.
   FrameRef(const FrameRef& other);
   FrameRef(FrameRef&& other) noexcept : frame_(std::exchange(other.frame_, nullptr)) {}
-  FrameRef& operator=(FrameRef other) noexcept {
+  // Spelled out rather than copy-and-swap: a write queue assigns a frame into
+  // an empty slot once per delivery, and this is the cheapest form of it.
+  FrameRef& operator=(const FrameRef& other) noexcept;
+  FrameRef& operator=(FrameRef&& other) noexcept {
     std::swap(frame_, other.frame_);
     return *this;
   }
@@ -96,6 +99,13 @@ class Frame {
 inline FrameRef::FrameRef(Frame* frame) : frame_(frame) {}
 inline FrameRef::FrameRef(const FrameRef& other) : frame_(other.frame_) {
   if (frame_) ++frame_->refs_;
+}
+inline FrameRef& FrameRef::operator=(const FrameRef& other) noexcept {
+  Frame* previous = frame_;
+  frame_ = other.frame_;
+  if (frame_) ++frame_->refs_;
+  if (previous && --previous->refs_ == 0) delete previous;
+  return *this;
 }
 inline FrameRef::~FrameRef() {
   if (frame_ && --frame_->refs_ == 0) delete frame_;

@@ -22,8 +22,13 @@ class WriteQueue {
   explicit WriteQueue(size_t limit_bytes) : limit_bytes_(limit_bytes) {}
 
   // Queues frame's chunked or raw view. Returns kOverLimit, queuing nothing,
-  // when the queue would exceed the limit.
-  PushResult Push(const FrameRef& frame, bool chunked_form);
+  // when the queue would exceed the limit. Inline: it runs once per delivery.
+  PushResult Push(const FrameRef& frame, bool chunked_form) {
+    std::string_view view = frame->view(chunked_form);
+    if (bytes_ + view.size() > limit_bytes_) return PushResult::kOverLimit;
+    Append(frame, view);
+    return PushResult::kQueued;
+  }
   void PushUnbounded(const FrameRef& frame, bool chunked_form);
 
   // Fills up to max_buffers uv_buf_t with the oldest unsent bytes. Returns the
@@ -51,7 +56,16 @@ class WriteQueue {
   Entry& At(size_t index) { return ring_[(head_ + index) & mask_]; }
   const Entry& At(size_t index) const { return ring_[(head_ + index) & mask_]; }
   void Grow();
-  void Append(const FrameRef& frame, std::string_view view);
+  void Append(const FrameRef& frame, std::string_view view) {
+    if (view.empty()) return;
+    if (count_ == capacity_) Grow();
+    Entry& slot = At(count_);
+    slot.frame = frame;
+    slot.data = view.data();
+    slot.size = view.size();
+    ++count_;
+    bytes_ += view.size();
+  }
 
   // A ring buffer (power-of-two size) rather than std::deque, which allocates
   // over half a kilobyte for every queue, even an idle stream's empty one.
