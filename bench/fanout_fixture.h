@@ -12,7 +12,7 @@
 
 #include <uv.h>
 
-#include "ssebridge/broker.h"
+#include "ssebridge/message_frame.h"
 #include "ssebridge/envelope.h"
 #include "ssebridge/frame.h"
 #include "ssebridge/pubsub_registry.h"

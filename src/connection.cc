@@ -6,8 +6,10 @@
 #include <algorithm>
 
 #include "ssebridge/demo_page.h"
-#include "ssebridge/history.h"
+#include "ssebridge/event_id.h"
+#include "ssebridge/json_quote.h"
 #include "ssebridge/log.h"
+#include "ssebridge/message_frame.h"
 #include "ssebridge/router.h"
 #include "ssebridge/server.h"
 #include "ssebridge/sse.h"

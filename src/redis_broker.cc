@@ -4,8 +4,10 @@
 #include <set>
 
 #include "ssebridge/channel.h"
-
+#include "ssebridge/event_id.h"
 #include "ssebridge/log.h"
+#include "ssebridge/message_frame.h"
+#include "ssebridge/metrics.h"
 #include "ssebridge/redis_scripts.h"
 #include "ssebridge/untrusted_json.h"
 
@@ -467,14 +469,14 @@ bool RedisBroker::ServeFromMemory(const std::vector<std::string>& topics, uint64
 
 void RedisBroker::Replay(const std::vector<std::string>& topics, const std::string& after_text,
                          ReplayCallback done) {
-  if (AnswerIfHistoryDisabled(history_, counters_, completions_, done)) return;
+  if (AnswerIfHistoryDisabled(history_.enabled(), counters_, completions_, done)) return;
   ReplayResult result;
   uint64_t after = 0;
   const bool known = ParseEventId(after_text, &after);
   uint64_t omitted = 0;
   if (known && ServeFromMemory(topics, after, &result, &omitted)) {
     BoundReplay(replay_limits_, after, omitted, counters_, &result);
-    completions_->Post([done = std::move(done), result = std::move(result)]() mutable { done(std::move(result)); });
+    PostReplay(completions_, std::move(done), std::move(result));
     return;
   }
   ++counters_->replays_from_redis;
@@ -513,50 +515,33 @@ void RedisBroker::Replay(const std::vector<std::string>& topics, const std::stri
 }
 
 void RedisBroker::AnswerWaiters(PendingFetch pending, const FetchResult& fetched) {
-  const uint64_t ttl_us = history_.limits().ttl_ms * 1000;
+  std::vector<StoredChannel> channels;
+  for (const FetchedChannel& channel : fetched.channels) channels.push_back({channel.watermark, channel.missing});
   for (Waiter& waiter : pending.waiters) {
-    ReplayResult result;
     if (!fetched.ok) {
-      result.gap = true;
-      result.gap_reason = "unavailable";
       ++counters_->replay_gaps;
-      waiter.done(std::move(result));
+      waiter.done(GapOnly(GapReason::kUnavailable));
       continue;
     }
+    ReplayResult result;
     for (const FetchedMessage& message : fetched.messages) {
       if (message.id > waiter.after) result.frames.push_back(message.frame);
     }
     if (!fetched.messages.empty()) result.oldest_id = fetched.messages.front().id;
-    if (!waiter.known || waiter.after > fetched.clock) {
-      result.gap = true;
-      result.gap_reason = "unknown-id";
-      if (waiter.known) {
-        // The read started after the bogus id: read everything instead.
-        result.frames.clear();
-        for (const FetchedMessage& message : fetched.messages) result.frames.push_back(message.frame);
-      }
-      result.from_start = true;
-    } else if (waiter.after < fetched.epoch) {
-      // Redis lost its data (restart without persistence, flush): nothing
-      // before the current history's first id can be vouched for.
-      result.gap = true;
-      result.gap_reason = "history-reset";
-    } else {
-      for (const FetchedChannel& channel : fetched.channels) {
-        if (channel.watermark > waiter.after) {
-          result.gap = true;
-          result.gap_reason = "trimmed";
-          break;
-        }
-        if (channel.missing && waiter.after + ttl_us < fetched.now_us) {
-          // No stream left and the client was away longer than the TTL:
-          // messages may have expired with it.
-          result.gap = true;
-          result.gap_reason = "expired";
-          break;
-        }
-      }
+    ResumeFacts facts;
+    // An id above the clock was never issued.
+    facts.id_known = waiter.known && waiter.after <= fetched.clock;
+    facts.after = waiter.after;
+    facts.epoch = fetched.epoch;
+    facts.now_us = fetched.now_us;
+    facts.ttl_us = history_.limits().ttl_ms * 1000;
+    const GapReason gap = ResumeGap(facts, channels);
+    if (gap == GapReason::kUnknownId && waiter.known) {
+      // The read started after the bogus id: send everything it found instead.
+      result.frames.clear();
+      for (const FetchedMessage& message : fetched.messages) result.frames.push_back(message.frame);
     }
+    MarkGap(gap, &result);
     // A shared read started at the earliest waiter's id; for this one, what
     // the read's bound left out matters only if it is newer than its id.
     BoundReplay(replay_limits_, waiter.after, fetched.omitted, counters_, &result);

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "ssebridge/broker.h"
+#include "ssebridge/envelope.h"
 #include "ssebridge/history.h"
 #include "ssebridge/log.h"
 #include "ssebridge/redis_client.h"
