@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <hiredis/hiredis.h>
+
 #include "ssebridge/envelope.h"
 #include "ssebridge/event_id.h"
 #include "ssebridge/message_frame.h"
