@@ -20,11 +20,7 @@
 namespace ssebridge {
 namespace {
 
-using fake_redis::Array;
-using fake_redis::Bulk;
-using fake_redis::Envelope;
-using fake_redis::FakeRedis;
-using fake_redis::Integer;
+using namespace fake_redis;  // RESP builders and FakeRedis.
 using testing::ElementsAre;
 using testing::IsEmpty;
 

@@ -19,11 +19,7 @@
 namespace ssebridge {
 namespace {
 
-using fake_redis::Array;
-using fake_redis::Bulk;
-using fake_redis::Envelope;
-using fake_redis::FakeRedis;
-using fake_redis::Integer;
+using namespace fake_redis;  // RESP builders and FakeRedis.
 using testing::ElementsAre;
 using testing::Optional;
 
@@ -63,6 +59,12 @@ class RedisLiveRelayTest : public testing::Test {
   void Confirm(const std::string& topic, uint64_t clock) {
     relay_.OnConfirmed(topic);
     EXPECT_THAT(redis_.Answer(Bulk(std::to_string(clock))), ElementsAre("GET", kClockKey));
+  }
+  // `sink` on "a", positioned at 5, then the subscriber connection is lost.
+  void SubscribeThenLose(RecordingSink* sink) {
+    Subscribe(sink, {"a"});
+    Confirm("a", 5);
+    relay_.OnSubscriberLost();
   }
   void Push(const std::string& channel, uint64_t id, const std::string& data = "x") {
     relay_.OnMessage(channel, false, channel, Envelope(id, data));
@@ -159,9 +161,7 @@ std::string Refill(uint64_t clock, const std::vector<uint64_t>& ids, uint64_t om
 
 TEST_F(RedisLiveRelayTest, AfterAnOutageTheRefillIsDeliveredBeforeWhatArrivedMeanwhile) {
   RecordingSink sink;
-  Subscribe(&sink, {"a"});
-  Confirm("a", 5);
-  relay_.OnSubscriberLost();
+  SubscribeThenLose(&sink);
   EXPECT_TRUE(relay_.catching_up());
   EXPECT_EQ(relay_.LocalAfter({"a"}), std::nullopt);
   settled_ = false;
@@ -217,9 +217,7 @@ TEST_F(RedisLiveRelayTest, AHoldPastItsBoundCutsItsStreamsOffAndIsCounted) {
 
 TEST_F(RedisLiveRelayTest, ARefillPastTheReplayBoundCutsItsStreamsOffFirst) {
   RecordingSink sink;
-  Subscribe(&sink, {"a"});
-  Confirm("a", 5);
-  relay_.OnSubscriberLost();
+  SubscribeThenLose(&sink);
   relay_.OnConfirmed("a");
   // The read left out 6..8: the stream would get 9 after a hole.
   redis_.Answer(Refill(9, {9}, 8));
@@ -232,9 +230,7 @@ TEST_F(RedisLiveRelayTest, ARefillPastTheReplayBoundCutsItsStreamsOffFirst) {
 
 TEST_F(RedisLiveRelayTest, AFailedRefillLeavesNothingCoveredUntilTheClockIsReadAgain) {
   RecordingSink sink;
-  Subscribe(&sink, {"a"});
-  Confirm("a", 5);
-  relay_.OnSubscriberLost();
+  SubscribeThenLose(&sink);
   relay_.OnConfirmed("a");
   redis_.AnswerLost();
   EXPECT_FALSE(relay_.catching_up());

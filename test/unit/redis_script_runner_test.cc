@@ -15,10 +15,7 @@
 namespace ssebridge {
 namespace {
 
-using fake_redis::Bulk;
-using fake_redis::Error;
-using fake_redis::FakeRedis;
-using fake_redis::Integer;
+using namespace fake_redis;  // RESP builders and FakeRedis.
 using testing::ElementsAre;
 
 constexpr const char* kSource = "return 1";
