@@ -42,14 +42,16 @@ class RedisBroker : public Broker {
     size_t max_held_bytes = 8u << 20;
   };
 
-  RedisBroker(uv_loop_t* loop, CompletionQueue* completions, Options options, PubsubRegistry* registry, Counters* counters,
-              uint64_t (*now_ms)());
+  RedisBroker(uv_loop_t* loop, CompletionQueue* completions, Options options, PubsubRegistry* registry,
+              Counters* counters, uint64_t (*now_ms)());
 
   const char* kind() const override { return "redis"; }
   void Start() override;
   // Publishes are queued and sent together, one script call per loop turn
   // (see Flush); each callback still runs exactly once, in request order.
-  void Publish(const PublishRequest& request, PublishCallback done) override { publisher_.Publish(request, std::move(done)); }
+  void Publish(const PublishRequest& request, PublishCallback done) override {
+    publisher_.Publish(request, std::move(done));
+  }
   void Flush() override { publisher_.Flush(); }
   void Replay(const std::vector<std::string>& topics, const std::string& after_text, ReplayCallback done) override;
   void Maintain(uint64_t now_ms) override { history_.ExpireOld(now_ms); }

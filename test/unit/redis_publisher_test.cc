@@ -61,7 +61,8 @@ TEST_F(RedisPublisherTest, ATurnIsOneScriptCallAndEachPublishGetsItsOutcomeInOrd
   ASSERT_EQ(args.size(), 6u + 3 + 4 + 3);
   EXPECT_EQ(args[0], "EVAL");
   EXPECT_EQ(args[1], kPublishScript);
-  EXPECT_THAT(std::vector<std::string>(args.begin() + 2, args.begin() + 6), ElementsAre("1", kClockKey, "100", "60000"));
+  EXPECT_THAT(std::vector<std::string>(args.begin() + 2, args.begin() + 6),
+              ElementsAre("1", kClockKey, "100", "60000"));
   EXPECT_THAT(std::vector<std::string>(args.begin() + 7, args.begin() + 9), ElementsAre("1", "a"));
   EXPECT_THAT(std::vector<std::string>(args.begin() + 10, args.begin() + 13), ElementsAre("2", "b", "c"));
   EXPECT_NE(args[9].find("two"), std::string::npos);
