@@ -19,6 +19,8 @@
 #include "ssebridge/envelope.h"
 #include "ssebridge/event_stream.h"
 #include "ssebridge/frame.h"
+#include "ssebridge/message_frame.h"
+#include "ssebridge/metrics.h"
 #include "ssebridge/loop_scheduler.h"
 #include "ssebridge/pubsub_registry.h"
 #include "ssebridge/write_queue.h"

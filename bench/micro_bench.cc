@@ -18,7 +18,7 @@
 #include <string_view>
 
 #include "fanout_fixture.h"
-#include "ssebridge/broker.h"
+#include "ssebridge/message_frame.h"
 #include "ssebridge/frame.h"
 #include "ssebridge/http_parser.h"
 #include "ssebridge/publish_request.h"

@@ -6,10 +6,12 @@
 #include <algorithm>
 
 #include "ssebridge/demo_page.h"
-#include "ssebridge/history.h"
 #include "ssebridge/config.h"
 #include "ssebridge/cors_policy.h"
+#include "ssebridge/json_quote.h"
 #include "ssebridge/log.h"
+#include "ssebridge/metrics.h"
+#include "ssebridge/message_frame.h"
 #include "ssebridge/router.h"
 #include "ssebridge/sse.h"
 #include "ssebridge/subscribe_request.h"

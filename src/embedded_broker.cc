@@ -1,5 +1,10 @@
 #include "ssebridge/embedded_broker.h"
 
+#include "ssebridge/event_id.h"
+#include "ssebridge/message_frame.h"
+#include "ssebridge/metrics.h"
+#include "ssebridge/sse.h"
+
 namespace ssebridge {
 
 EmbeddedBroker::EmbeddedBroker(CompletionQueue* completions, PubsubRegistry* registry, Counters* counters,
@@ -43,23 +48,20 @@ void EmbeddedBroker::Publish(const PublishRequest& request, PublishCallback done
 
 void EmbeddedBroker::Replay(const std::vector<std::string>& topics, const std::string& after_text,
                             ReplayCallback done) {
-  if (AnswerIfHistoryDisabled(history_, counters_, completions_, done)) return;
-  ReplayResult result;
+  if (AnswerIfHistoryDisabled(history_.enabled(), counters_, completions_, done)) return;
   uint64_t after = 0;
-  bool known = ParseEventId(after_text, &after) && after <= last_id_ && after + 1 >= history_.recording_since();
-  if (!known) after = 0;
-  History::Collected collected = history_.Collect(topics, after, replay_limits_.max_messages);
+  ResumeFacts facts;
+  // Ids are issued from this process's start on: an older one (or one not
+  // issued yet) is unknown, and the replay starts from the oldest retained.
+  facts.id_known =
+      ParseEventId(after_text, &after) && after <= last_id_ && after + 1 >= history_.recording_since();
+  if (facts.id_known) facts.after = after;
+  History::Collected collected = history_.Collect(topics, facts.after, replay_limits_.max_messages);
+  ReplayResult result;
   AddCollected(collected, &result);
-  if (!known) {
-    result.gap = true;
-    result.gap_reason = "unknown-id";
-    result.from_start = true;
-  } else if (collected.watermark > after) {
-    result.gap = true;
-    result.gap_reason = "trimmed";
-  }
-  BoundReplay(replay_limits_, after, collected.omitted, counters_, &result);
-  completions_->Post([done = std::move(done), result = std::move(result)]() mutable { done(std::move(result)); });
+  MarkGap(ResumeGap(facts, {StoredChannel{collected.watermark, false}}), &result);
+  BoundReplay(replay_limits_, facts.after, collected.omitted, counters_, &result);
+  PostReplay(completions_, std::move(done), std::move(result));
 }
 
 }  // namespace ssebridge

@@ -2,11 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "ssebridge/history.h"
+#include "ssebridge/event_id.h"
 #include "ssebridge/json_fast_reader.h"
+#include "ssebridge/json_quote.h"
 #include "ssebridge/sse.h"
 #include "ssebridge/untrusted_json.h"
-#include "ssebridge/uri.h"
 
 namespace ssebridge {
 namespace {

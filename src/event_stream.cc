@@ -1,8 +1,10 @@
 #include "ssebridge/event_stream.h"
 
 #include "ssebridge/config.h"
-#include "ssebridge/history.h"
+#include "ssebridge/event_id.h"
+#include "ssebridge/message_frame.h"
 #include "ssebridge/log.h"
+#include "ssebridge/metrics.h"
 #include "ssebridge/sse.h"
 
 namespace ssebridge {

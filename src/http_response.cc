@@ -1,6 +1,6 @@
 #include "ssebridge/http_response.h"
 
-#include "ssebridge/uri.h"
+#include "ssebridge/json_quote.h"
 
 namespace ssebridge {
 

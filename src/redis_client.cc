@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <hiredis/async.h>
+
 // The adapter defines static functions with generic names (on_close); it is
 // included in this file only.
 #include <hiredis/adapters/libuv.h>

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 
-#include "ssebridge/broker.h"
+#include <hiredis/hiredis.h>
+
 #include "ssebridge/envelope.h"
-#include "ssebridge/history.h"
+#include "ssebridge/event_id.h"
+#include "ssebridge/message_frame.h"
 
 namespace ssebridge {
 

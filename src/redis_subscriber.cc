@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include <hiredis/async.h>
+
 #include "ssebridge/log.h"
 
 namespace ssebridge {

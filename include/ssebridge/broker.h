@@ -11,15 +11,13 @@
 #include <vector>
 
 #include "ssebridge/completion_queue.h"
-#include "ssebridge/envelope.h"
-#include "ssebridge/frame.h"
-#include "ssebridge/history.h"
-#include "ssebridge/metrics.h"
 #include "ssebridge/publish_request.h"
 #include "ssebridge/pubsub_registry.h"
-#include "ssebridge/sse.h"
+#include "ssebridge/replay_policy.h"
 
 namespace ssebridge {
+
+struct Counters;
 
 struct PublishOutcome {
   int status = 200;   // 200, or 503 when the message was not handed over.
@@ -30,24 +28,6 @@ struct PublishOutcome {
 // Runs exactly once per Publish() call, never before Publish() returns: a
 // result known at once is posted to the completion queue.
 using PublishCallback = std::function<void(const PublishOutcome&)>;
-
-// What a resuming stream gets before it goes live.
-struct ReplayResult {
-  std::vector<FrameRef> frames;  // Retained messages after the resume id, ascending, unique.
-  bool gap = false;              // Some messages after the resume id are lost or unknown.
-  std::string gap_reason;        // "trimmed", "expired", "unknown-id", "history-disabled", "unavailable".
-  uint64_t oldest_id = 0;        // Oldest id still retained on the stream's topics (0: none).
-  // The resume id means nothing here (unknown-id): the frames start from the
-  // oldest retained message, so the stream must not filter by the client's id.
-  bool from_start = false;
-};
-
-// How much one resume may replay: the newest messages within both bounds are
-// sent, the older ones are reported by a gap ("too-many").
-struct ReplayLimits {
-  size_t max_messages = 10000;     // --max-replay-messages
-  size_t max_bytes = 1 << 20;      // --client-buffer-bytes (the frames' chunked size)
-};
 
 // Runs exactly once per Replay() call, never before Replay() returns.
 using ReplayCallback = std::function<void(ReplayResult)>;
@@ -107,42 +87,11 @@ class Broker : public PubsubRegistry::Listener {
 // Shared by both brokers' Replay(): counts the resume and, when history is
 // off, answers it (through `completions`) with a "history-disabled" gap.
 // Returns true if it answered.
-bool AnswerIfHistoryDisabled(const History& history, Counters* counters, CompletionQueue* completions,
+bool AnswerIfHistoryDisabled(bool history_enabled, Counters* counters, CompletionQueue* completions,
                              ReplayCallback& done);
 
-// Moves what History::Collect() found into a replay result.
-void AddCollected(const History::Collected& collected, ReplayResult* result);
-
-// Keeps the newest frames of an ascending replay within both limits. Returns
-// the id of the newest frame it dropped (0: none dropped).
-uint64_t KeepNewestFrames(const ReplayLimits& limits, std::vector<FrameRef>* frames);
-
-// Shared by both brokers, last step of a replay: applies the limits, and
-// when messages after the resume id were left out (`omitted` above `after`,
-// or dropped here) turns the result into a "too-many" gap unless it already
-// reports a gap. Counts the truncation and the gap.
-void BoundReplay(const ReplayLimits& limits, uint64_t after, uint64_t omitted, Counters* counters,
-                 ReplayResult* result);
-
-// Encodes a message into its shared SSE frame.
-FrameRef EncodeMessageFrame(const Message& message);
-
-// The bytes a stream queues for EncodeMessageFrame(message) (its chunked
-// form, the larger one), computed without encoding it. A frame larger than
-// --client-buffer-bytes cannot be queued by any stream: delivering it would
-// cut every subscriber off as a slow consumer.
-size_t MessageFrameSize(const Message& message);
-
-// The most bytes a stream may queue for the message of this publish, whatever
-// id the broker gives it (ids are decimal and at most 20 digits long).
-size_t MaxPublishedFrameSize(const PublishRequest& request);
-// The same from the event's fields; `sequence` is the resumable id (or 0).
-FrameRef EncodeEventFrame(const SseEvent& event, uint64_t sequence);
-
-// The event that tells a resuming client it missed messages:
-//   event: gap
-//   data: {"lastEventId":"...","oldestId":"...","reason":"..."}
-// It has no id, so the browser keeps its Last-Event-ID until the next message.
-FrameRef EncodeGapFrame(const std::string& last_event_id, uint64_t oldest_id, const std::string& reason);
+// Answers a replay whose result is known before Replay() returns: through
+// the completion queue, never on the spot.
+void PostReplay(CompletionQueue* completions, ReplayCallback done, ReplayResult result);
 
 }  // namespace ssebridge

@@ -167,7 +167,4 @@ class History {
   size_t message_count_ = 0;
 };
 
-// Our ids are decimal integers; anything else is not resumable.
-bool ParseEventId(std::string_view text, uint64_t* id);
-
 }  // namespace ssebridge

@@ -3,10 +3,9 @@
 // capped exponential backoff (Debian's hiredis 0.14 has no timeouts of its own,
 // so uv timers provide them).
 //
-// Contract: Command() either returns false and never calls the callback, or
-// returns true and the callback runs exactly once — with the reply, or with
-// nullptr when the connection is lost, times out or the client stops. The
-// reply is freed when the callback returns: copy what you need.
+// Commands follow RedisCommandSender's contract: the callback runs exactly
+// once, with the reply or with nullptr when the connection is lost, times out
+// or the client stops.
 #pragma once
 
 #include <cstdint>
@@ -16,14 +15,16 @@
 #include <string_view>
 #include <vector>
 
-#include <hiredis/async.h>
 #include <uv.h>
 
 #include "ssebridge/redis_address.h"
+#include "ssebridge/redis_command_sender.h"
+
+struct redisAsyncContext;
 
 namespace ssebridge {
 
-class RedisClient {
+class RedisClient : public RedisCommandSender {
  public:
   enum class State { kIdle, kConnecting, kHandshaking, kReady, kBackoff, kStopped };
 
@@ -36,10 +37,8 @@ class RedisClient {
     uint64_t backoff_max_ms = 5000;
   };
 
-  using ReplyCallback = std::function<void(const redisReply* reply)>;
-
   RedisClient(uv_loop_t* loop, Options options);
-  ~RedisClient();
+  ~RedisClient() override;
   RedisClient(const RedisClient&) = delete;
   RedisClient& operator=(const RedisClient&) = delete;
 
@@ -52,14 +51,14 @@ class RedisClient {
   void Stop();
 
   // Sends a command when ready. Arguments are binary-safe.
-  bool Command(const std::vector<std::string>& args, ReplyCallback callback);
+  bool Command(const std::vector<std::string>& args, ReplyCallback callback) override;
 
   // The live context while ready (for SUBSCRIBE with hiredis's own callback
   // registry); nullptr otherwise.
   redisAsyncContext* context() const { return state_ == State::kReady ? context_ : nullptr; }
 
   State state() const { return state_; }
-  bool ready() const { return state_ == State::kReady; }
+  bool ready() const override { return state_ == State::kReady; }
   uint64_t reconnects() const { return reconnects_; }
 
   // Called when the handshake completes / when a ready connection is lost.

@@ -10,9 +10,9 @@
 #include <string_view>
 #include <vector>
 
-#include <hiredis/hiredis.h>
-
 #include "ssebridge/frame.h"
+
+struct redisReply;
 
 namespace ssebridge {
 

@@ -8,4 +8,7 @@ extern const char* const kPublishScript;
 // Reads history after given ids for channels and patterns.
 extern const char* const kFetchScript;
 
+// The id clock both scripts share: the last id issued (absent until the first publish).
+constexpr const char* kClockKey = "ssebridge:seq";
+
 }  // namespace ssebridge

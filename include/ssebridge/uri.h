@@ -27,8 +27,4 @@ std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view que
 // Splits a request target into path and query (without '?'); drops any fragment.
 void SplitTarget(std::string_view target, std::string_view* path, std::string_view* query);
 
-// Escapes a string as a JSON string literal including the quotes.
-std::string JsonQuote(std::string_view text);
-void AppendJsonQuoted(std::string* out, std::string_view text);  // JsonQuote, appended.
-
 }  // namespace ssebridge

@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "ssebridge/broker.h"
+#include "ssebridge/message_frame.h"
 #include "ssebridge/envelope.h"
 #include "ssebridge/sse.h"
 #include "ssebridge/untrusted_json.h"

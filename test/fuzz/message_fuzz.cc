@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "ssebridge/broker.h"
+#include "ssebridge/message_frame.h"
 #include "ssebridge/channel.h"
 #include "ssebridge/envelope.h"
 #include "ssebridge/publish_request.h"

@@ -9,7 +9,7 @@
 #include <set>
 #include <string>
 
-#include "ssebridge/broker.h"
+#include "ssebridge/message_frame.h"
 #include "ssebridge/channel.h"
 #include "ssebridge/publish_request.h"
 #include "ssebridge/untrusted_json.h"

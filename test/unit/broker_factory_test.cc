@@ -7,6 +7,7 @@
 #include "ssebridge/broker.h"
 #include "ssebridge/completion_queue.h"
 #include "ssebridge/config.h"
+#include "ssebridge/metrics.h"
 
 namespace ssebridge {
 namespace {

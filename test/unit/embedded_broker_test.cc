@@ -12,6 +12,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "ssebridge/metrics.h"
+
 namespace ssebridge {
 namespace {
 

@@ -6,6 +6,9 @@
 #include <vector>
 
 #include "ssebridge/config.h"
+#include "ssebridge/envelope.h"
+#include "ssebridge/message_frame.h"
+#include "ssebridge/metrics.h"
 
 namespace ssebridge {
 namespace {

@@ -10,45 +10,21 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
+
+#include "fake_redis.h"
 
 namespace ssebridge {
 namespace {
 
+using namespace fake_redis;  // RESP builders and ParseResp.
 using testing::ElementsAre;
-
-std::string Bulk(const std::string& text) { return "$" + std::to_string(text.size()) + "\r\n" + text + "\r\n"; }
-std::string Array(const std::vector<std::string>& items) {
-  std::string out = "*" + std::to_string(items.size()) + "\r\n";
-  for (const std::string& item : items) out += item;
-  return out;
-}
-std::string Integer(long long value) { return ":" + std::to_string(value) + "\r\n"; }
-const std::string kNil = "$-1\r\n";
-
-std::string Envelope(uint64_t id, const std::string& data) {
-  return R"({"event":"message","data":")" + data + R"(","id":")" + std::to_string(id) + R"(","resumable":true})";
-}
 
 std::string Channel(const std::string& name, long long topic, const std::string& watermark, long long missing,
                     const std::vector<std::string>& flat) {
   std::vector<std::string> items;
   for (const std::string& text : flat) items.push_back(Bulk(text));
   return Array({Bulk(name), Integer(topic), Bulk(watermark), Integer(missing), Array(items)});
-}
-
-struct ReplyDeleter {
-  void operator()(redisReply* reply) const { freeReplyObject(reply); }
-};
-using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
-
-ReplyPtr Read(const std::string& resp) {
-  redisReader* reader = redisReaderCreate();
-  redisReaderFeed(reader, resp.data(), resp.size());
-  void* reply = nullptr;
-  EXPECT_EQ(redisReaderGetReply(reader, &reply), REDIS_OK);
-  redisReaderFree(reader);
-  EXPECT_NE(reply, nullptr) << "incomplete RESP in the test";
-  return ReplyPtr(static_cast<redisReply*>(reply));
 }
 
 std::vector<uint64_t> Ids(const FetchResult& result) {
@@ -58,7 +34,7 @@ std::vector<uint64_t> Ids(const FetchResult& result) {
 }
 
 TEST(ParseFetchReplyTest, DecodesChannelsAndMessages) {
-  ReplyPtr reply = Read(Array({Bulk("500"), Bulk("12"), Bulk("3"),
+  ReplyPtr reply = ParseResp(Array({Bulk("500"), Bulk("12"), Bulk("3"),
                                Channel("news", 0, "2", 0, {"10", Envelope(10, "a"), "12", Envelope(12, "b")})}));
   FetchResult result = ParseFetchReply(reply.get());
   ASSERT_TRUE(result.ok);
@@ -75,7 +51,7 @@ TEST(ParseFetchReplyTest, DecodesChannelsAndMessages) {
 }
 
 TEST(ParseFetchReplyTest, MergesChannelsInIdOrderAndReplaysASharedMessageOnce) {
-  ReplyPtr reply = Read(Array({Bulk("500"), Bulk("9"), Bulk("0"),
+  ReplyPtr reply = ParseResp(Array({Bulk("500"), Bulk("9"), Bulk("0"),
                                Channel("a", 0, "0", 0, {"5", Envelope(5, "x"), "8", "plain"}),
                                Channel("b", 0, "0", 0, {"5", Envelope(5, "x"), "6", Envelope(6, "y")}),
                                Channel("gone", 1, "0", 1, {})}));
@@ -91,7 +67,7 @@ TEST(ParseFetchReplyTest, MergesChannelsInIdOrderAndReplaysASharedMessageOnce) {
 
 TEST(ParseFetchReplyTest, ReadsTheNewestIdTheBoundLeftOut) {
   // The bounded script's reply: a fourth head element before the channels.
-  ReplyPtr reply = Read(Array({Bulk("500"), Bulk("30"), Bulk("0"), Bulk("26"),
+  ReplyPtr reply = ParseResp(Array({Bulk("500"), Bulk("30"), Bulk("0"), Bulk("26"),
                                Channel("a", 0, "0", 0, {"28", Envelope(28, "x")}),
                                Channel("b", 0, "0", 0, {"27", Envelope(27, "y"), "30", Envelope(30, "z")})}));
   FetchResult result = ParseFetchReply(reply.get());
@@ -102,7 +78,7 @@ TEST(ParseFetchReplyTest, ReadsTheNewestIdTheBoundLeftOut) {
   EXPECT_EQ(result.messages[0].channel_index, 1u);
 
   // Per channel, the newest id the bound left out of it.
-  ReplyPtr per_channel = Read(Array({Bulk("500"), Bulk("30"), Bulk("0"), Bulk("26"),
+  ReplyPtr per_channel = ParseResp(Array({Bulk("500"), Bulk("30"), Bulk("0"), Bulk("26"),
                                      Array({Bulk("a"), Integer(0), Bulk("0"), Integer(0), Array({}), Bulk("26")}),
                                      Array({Bulk("b"), Integer(1), Bulk("0"), Integer(0),
                                             Array({Bulk("30"), Bulk(Envelope(30, "z"))}), Bulk("0")})}));
@@ -111,24 +87,24 @@ TEST(ParseFetchReplyTest, ReadsTheNewestIdTheBoundLeftOut) {
   ASSERT_EQ(channels.channels.size(), 2u);
   EXPECT_EQ(channels.channels[0].omitted, 26u);
   EXPECT_EQ(channels.channels[1].omitted, 0u);
-  ReplyPtr bad_channel = Read(Array({Bulk("500"), Bulk("30"), Bulk("0"), Bulk("26"),
+  ReplyPtr bad_channel = ParseResp(Array({Bulk("500"), Bulk("30"), Bulk("0"), Bulk("26"),
                                      Array({Bulk("a"), Integer(0), Bulk("0"), Integer(0), Array({}), Bulk("x")})}));
   EXPECT_FALSE(ParseFetchReply(bad_channel.get()).ok);
 
-  ReplyPtr none = Read(Array({Bulk("500"), Bulk("30"), Bulk("0"), Bulk("0")}));
+  ReplyPtr none = ParseResp(Array({Bulk("500"), Bulk("30"), Bulk("0"), Bulk("0")}));
   FetchResult empty = ParseFetchReply(none.get());
   ASSERT_TRUE(empty.ok);
   EXPECT_EQ(empty.omitted, 0u);
   EXPECT_TRUE(empty.channels.empty());
   // Anything but a decimal id there is not our script.
   for (const std::string& bad : {Bulk("x"), Bulk("-1"), Integer(26), kNil}) {
-    ReplyPtr refused = Read(Array({Bulk("500"), Bulk("30"), Bulk("0"), bad}));
+    ReplyPtr refused = ParseResp(Array({Bulk("500"), Bulk("30"), Bulk("0"), bad}));
     EXPECT_FALSE(ParseFetchReply(refused.get()).ok) << bad;
   }
 }
 
 TEST(ParseFetchReplyTest, NoChannelsIsAValidEmptyRead) {
-  ReplyPtr reply = Read(Array({Bulk("500"), Bulk("0"), Bulk("0")}));
+  ReplyPtr reply = ParseResp(Array({Bulk("500"), Bulk("0"), Bulk("0")}));
   FetchResult result = ParseFetchReply(reply.get());
   EXPECT_TRUE(result.ok);
   EXPECT_TRUE(result.messages.empty());
@@ -154,7 +130,7 @@ TEST(ParseFetchReplyTest, RefusesEveryOtherShapeAsAWhole) {
       {"a bad channel after a good one", "*5\r\n" + head + Channel("a", 0, "0", 0, {"5", Envelope(5, "x")}) + Bulk("x")},
   };
   for (const auto& [what, resp] : cases) {
-    ReplyPtr reply = Read(resp);
+    ReplyPtr reply = ParseResp(resp);
     FetchResult result = ParseFetchReply(reply.get());
     EXPECT_FALSE(result.ok) << what;
     EXPECT_TRUE(result.messages.empty()) << what;
@@ -166,12 +142,12 @@ TEST(ParseFetchReplyTest, RefusesEveryOtherShapeAsAWhole) {
 TEST(ReplyAccessorsTest, TextAndNumbers) {
   EXPECT_EQ(ReplyText(nullptr), "");
   EXPECT_EQ(ReplyNumber(nullptr), 0u);
-  EXPECT_EQ(ReplyNumber(Read(Integer(-4)).get()), 0u);
-  EXPECT_EQ(ReplyNumber(Read(Integer(42)).get()), 42u);
-  EXPECT_EQ(ReplyNumber(Read(Bulk("1700000000000001")).get()), 1700000000000001u);
-  EXPECT_EQ(ReplyNumber(Read(Bulk("12x")).get()), 0u);
-  EXPECT_EQ(ReplyText(Read("-NOSCRIPT nope\r\n").get()), "NOSCRIPT nope");
-  EXPECT_EQ(ReplyText(Read(Integer(3)).get()), "");
+  EXPECT_EQ(ReplyNumber(ParseResp(Integer(-4)).get()), 0u);
+  EXPECT_EQ(ReplyNumber(ParseResp(Integer(42)).get()), 42u);
+  EXPECT_EQ(ReplyNumber(ParseResp(Bulk("1700000000000001")).get()), 1700000000000001u);
+  EXPECT_EQ(ReplyNumber(ParseResp(Bulk("12x")).get()), 0u);
+  EXPECT_EQ(ReplyText(ParseResp("-NOSCRIPT nope\r\n").get()), "NOSCRIPT nope");
+  EXPECT_EQ(ReplyText(ParseResp(Integer(3)).get()), "");
 }
 
 }  // namespace

@@ -1,0 +1,165 @@
+// RedisLiveRelay: what Redis pub/sub pushes, decoded once and fanned out to
+// local streams, recorded in the local History, and made whole again after a
+// subscriber outage.
+//
+// Two facts per locally wanted topic, both learnt from Redis's id clock (or
+// from messages) and never from whether a key happened to exist:
+//  - covered: the local history holds every message after covered_after, so
+//    a resume from there is served from memory (see RedisHistoryReader);
+//  - positioned: this process has every message up to last_seen, so after a
+//    subscriber outage a refill from last_seen closes the hole. A position of
+//    0 is real (no id had been issued yet), not "unknown".
+// A topic becomes both once Redis confirmed its subscription and the clock
+// read after that confirmation came back.
+//
+// Subscriber outages. When the subscriber connection comes back and every
+// topic is re-confirmed, the relay reads from the streams everything each
+// topic missed after the last id it saw, delivers it in id order, and only
+// then releases live messages that arrived meanwhile. Streams drop ids they
+// already have, so every connected client gets every message once, in order.
+// Both the read and the hold are bounded: the read like a replay (the newest
+// messages), the hold by max_held_bytes. A stream that would miss messages
+// because of either is cut off instead (StreamSink::CutOff, counted by the
+// stream as a slow-consumer disconnect), so it resumes from Redis; the relay
+// counts the overflow and the streams it cut off.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "ssebridge/history.h"
+#include "ssebridge/log.h"
+#include "ssebridge/pubsub_registry.h"
+#include "ssebridge/redis_history_reader.h"
+
+namespace ssebridge {
+
+struct Message;
+
+class RedisLiveRelay {
+ public:
+  struct Options {
+    bool recognise_envelopes = true;
+    // The largest frame a stream may queue (--client-buffer-bytes): a bigger
+    // message would cut every subscriber off, so it is dropped instead.
+    size_t max_frame_bytes = SIZE_MAX;
+    // Live messages held while a refill runs, in bytes (payloads, names and
+    // bookkeeping); past it they are dropped and their streams cut off.
+    size_t max_held_bytes = 8u << 20;
+  };
+
+  // `commands` reads the id clock; `reader` refills after an outage;
+  // `history` is the local copy this relay records into.
+  RedisLiveRelay(Options options, RedisCommandSender* commands, RedisHistoryReader* reader,
+                 PubsubRegistry* registry, History* history, Counters* counters, uint64_t (*now_ms)());
+
+  // True when the subscriber connection is up and Redis confirmed every
+  // wanted topic on it: a catch-up waits for it. Set by the owner.
+  std::function<bool()> subscriptions_settled;
+
+  // A topic became wanted / unwanted locally (a new subscription each time).
+  void OnTopicActive(const std::string& name);
+  void OnTopicIdle(const std::string& name);
+
+  // A push from the subscriber connection: `source` is the subscribed
+  // channel or pattern, `channel` where it was published.
+  void OnMessage(std::string_view source, bool is_pattern, std::string_view channel, std::string_view payload);
+  // Redis confirmed the subscription of `name` on the current connection.
+  void OnConfirmed(const std::string& name);
+  // The subscriber connection was lost: nothing is confirmed or covered any
+  // more, and with history on a catch-up is due.
+  void OnSubscriberLost();
+  // A connection (subscriber or commands) is ready: starts a due catch-up
+  // once everything it needs is.
+  void OnUpstreamReady() { MaybeStartCatchUp(); }
+
+  // The id after which the local History holds every message of all
+  // `topics`, if it does (nothing while a catch-up is due).
+  std::optional<uint64_t> LocalAfter(const std::vector<std::string>& topics) const;
+
+  bool catching_up() const { return catching_up_; }
+  size_t held_bytes() const { return held_bytes_; }
+
+ private:
+  struct TopicState {
+    uint64_t serial = 0;      // Tells this subscription from a later one of the same name.
+    bool confirmed = false;   // Redis confirmed it on the current subscriber connection.
+    bool covered = false;
+    uint64_t covered_after = 0;
+    bool positioned = false;
+    uint64_t last_seen = 0;
+    // Held messages for it were dropped during the current refill: the local
+    // history has a hole, so the refill must not make it covered.
+    bool lost_held = false;
+  };
+  struct Notification {
+    std::string source;
+    bool is_pattern;
+    std::string channel;
+    std::string payload;
+  };
+  // What a catch-up asked for, with each topic's subscription serial.
+  struct Refill {
+    RedisHistoryReader::Asked asked;
+    std::vector<uint64_t> serials;
+  };
+
+  void Deliver(std::string_view source, bool is_pattern, std::string_view channel, std::string_view payload);
+  // Counts and logs (throttled) what the live path refuses; false when the
+  // message must be dropped because no stream could queue its frame.
+  bool RelayAllowed(std::string_view channel, const Message& message, bool too_deep);
+  // Reads the id clock for a confirmed topic that is not covered yet, and
+  // makes it covered and positioned from that value.
+  void ReadClock(const std::string& name);
+  void ReadClockForUnsettled();
+  // The state of the topic `refill` asked for at index i, if it is still the
+  // same subscription.
+  TopicState* Asked(const Refill& refill, size_t i);
+
+  void MaybeStartCatchUp();
+  void FinishCatchUp(const FetchResult& result, const Refill& refill);
+  // Cuts off the streams of topics the bounded read could not fill whole.
+  void CutOffShortTopics(const FetchResult& result, const Refill& refill);
+  void SettleRefilled(const FetchResult& result, const Refill& refill);
+  void ReleaseHeld();
+  // The hold passed max_held_bytes: cuts off the streams its messages were
+  // for and drops them.
+  void DropHeld();
+  // Cuts off every stream of a topic that cannot be served without a hole.
+  size_t CutOffTopic(const std::string& name, const char* why);
+
+  Options options_;
+  RedisCommandSender* commands_;
+  RedisHistoryReader* reader_;
+  PubsubRegistry* registry_;
+  History* history_;
+  Counters* counters_;
+  uint64_t (*now_ms_)();
+
+  std::unordered_map<std::string, TopicState> topics_;  // Exact names and patterns never collide.
+  uint64_t next_topic_serial_ = 0;
+  uint64_t subscriber_session_ = 0;  // Incremented whenever the subscriber connection is lost.
+
+  bool catching_up_ = false;       // Subscriber reconnected; history not yet refilled.
+  bool catch_up_running_ = false;
+  std::vector<Notification> held_;  // Live messages received during catch-up.
+  size_t held_bytes_ = 0;
+
+  // A message published to several channels arrives once per channel, back to
+  // back, with the same payload and id. Reusing its frame (and serial) lets the
+  // registry deliver it once to a stream subscribed to several of them.
+  std::string last_payload_;
+  std::optional<PubsubRegistry::LazyFrame> last_frame_;
+  uint64_t last_sequence_ = 0;
+
+  // Anyone who can PUBLISH can trigger these warnings: one line per 10 s each.
+  LogLimiter too_deep_log_{10000};
+  LogLimiter too_large_log_{10000};
+};
+
+}  // namespace ssebridge
