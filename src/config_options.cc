@@ -1,0 +1,193 @@
+#include "ssebridge/config_options.h"
+
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+
+#include "ssebridge/client_limits.h"
+#include "ssebridge/redis_address.h"
+
+namespace ssebridge {
+namespace {
+
+std::string ParseUnsigned(const std::string& text, uint64_t min, uint64_t max, uint64_t* out) {
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
+    return "expected a non-negative integer, got '" + text + "'";
+  }
+  errno = 0;
+  unsigned long long value = strtoull(text.c_str(), nullptr, 10);
+  if (errno == ERANGE || value < min || value > max) {
+    return "value " + text + " is out of range [" + std::to_string(min) + ", " +
+           std::to_string(max) + "]";
+  }
+  *out = value;
+  return "";
+}
+
+template <typename T>
+std::function<std::string(Config&, const std::string&)> UnsignedSetter(T Config::*field,
+                                                                       uint64_t min,
+                                                                       uint64_t max) {
+  return [field, min, max](Config& config, const std::string& text) {
+    uint64_t value = 0;
+    std::string error = ParseUnsigned(text, min, max, &value);
+    if (error.empty()) config.*field = static_cast<T>(value);
+    return error;
+  };
+}
+
+std::string ParseListen(const std::string& text, Config& config) {
+  std::string host;
+  std::string port;
+  if (!text.empty() && text[0] == '[') {
+    size_t close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return "expected [IPV6]:PORT, got '" + text + "'";
+    }
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == std::string::npos) return "expected HOST:PORT, got '" + text + "'";
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  if (host.empty()) host = "0.0.0.0";
+  uint64_t port_number = 0;
+  std::string error = ParseUnsigned(port, 0, 65535, &port_number);
+  if (!error.empty()) return "bad port: " + error;
+  config.listen_host = host;
+  config.listen_port = static_cast<uint16_t>(port_number);
+  return "";
+}
+
+std::string ParseBasePath(const std::string& text, Config& config) {
+  std::string path = text;
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  if (!path.empty() && path[0] != '/') return "must start with '/', got '" + text + "'";
+  for (char c : path) {
+    if (c == '?' || c == '#' || c == '%' || static_cast<unsigned char>(c) <= 0x20) {
+      return "must be a plain path without '?', '#', '%' or spaces, got '" + text + "'";
+    }
+  }
+  config.base_path = path;
+  return "";
+}
+
+std::string ParseOnOff(const std::string& text, bool* out) {
+  if (text == "on" || text == "true" || text == "1" || text == "yes") {
+    *out = true;
+  } else if (text == "off" || text == "false" || text == "0" || text == "no") {
+    *out = false;
+  } else {
+    return "expected on or off, got '" + text + "'";
+  }
+  return "";
+}
+
+}  // namespace
+
+const std::vector<OptionSpec>& Options() {
+  static const std::vector<OptionSpec> kOptions = {
+      {"listen", true, false, "HOST:PORT to listen on (default 127.0.0.1:8080; port 0 picks a free one)",
+       [](Config& c, const std::string& v) { return ParseListen(v, c); }},
+      {"redis", true, false,
+       "Redis URL: redis://[user:password@]host[:port][/db] or unix:///path.sock (default: embedded broker)",
+       [](Config& c, const std::string& v) {
+         if (v.empty()) {
+           c.redis_url.clear();
+           return std::string();
+         }
+         RedisAddress address;
+         std::string error = ParseRedisAddress(v, &address);
+         if (error.empty()) c.redis_url = v;
+         return error;
+       }},
+      {"base-path", true, false, "prefix for every route, e.g. /sse (default none)",
+       [](Config& c, const std::string& v) { return ParseBasePath(v, c); }},
+      {"heartbeat", true, false, "seconds without writes before a comment heartbeat (default 15)",
+       UnsignedSetter(&Config::heartbeat_seconds, 1, 86400)},
+      {"write-delay", true, false,
+       "ms a live message may wait so that several share one socket write (default 0: none)",
+       UnsignedSetter(&Config::write_delay_ms, 0, 1000)},
+      {"retry", true, false, "reconnect delay sent to EventSource clients in ms (default 3000)",
+       UnsignedSetter(&Config::retry_ms, 0, 86400000)},
+      {"cors-origin", true, true, "allowed CORS origin, repeatable; * allows any (default none)",
+       [](Config& c, const std::string& v) {
+         if (v.empty()) return std::string("must not be empty");
+         c.cors_origins.push_back(v);
+         return std::string();
+       },
+       [](Config& c) { c.cors_origins.clear(); }},
+      {"max-connections", true, false, "maximum open client connections (default: open-file limit - 64)",
+       UnsignedSetter(&Config::max_connections, 1, 10000000)},
+      {"max-body-bytes", true, false, "largest accepted request body (default 1048576)",
+       UnsignedSetter(&Config::max_body_bytes, 1, 1ull << 32)},
+      {"client-buffer-bytes", true, false,
+       "bytes queued to one stream before it is cut off as a slow consumer (default 1048576)",
+       UnsignedSetter(&Config::client_buffer_bytes, 1024, 1ull << 34)},
+      {"max-header-bytes", true, false, "largest accepted request line plus headers (default 16384)",
+       UnsignedSetter(&Config::max_header_bytes, 256, 1 << 24)},
+      {"max-channels-per-publish", true, false, "most distinct channels one POST /publish may name (default 100)",
+       UnsignedSetter(&Config::max_channels_per_publish, 1, 1000000)},
+      {"max-channels-per-subscribe", true, false,
+       "most distinct channels and patterns one event stream may name (default 1000)",
+       UnsignedSetter(&Config::max_channels_per_subscribe, 1, 1000000)},
+      {"header-timeout", true, false, "seconds a client has to send a complete request head (default 10)",
+       UnsignedSetter(&Config::header_timeout_seconds, 1, 3600)},
+      {"log-level", true, false, "debug, info, warn, error or off (default info)",
+       [](Config& c, const std::string& v) {
+         return ParseLogLevel(v, &c.log_level) ? std::string()
+                                               : "expected debug, info, warn, error or off, got '" + v + "'";
+       }},
+      {"redis-envelope", true, false,
+       "on/off: treat {\"event\":..,\"data\":..} payloads from Redis as named events (default on)",
+       [](Config& c, const std::string& v) { return ParseOnOff(v, &c.redis_envelope); }},
+      {"history-size", true, false, "messages kept per channel for Last-Event-ID resume; 0 disables (default 1000)",
+       UnsignedSetter(&Config::history_size, 0, 100000000)},
+      {"history-ttl", true, false, "seconds a message stays resumable (default 3600)",
+       UnsignedSetter(&Config::history_ttl_seconds, 1, 365u * 86400)},
+      {"history-max-bytes", true, false, "memory for local history across channels (default 67108864)",
+       UnsignedSetter(&Config::history_max_bytes, 1024, 1ull << 40)},
+      {"max-streams-per-ip", true, false,
+       "event streams one client address may hold open; 0 = unlimited (default 0)",
+       UnsignedSetter(&Config::max_streams_per_ip, 0, 10000000)},
+      {"max-publish-rate-per-ip", true, false,
+       "POST /publish requests per second per client address, 429 above it; 0 = unlimited (default 0)",
+       UnsignedSetter(&Config::max_publish_rate_per_ip, 0, 1000000)},
+      {"publish-burst-per-ip", true, false,
+       "publishes a client may send at once before the rate applies; 0 = the rate (default 0)",
+       UnsignedSetter(&Config::publish_burst_per_ip, 0, 10000000)},
+      {"trusted-proxy", true, true,
+       "address or CIDR range of a proxy whose X-Forwarded-For is believed, repeatable (default none)",
+       [](Config& c, const std::string& v) {
+         CidrRange range;
+         std::string error = ParseCidrRange(v, &range);
+         if (error.empty()) c.trusted_proxies.push_back(v);
+         return error;
+       },
+       [](Config& c) { c.trusted_proxies.clear(); }},
+      {"history-max-channels", true, false,
+       "channels with local history; beyond it the least recently published one is dropped (default 100000)",
+       UnsignedSetter(&Config::history_max_channels, 1, 100000000)},
+      {"max-replay-messages", true, false,
+       "messages one resume may replay, the newest ones; older ones are reported by a gap event (default 10000)",
+       UnsignedSetter(&Config::max_replay_messages, 1, 100000000)},
+  };
+  return kOptions;
+}
+
+const OptionSpec* FindOption(const std::string& name) {
+  for (const auto& option : Options()) {
+    if (name == option.name) return &option;
+  }
+  return nullptr;
+}
+
+std::string EnvName(const std::string& option) {
+  std::string name = "SSEBRIDGE_";
+  for (char c : option) name += (c == '-') ? '_' : static_cast<char>(toupper(c));
+  return name;
+}
+
+}  // namespace ssebridge
