@@ -5,15 +5,12 @@
 
 #include <algorithm>
 
-#include "ssebridge/demo_page.h"
 #include "ssebridge/config.h"
 #include "ssebridge/cors_policy.h"
-#include "ssebridge/json_quote.h"
+#include "ssebridge/exchange.h"
+#include "ssebridge/handlers/route_table.h"
 #include "ssebridge/log.h"
 #include "ssebridge/metrics.h"
-#include "ssebridge/message_frame.h"
-#include "ssebridge/router.h"
-#include "ssebridge/sse.h"
 #include "ssebridge/subscribe_request.h"
 #include "ssebridge/uri.h"
 
@@ -225,16 +222,6 @@ void Connection::EmitResponse(std::string bytes, bool keep_alive) {
   if (!keep_alive) state_ = State::kLingering;
 }
 
-void Connection::CompleteSlot(uint64_t sequence, std::string bytes) {
-  if (!session_) return;
-  std::vector<ResponseSlot>& slots = session_->slots;
-  if (sequence < session_->first_slot_sequence || sequence - session_->first_slot_sequence >= slots.size()) return;
-  ResponseSlot& slot = slots[sequence - session_->first_slot_sequence];
-  slot.bytes = std::move(bytes);
-  slot.ready = true;
-  DrainSlots();
-}
-
 void Connection::DrainSlots() {
   std::vector<ResponseSlot>& slots = session_->slots;
   while (!slots.empty() && slots.front().ready) {
@@ -267,178 +254,68 @@ void Connection::EnterReading() {
   }
 }
 
+// What a handler sees of a request on this connection.
+class Connection::RequestExchange final : public Exchange {
+ public:
+  RequestExchange(Connection* connection, HttpRequest& request, std::string_view rest, std::string_view query)
+      : Exchange(connection->context_, request, connection->peer_address_, rest, query,
+                 request.keep_alive && !connection->context_->shutting_down),
+        connection_(connection),
+        request_(request) {}
+
+  void Respond(int status, std::string_view content_type, std::string_view body, HeaderList extra) override {
+    connection_->Respond(status, content_type, body, request_, std::move(extra), keep_alive());
+  }
+  void RespondError(int status, const std::string& message, HeaderList extra) override {
+    connection_->RespondError(status, message, &request_, keep_alive(), std::move(extra));
+  }
+  DeferredAnswer DeferAnswer() override {
+    Session& session = *connection_->session_;
+    const uint64_t sequence = session.first_slot_sequence + session.slots.size();
+    session.slots.push_back(ResponseSlot{false, keep_alive(), std::string()});
+    if (!keep_alive()) connection_->state_ = State::kLingering;
+    connection_->scheduler().UntrackDeadline(connection_);
+    return DeferredAnswer(context().owner, connection_->id_, sequence, context().cors->Headers(request_),
+                          request_.http_minor, keep_alive());
+  }
+  bool HoldBehindEarlierAnswers() override {
+    if (!connection_->HasSlots()) return false;
+    connection_->session_->deferred_stream = std::make_unique<HttpRequest>(std::move(request_));
+    connection_->state_ = State::kResponding;
+    connection_->scheduler().UntrackDeadline(connection_);
+    return true;
+  }
+  void StartStream(const SubscribeRequest& subscribe, const IpAddress* counted_client) override {
+    if (counted_client != nullptr) {
+      connection_->stream_client_ = *counted_client;
+      connection_->stream_counted_ = true;
+    }
+    connection_->StartStream(request_, subscribe);
+  }
+
+ private:
+  Connection* connection_;
+  HttpRequest& request_;
+};
+
 void Connection::HandleRequest(HttpRequest& request) {
   ++counters().requests;
   std::string_view path;
   std::string_view query;
   SplitTarget(request.target, &path, &query);
-  RouteMatch match = MatchRoute(config().base_path, request.method, path);
-  const bool keep_alive = request.keep_alive && !context_->shutting_down;
-
-  if (match.route == Route::kNotFound) {
-    RespondError(404, "no such endpoint: " + std::string(path), &request, keep_alive);
-    return;
-  }
-  if (!match.method_allowed) {
-    RespondError(405, "method " + request.method + " not allowed; use " + match.allow, &request, keep_alive,
-                 {{"Allow", match.allow}});
-    return;
-  }
-  if (match.is_preflight) {
-    HeaderList headers = context_->cors->PreflightHeaders(request);
-    headers.emplace_back("Allow", match.allow);
-    Respond(204, "", "", request, std::move(headers), keep_alive);
-    return;
-  }
-  switch (match.route) {
-    case Route::kStream: {
-      if (HasSlots()) {
-        // Earlier requests are still being answered; the stream head must follow them.
-        session_->deferred_stream = std::make_unique<HttpRequest>(std::move(request));
-        state_ = State::kResponding;
-        scheduler().UntrackDeadline(this);
-        return;
-      }
-      SubscribeRequest subscribe;
-      std::string error = ParseSubscribeRequest(match.rest, query, request,
-                                                config().max_channels_per_subscribe, &subscribe);
-      if (!error.empty()) {
-        RespondError(400, error, &request, keep_alive);
-        return;
-      }
-      if (RefuseOverStreamLimit(request)) return;
-      StartStream(request, std::move(subscribe));
-      return;
-    }
-    case Route::kPublish:
-      HandlePublish(request);
-      return;
-    case Route::kHealth: {
-      auto [status, body] = context_->owner->HealthReport();
-      Respond(status, "application/json", body, request, {}, keep_alive);
-      return;
-    }
-    case Route::kMetrics:
-      Respond(200, "text/plain; version=0.0.4; charset=utf-8", context_->owner->MetricsText(), request, {}, keep_alive);
-      return;
-    case Route::kDemoPage:
-      Respond(200, "text/html; charset=utf-8", DemoPageHtml(), request, {}, keep_alive);
-      return;
-    case Route::kNotFound:
-      break;
-  }
+  RouteMatch match = MatchRoute(BridgeRoutes(), config().base_path, request.method, path);
+  RequestExchange exchange(this, request, match.rest, query);
+  Dispatch(exchange, match, path);
 }
 
-IpAddress Connection::ClientAddress(const HttpRequest& request) const {
-  const std::vector<CidrRange>& trusted = *context_->trusted_proxies;
-  // The common cases cost nothing: no proxies configured, or a direct client.
-  if (trusted.empty() || !InAnyRange(trusted, peer_address_)) return peer_address_;
-  std::vector<std::string_view> forwarded;
-  for (const auto& header : request.headers) {
-    if (header.first == "x-forwarded-for") forwarded.push_back(header.second);
-  }
-  return SelectClientAddress(peer_address_, forwarded, trusted);
-}
-
-// Answers 429 and returns true when the client has --max-streams-per-ip open.
-bool Connection::RefuseOverStreamLimit(const HttpRequest& request) {
-  ClientLimits& limits = *context_->client_limits;
-  if (!limits.limits_streams()) return false;
-  const IpAddress client = ClientAddress(request);
-  switch (limits.OpenStream(client, scheduler().now_ms())) {
-    case ClientLimits::StreamAdmission::kAdmitted:
-      stream_client_ = client;
-      stream_counted_ = true;
-      return false;
-    case ClientLimits::StreamAdmission::kUntracked:
-      return false;
-    case ClientLimits::StreamAdmission::kRefused:
-      break;
-  }
-  ++counters().rejected_per_ip_streams;
-  ++counters().http_errors;
-  uint64_t suppressed = 0;
-  if (context_->limit_log->Allow(scheduler().now_ms(), &suppressed)) {
-    LOG_WARN("refusing stream from %s: %u streams open, limit %u per address (%llu similar line(s) suppressed)",
-             client.ToString().c_str(), limits.open_streams(client), config().max_streams_per_ip,
-             static_cast<unsigned long long>(suppressed));
-  }
-  Respond(429, "application/json", JsonErrorBody("too many event streams from this address"), request, {},
-          request.keep_alive && !context_->shutting_down);
-  return true;
-}
-
-// Answers 429 with Retry-After and returns true when the client is over
-// --max-publish-rate-per-ip.
-bool Connection::RefuseOverPublishRate(const HttpRequest& request) {
-  ClientLimits& limits = *context_->client_limits;
-  if (!limits.limits_publishes()) return false;
-  const IpAddress client = ClientAddress(request);
-  uint64_t retry_after_ms = 0;
-  if (limits.TakePublish(client, scheduler().now_ms(), &retry_after_ms)) return false;
-  ++counters().publish_rate_limited;
-  ++counters().http_errors;
-  uint64_t suppressed = 0;
-  if (context_->limit_log->Allow(scheduler().now_ms(), &suppressed)) {
-    LOG_WARN("refusing publish from %s: over %u per second (%llu similar line(s) suppressed)",
-             client.ToString().c_str(), config().max_publish_rate_per_ip,
-             static_cast<unsigned long long>(suppressed));
-  }
-  // Retry-After counts whole seconds; round up so a client that obeys it succeeds.
-  const uint64_t retry_after_seconds = std::max<uint64_t>(1, (retry_after_ms + 999) / 1000);
-  Respond(429, "application/json", JsonErrorBody("publish rate limit exceeded; retry later"), request,
-          {{"Retry-After", std::to_string(retry_after_seconds)}}, request.keep_alive && !context_->shutting_down);
-  return true;
-}
-
-void Connection::HandlePublish(const HttpRequest& request) {
-  if (RefuseOverPublishRate(request)) return;
-  const std::string* content_type = request.Header("content-type");
-  PublishRequest publish;
-  PublishParseResult parsed = ParsePublishRequest(content_type ? *content_type : "", request.body,
-                                                  config().max_channels_per_publish, &publish);
-  const bool keep_alive = request.keep_alive && !context_->shutting_down;
-  if (!parsed.error.empty()) {
-    RespondError(parsed.status, parsed.error, &request, keep_alive);
-    return;
-  }
-  // A message no stream can queue would cut every reading subscriber off as
-  // a slow consumer; encoded, line breaks grow by the "data: " prefix each.
-  const size_t frame_bytes = MaxPublishedFrameSize(publish);
-  if (frame_bytes > config().client_buffer_bytes) {
-    RespondError(413,
-                 "message too large: as an event it takes up to " + std::to_string(frame_bytes) +
-                     " bytes, more than the " + std::to_string(config().client_buffer_bytes) +
-                     " a stream may queue (--client-buffer-bytes)",
-                 &request, keep_alive);
-    return;
-  }
-  // The broker may answer later (Redis) or before Publish() returns (embedded).
-  // Either way the callback finds this connection by id, never by pointer, and
-  // fills this request's slot so answers leave in request order.
-  const uint64_t sequence = session_->first_slot_sequence + session_->slots.size();
-  session_->slots.push_back(ResponseSlot{false, keep_alive, std::string()});
-  if (!keep_alive) state_ = State::kLingering;
-  scheduler().UntrackDeadline(this);
-  BridgeContext* context = context_;
-  const uint64_t id = id_;
-  const int http_minor = request.http_minor;
-  HeaderList cors = context_->cors->Headers(request);
-  context_->broker->Publish(publish, [context, id, sequence, http_minor, keep_alive, cors](const PublishOutcome& outcome) {
-    Connection* self = context->owner->FindConnection(id);
-    if (self == nullptr) return;  // The publisher hung up; the outcome stands regardless.
-    std::string body;
-    if (outcome.status == 200) {
-      body.reserve(32 + outcome.id.size());
-      body.append("{\"status\":\"ok\",\"id\":");
-      AppendJsonQuoted(&body, outcome.id);
-      body.push_back('}');
-    } else {
-      body = JsonErrorBody(outcome.error);
-    }
-    if (outcome.status != 200) ++context->counters->http_errors;
-    self->CompleteSlot(sequence, BuildResponse(outcome.status, "application/json", body, cors, http_minor, keep_alive));
-  });
+void Connection::CompleteSlot(uint64_t sequence, std::string bytes) {
+  if (!session_) return;
+  std::vector<ResponseSlot>& slots = session_->slots;
+  if (sequence < session_->first_slot_sequence || sequence - session_->first_slot_sequence >= slots.size()) return;
+  ResponseSlot& slot = slots[sequence - session_->first_slot_sequence];
+  slot.bytes = std::move(bytes);
+  slot.ready = true;
+  DrainSlots();
 }
 
 void Connection::Respond(int status, std::string_view content_type, std::string_view body,
@@ -469,7 +346,7 @@ void Connection::RespondError(int status, const std::string& message, const Http
   Respond(status, "application/json", JsonErrorBody(message), *request, std::move(extra), keep_alive);
 }
 
-void Connection::StartStream(const HttpRequest& request, SubscribeRequest subscribe) {
+void Connection::StartStream(const HttpRequest& request, const SubscribeRequest& subscribe) {
   const bool chunked = request.http_major == 1 && request.http_minor >= 1;
   state_ = State::kStreaming;
   scheduler().UntrackDeadline(this);

@@ -1,8 +1,48 @@
 #include "ssebridge/router.h"
 
-namespace ssebridge {
+#include <array>
 
-RouteMatch MatchRoute(std::string_view base_path, std::string_view method, std::string_view path) {
+namespace ssebridge {
+namespace {
+
+uint8_t MethodBit(std::string_view method) {
+  if (method == "GET") return kGet;
+  if (method == "HEAD") return kHead;
+  if (method == "POST") return kPost;
+  if (method == "DELETE") return kDelete;
+  return 0;
+}
+
+// Matches "/events" and "/events/…" for a prefix row, the exact path otherwise.
+bool MatchPath(const Route& route, std::string_view local, std::string_view* rest) {
+  if (local.substr(0, route.path.size()) != route.path) return false;
+  std::string_view after = local.substr(route.path.size());
+  if (after.empty()) return true;
+  if (!route.prefix || after[0] != '/') return false;
+  *rest = after.substr(1);
+  return true;
+}
+
+}  // namespace
+
+const char* AllowHeader(uint8_t methods) {
+  // Built once: every method set a table can name, in a fixed order.
+  static const std::array<std::string, 16> kHeaders = [] {
+    std::array<std::string, 16> headers;
+    for (uint8_t set = 0; set < headers.size(); ++set) {
+      for (auto [bit, name] : {std::pair<uint8_t, const char*>{kGet, "GET"}, {kHead, "HEAD"}, {kPost, "POST"},
+                               {kDelete, "DELETE"}}) {
+        if (set & bit) headers[set].append(name).append(", ");
+      }
+      headers[set].append("OPTIONS");
+    }
+    return headers;
+  }();
+  return kHeaders[methods & 15].c_str();
+}
+
+RouteMatch MatchRoute(const std::vector<Route>& routes, std::string_view base_path, std::string_view method,
+                      std::string_view path) {
   RouteMatch match;
   if (path.substr(0, base_path.size()) != base_path) return match;
   std::string_view local = path.substr(base_path.size());
@@ -10,34 +50,19 @@ RouteMatch MatchRoute(std::string_view base_path, std::string_view method, std::
   if (local.empty()) local = "/";
   if (local[0] != '/') return match;
 
-  const bool is_get = method == "GET" || method == "HEAD";
-  if (local == "/events" || local.substr(0, 8) == "/events/") {
-    match.route = Route::kStream;
-    match.rest = local.size() > 8 ? local.substr(8) : std::string_view();
-    match.method_allowed = method == "GET";
-    match.allow = "GET, OPTIONS";
-  } else if (local == "/publish") {
-    match.route = Route::kPublish;
-    match.method_allowed = method == "POST";
-    match.allow = "POST, OPTIONS";
-  } else if (local == "/healthz") {
-    match.route = Route::kHealth;
-    match.method_allowed = is_get;
-    match.allow = "GET, HEAD, OPTIONS";
-  } else if (local == "/metrics") {
-    match.route = Route::kMetrics;
-    match.method_allowed = is_get;
-    match.allow = "GET, HEAD, OPTIONS";
-  } else if (local == "/" || local == "/index.html") {
-    match.route = Route::kDemoPage;
-    match.method_allowed = is_get;
-    match.allow = "GET, HEAD, OPTIONS";
-  } else {
+  for (const Route& route : routes) {
+    std::string_view rest;
+    if (!MatchPath(route, local, &rest)) continue;
+    match.route = &route;
+    match.rest = rest;
+    match.allow = AllowHeader(route.methods);
+    if (method == "OPTIONS") {
+      match.is_preflight = true;
+      match.method_allowed = true;
+    } else {
+      match.method_allowed = (MethodBit(method) & route.methods) != 0;
+    }
     return match;
-  }
-  if (method == "OPTIONS") {
-    match.is_preflight = true;
-    match.method_allowed = true;
   }
   return match;
 }

@@ -171,35 +171,17 @@ void Server::SweepClients(uint64_t now) {
   }
 }
 
-std::pair<int, std::string> Server::HealthReport() const {
-  if (std::string_view(broker_->kind()) == "embedded") return {200, "{\"status\":\"ok\",\"broker\":\"embedded\"}"};
-  if (shutting_down_) return {503, "{\"status\":\"shutting down\",\"broker\":\"redis\"}"};
-  if (broker_->ready()) return {200, "{\"status\":\"ok\",\"broker\":\"redis\",\"redis\":\"connected\"}"};
-  return {503, "{\"status\":\"unavailable\",\"broker\":\"redis\",\"redis\":\"disconnected\","
-               "\"error\":\"the Redis connection is down; reconnecting\"}"};
+bool Server::CompleteAnswer(uint64_t id, uint64_t sequence, std::string response) {
+  Connection* connection = FindConnection(id);
+  if (connection == nullptr) return false;
+  connection->CompleteSlot(sequence, std::move(response));
+  return true;
 }
 
-Gauges Server::CurrentGauges() const {
-  Gauges gauges;
-  gauges.open_connections = connections_.size();
-  gauges.open_streams = registry_.subscriber_count();
-  gauges.subscriptions = registry_.subscription_count();
-  gauges.channels = registry_.exact_topic_count();
-  gauges.patterns = registry_.pattern_topic_count();
-  for (const auto& entry : connections_) gauges.queued_bytes += entry.second->queued_bytes();
-  gauges.history_messages = broker_ ? broker_->history_messages() : 0;
-  gauges.history_bytes = broker_ ? broker_->history_bytes() : 0;
-  gauges.history_channels = broker_ ? broker_->history_channels() : 0;
-  gauges.history_channels_evicted = broker_ ? broker_->history_channels_evicted() : 0;
-  gauges.redis_mode = broker_ && std::string_view(broker_->kind()) == "redis";
-  gauges.redis_connected = broker_ && broker_->ready();
-  return gauges;
-}
-
-std::string Server::MetricsText() const {
-  Counters counters = counters_;
-  if (broker_) counters.redis_reconnects = broker_->reconnects();
-  return RenderPrometheus(counters, CurrentGauges());
+size_t Server::queued_bytes() const {
+  size_t bytes = 0;
+  for (const auto& entry : connections_) bytes += entry.second->queued_bytes();
+  return bytes;
 }
 
 void Server::Shutdown() {

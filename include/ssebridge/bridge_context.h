@@ -37,10 +37,12 @@ class ConnectionOwner {
   virtual void OnConnectionClosing(Connection* connection) = 0;
   // Its handle is closed; its memory is freed right after this returns.
   virtual void OnConnectionClosed(Connection* connection) = 0;
-  // /healthz: the status and JSON body.
-  virtual std::pair<int, std::string> HealthReport() const = 0;
-  // /metrics: the Prometheus text.
-  virtual std::string MetricsText() const = 0;
+  // Hands a deferred answer to its slot on connection `id`. False when the
+  // connection is gone.
+  virtual bool CompleteAnswer(uint64_t id, uint64_t sequence, std::string response) = 0;
+  // For /metrics: connections open, and the bytes queued on them.
+  virtual size_t open_connections() const = 0;
+  virtual size_t queued_bytes() const = 0;
 };
 
 struct BridgeContext {

@@ -73,6 +73,10 @@ class Connection final : public LoopScheduler::Entry, private EventStream::Host 
   // Immediate close; safe to call more than once.
   void Close();
 
+  // A deferred answer (a publish's outcome) for the request numbered
+  // `sequence`; it leaves once every earlier answer has.
+  void CompleteSlot(uint64_t sequence, std::string bytes);
+
   // Called by the scheduler's sweep.
   void OnRequestTimeout();
   void OnLingerTimeout() { Close(); }
@@ -91,12 +95,12 @@ class Connection final : public LoopScheduler::Entry, private EventStream::Host 
   static void OnShutdown(uv_shutdown_t* request, int status);
   static void OnClosed(uv_handle_t* handle);
 
+  class RequestExchange;
+
   void Consume(const char* data, size_t length);
   void HandleRequest(HttpRequest& request);
-  void HandlePublish(const HttpRequest& request);
-  void StartStream(const HttpRequest& request, SubscribeRequest subscribe);
+  void StartStream(const HttpRequest& request, const SubscribeRequest& subscribe);
   void EmitResponse(std::string bytes, bool keep_alive);
-  void CompleteSlot(uint64_t sequence, std::string bytes);
   void DrainSlots();
   void ResumeInput();
   void BeginClose();
@@ -105,11 +109,6 @@ class Connection final : public LoopScheduler::Entry, private EventStream::Host 
   void RespondError(int status, const std::string& message, const HttpRequest* request, bool keep_alive,
                     HeaderList extra = {});
   void QueueRaw(std::string bytes);
-  // The client's address for per-client limits: the peer, or what a trusted
-  // proxy says in X-Forwarded-For.
-  IpAddress ClientAddress(const HttpRequest& request) const;
-  bool RefuseOverStreamLimit(const HttpRequest& request);
-  bool RefuseOverPublishRate(const HttpRequest& request);
   bool AnswersBacklogged() const { return queue_.bytes() >= kAnswersHighWater; }
   void StopReadingUntilAnswersRead();
   void NoteAnswersProgress();

@@ -56,14 +56,14 @@ class Server : public ConnectionOwner {
   ClientLimits& client_limits() { return client_limits_; }
   bool shutting_down() const { return shutting_down_; }
   uint64_t now_ms() const { return uv_now(loop_); }
-  Gauges CurrentGauges() const;
 
   // ConnectionOwner.
   Connection* FindConnection(uint64_t id) const override;
   void OnConnectionClosing(Connection* connection) override;
   void OnConnectionClosed(Connection* connection) override;
-  std::pair<int, std::string> HealthReport() const override;
-  std::string MetricsText() const override;
+  bool CompleteAnswer(uint64_t id, uint64_t sequence, std::string response) override;
+  size_t open_connections() const override { return connections_.size(); }
+  size_t queued_bytes() const override;
 
  private:
   static constexpr unsigned kReadBufferSize = 64 * 1024;

@@ -1,0 +1,63 @@
+#include "ssebridge/handlers/stream_handler.h"
+
+#include "ssebridge/bridge_context.h"
+#include "ssebridge/config.h"
+#include "ssebridge/exchange.h"
+#include "ssebridge/log.h"
+#include "ssebridge/loop_scheduler.h"
+#include "ssebridge/metrics.h"
+#include "ssebridge/subscribe_request.h"
+
+namespace ssebridge {
+namespace {
+
+// Answers 429 and returns true when the client has --max-streams-per-ip
+// open. Otherwise *counted says whether the new stream holds a count.
+bool RefuseOverStreamLimit(Exchange& exchange, IpAddress* client, bool* counted) {
+  BridgeContext& context = exchange.context();
+  ClientLimits& limits = *context.client_limits;
+  *counted = false;
+  if (!limits.limits_streams()) return false;
+  *client = exchange.ClientAddress();
+  const uint64_t now_ms = context.scheduler->now_ms();
+  switch (limits.OpenStream(*client, now_ms)) {
+    case ClientLimits::StreamAdmission::kAdmitted:
+      *counted = true;
+      return false;
+    case ClientLimits::StreamAdmission::kUntracked:
+      return false;
+    case ClientLimits::StreamAdmission::kRefused:
+      break;
+  }
+  ++context.counters->rejected_per_ip_streams;
+  ++context.counters->http_errors;
+  uint64_t suppressed = 0;
+  if (context.limit_log->Allow(now_ms, &suppressed)) {
+    LOG_WARN("refusing stream from %s: %u streams open, limit %u per address (%llu similar line(s) suppressed)",
+             client->ToString().c_str(), limits.open_streams(*client), context.config->max_streams_per_ip,
+             static_cast<unsigned long long>(suppressed));
+  }
+  exchange.Respond(429, "application/json", JsonErrorBody("too many event streams from this address"));
+  return true;
+}
+
+}  // namespace
+
+void HandleStream(Exchange& exchange) {
+  // Earlier requests are still being answered; the stream head must follow them.
+  if (exchange.HoldBehindEarlierAnswers()) return;
+  const Config& config = *exchange.context().config;
+  SubscribeRequest subscribe;
+  std::string error = ParseSubscribeRequest(exchange.rest(), exchange.query(), exchange.request(),
+                                            config.max_channels_per_subscribe, &subscribe);
+  if (!error.empty()) {
+    exchange.RespondError(400, error);
+    return;
+  }
+  IpAddress client;
+  bool counted = false;
+  if (RefuseOverStreamLimit(exchange, &client, &counted)) return;
+  exchange.StartStream(subscribe, counted ? &client : nullptr);
+}
+
+}  // namespace ssebridge
