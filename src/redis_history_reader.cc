@@ -60,13 +60,17 @@ void RedisHistoryReader::Replay(const std::vector<std::string>& topics, const st
     return;
   }
   ++counters_->replays_from_redis;
-  const uint64_t read_from = known ? after : 0;
   std::vector<std::string> sorted = topics;
   std::sort(sorted.begin(), sorted.end());
+  // An unparsable id is read from the start; one that parses but was never
+  // issued is found out by the read (it is newer than the clock).
+  Read(std::move(sorted), Waiter{known ? after : 0, known, std::move(done)});
+}
+
+void RedisHistoryReader::Read(std::vector<std::string> sorted, Waiter waiter) {
   std::string key;
   for (const std::string& topic : sorted) key.append(topic).push_back('\n');
-
-  Waiter waiter{read_from, known, std::move(done)};
+  const uint64_t read_from = waiter.after;
   auto it = reads_.find(key);
   if (it != reads_.end() && it->second.after <= read_from) {
     // A read of these topics from an earlier point is under way: share it.
@@ -75,7 +79,7 @@ void RedisHistoryReader::Replay(const std::vector<std::string>& topics, const st
   }
   Asked asked;
   for (const std::string& topic : sorted) asked.emplace_back(topic, read_from);
-  SharedRead read{read_from, {}};
+  SharedRead read{read_from, std::move(sorted), {}};
   read.waiters.push_back(std::move(waiter));
   if (it != reads_.end()) {
     // A later read is in flight and cannot serve this resume; read alone.
@@ -103,25 +107,27 @@ void RedisHistoryReader::AnswerWaiters(SharedRead read, const FetchResult& fetch
       waiter.done(GapOnly(GapReason::kUnavailable));
       continue;
     }
+    if (waiter.known && waiter.after > fetched.clock) {
+      // An id above the clock was never issued: the stream restarts from the
+      // oldest retained message, which this read (from that id, or from the
+      // earlier id of a resume it shared with) does not hold. Read again
+      // from the start, within the same bound, as for an unparsable id.
+      Read(read.topics, Waiter{0, false, std::move(waiter.done)});
+      continue;
+    }
     ReplayResult result;
     for (const FetchedMessage& message : fetched.messages) {
       if (message.id > waiter.after) result.frames.push_back(message.frame);
     }
     if (!fetched.messages.empty()) result.oldest_id = fetched.messages.front().id;
     ResumeFacts facts;
-    // An id above the clock was never issued.
-    facts.id_known = waiter.known && waiter.after <= fetched.clock;
+    // Known ids here are at or below the clock (newer ones were read again).
+    facts.id_known = waiter.known;
     facts.after = waiter.after;
     facts.epoch = fetched.epoch;
     facts.now_us = fetched.now_us;
     facts.ttl_us = history_->limits().ttl_ms * 1000;
-    const GapReason gap = ResumeGap(facts, channels);
-    if (gap == GapReason::kUnknownId && waiter.known) {
-      // The read started after the bogus id: send everything it found instead.
-      result.frames.clear();
-      for (const FetchedMessage& message : fetched.messages) result.frames.push_back(message.frame);
-    }
-    MarkGap(gap, &result);
+    MarkGap(ResumeGap(facts, channels), &result);
     // A shared read started at the earliest waiter's id; for this one, what
     // the read's bound left out matters only if it is newer than its id.
     BoundReplay(*limits_, waiter.after, fetched.omitted, counters_, &result);

@@ -61,10 +61,14 @@ class RedisHistoryReader {
   };
   struct SharedRead {
     uint64_t after;
+    std::vector<std::string> topics;  // Sorted.
     std::vector<Waiter> waiters;
   };
 
   bool ServeFromMemory(const std::vector<std::string>& topics, uint64_t after, ReplayResult* result);
+  // Reads `sorted` topics from Redis for `waiter`, sharing a read under way
+  // from the same or an earlier point.
+  void Read(std::vector<std::string> sorted, Waiter waiter);
   void AnswerWaiters(SharedRead read, const FetchResult& fetched);
 
   Counters* counters_;

@@ -160,6 +160,8 @@ TEST_F(RedisHistoryReaderTest, EachGapReason) {
   for (const Case& c : cases) {
     const size_t index = Replay({"a"}, c.after);
     redis_.Answer(c.reply);
+    // An id newer than the clock is read again from the start.
+    if (!redis_.sent.empty()) redis_.Answer(c.reply);
     EXPECT_EQ(Result(index).gap, *c.reason != '\0') << c.after << " " << c.reason;
     EXPECT_EQ(Result(index).gap_reason, c.reason) << c.after;
   }
@@ -171,9 +173,68 @@ TEST_F(RedisHistoryReaderTest, EachGapReason) {
 TEST_F(RedisHistoryReaderTest, AnIdNeverIssuedGetsEverythingFromTheStart) {
   const size_t index = Replay({"a"}, "500");
   EXPECT_EQ(redis_.sent.front().args.back(), "500");
+  redis_.Answer(FetchReply(1000, 120, 0, 0, {}));
+  ASSERT_EQ(redis_.sent.size(), 1u);
+  EXPECT_EQ(redis_.sent.front().args.back(), "0");
   redis_.Answer(FetchReply(1000, 120, 0, 0, {Channel("a", 0, false, {110, 120})}));
   EXPECT_TRUE(Result(index).from_start);
   EXPECT_THAT(Ids(Result(index)), ElementsAre(110, 120));
+}
+
+// An id parsed but newer than the clock was never issued: the read from it
+// found nothing, so the stream restarts from the oldest retained message,
+// read again from the start within the same bound.
+TEST_F(RedisHistoryReaderTest, AnIdNewerThanTheClockIsReadAgainFromTheStart) {
+  limits_.max_messages = 50;
+  const size_t index = Replay({"a"}, "9999999999999999");
+  ASSERT_EQ(redis_.sent.size(), 1u);
+  EXPECT_EQ(redis_.sent.front().args.back(), "9999999999999999");
+  redis_.Answer(FetchReply(1000, 120, 0, 0, {}));
+  EXPECT_FALSE(results_[index].has_value()) << "answered without the retained messages";
+  ASSERT_EQ(redis_.sent.size(), 1u);
+  EXPECT_THAT(redis_.sent.front().args, ElementsAre("EVAL", kFetchScript, "0", "1000:50:2097152", "a", "0"));
+  redis_.Answer(FetchReply(1000, 120, 0, 0, {Channel("a", 0, false, {110, 120})}));
+  EXPECT_TRUE(Result(index).gap);
+  EXPECT_EQ(Result(index).gap_reason, "unknown-id");
+  EXPECT_TRUE(Result(index).from_start);
+  EXPECT_THAT(Ids(Result(index)), ElementsAre(110, 120));
+  EXPECT_EQ(Result(index).oldest_id, 110u);
+  EXPECT_EQ(counters_.redis_history_reads, 2u);
+  EXPECT_EQ(counters_.replays_from_redis, 1u);
+  EXPECT_EQ(reader_.pending_reads(), 0u);
+}
+
+// A never-issued id that joined a read from a real, earlier id: that read
+// holds only what followed the real id, so the unknown one reads from the
+// start; the real one is answered from the shared read.
+TEST_F(RedisHistoryReaderTest, AnIdNewerThanTheClockSharingAReadFromARealIdReadsFromTheStart) {
+  const size_t real = Replay({"a"}, "115");
+  const size_t bogus = Replay({"a"}, "9999999999999999");
+  ASSERT_EQ(redis_.sent.size(), 1u);
+  redis_.Answer(FetchReply(1000, 120, 0, 0, {Channel("a", 0, false, {120})}));
+  EXPECT_THAT(Ids(Result(real)), ElementsAre(120));
+  EXPECT_FALSE(Result(real).gap);
+  EXPECT_FALSE(results_[bogus].has_value());
+  ASSERT_EQ(redis_.sent.size(), 1u);
+  EXPECT_EQ(redis_.sent.front().args.back(), "0");
+  redis_.Answer(FetchReply(1000, 120, 0, 0, {Channel("a", 0, false, {110, 120})}));
+  EXPECT_EQ(Result(bogus).gap_reason, "unknown-id");
+  EXPECT_TRUE(Result(bogus).from_start);
+  EXPECT_THAT(Ids(Result(bogus)), ElementsAre(110, 120));
+}
+
+// The read from the start is bounded like any other: what it leaves out is
+// reported as well (the gap stays unknown-id, the truncation is counted).
+TEST_F(RedisHistoryReaderTest, TheReadFromTheStartForANeverIssuedIdIsBounded) {
+  limits_.max_messages = 2;
+  const size_t index = Replay({"a"}, "9999999999999999");
+  redis_.Answer(FetchReply(1000, 130, 0, 0, {}));
+  ASSERT_EQ(redis_.sent.size(), 1u);
+  EXPECT_EQ(redis_.sent.front().args[3], "1000:2:2097152");
+  redis_.Answer(FetchReply(1000, 130, 0, 110, {Channel("a", 0, false, {120, 130}, 110)}));
+  EXPECT_EQ(Result(index).gap_reason, "unknown-id");
+  EXPECT_THAT(Ids(Result(index)), ElementsAre(120, 130));
+  EXPECT_EQ(counters_.replays_truncated, 1u);
 }
 
 TEST_F(RedisHistoryReaderTest, FetchAnswersOnceEvenWhenNotSent) {
