@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "ssebridge/client_limits.h"
 #include "ssebridge/http_request.h"
