@@ -8,7 +8,7 @@
 
 #include "ssebridge/broker.h"
 #include "ssebridge/broker_factory.h"
-#include "ssebridge/config.h"
+#include "ssebridge/config_loader.h"
 #include "ssebridge/log.h"
 #include "ssebridge/server.h"
 

@@ -1,12 +1,9 @@
-// Config: every runtime option, its default, and the loader that merges
-// command-line flags, SSEBRIDGE_* environment variables and a JSON file.
-// Precedence is flag > env > file > default. Loading never exits the process:
-// it returns an error message naming the offending option, and main() decides.
+// Config: every runtime option and its default. The option table
+// (config_options) says how each is set from text; the loader (config_loader)
+// merges flags, environment and file into one Config.
 #pragma once
 
 #include <cstdint>
-#include <functional>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,28 +39,5 @@ struct Config {
   uint32_t history_max_channels = 100000;    // Channels with local history; least recently used evicted.
   uint32_t max_replay_messages = 10000;      // Messages one resume may replay (the newest); a gap says the rest.
 };
-
-struct ConfigLoadResult {
-  Config config;
-  std::string error;  // Non-empty: invalid input; the process should exit with status 2.
-  bool show_help = false;
-  bool show_version = false;
-};
-
-// Looks up an environment variable; returns nullopt when unset. Injected so tests
-// can run without touching the real environment.
-using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
-
-// Reads a whole file; returns nullopt when it cannot be read. Injected for tests.
-using FileReader = std::function<std::optional<std::string>(const std::string& path)>;
-
-ConfigLoadResult LoadConfig(const std::vector<std::string>& args, const EnvLookup& env,
-                            const FileReader& read_file);
-
-// Convenience for main(): real environment and filesystem.
-ConfigLoadResult LoadConfigFromProcess(int argc, char** argv);
-
-// The --help text.
-std::string ConfigUsage();
 
 }  // namespace ssebridge

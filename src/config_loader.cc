@@ -1,4 +1,4 @@
-#include "ssebridge/config.h"
+#include "ssebridge/config_loader.h"
 
 #include <cstdlib>
 #include <fstream>

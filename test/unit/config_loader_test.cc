@@ -3,7 +3,7 @@
 // precedence, and error messages naming the offending option. The environment
 // and the filesystem are injected fakes.
 
-#include "ssebridge/config.h"
+#include "ssebridge/config_loader.h"
 
 #include <algorithm>
 #include <cctype>
