@@ -148,7 +148,7 @@ constexpr std::string_view kPostPublish =
     R"({"channel":"a","event":"tick","data":{"price":1234.56}})";
 
 // A keep-alive connection's parser handling one request after another:
-// Feed, TakeRequest, Resume — exactly what Connection::Consume does.
+// Feed, TakeRequest, Resume — exactly what HttpSession::Consume does.
 void BM_ParseRequest(benchmark::State& state, std::string_view request) {
   ssebridge::HttpParser parser(ssebridge::HttpParser::Limits{});
   for (auto _ : state) {

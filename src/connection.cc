@@ -1,9 +1,6 @@
 #include "ssebridge/connection.h"
 
-#include <arpa/inet.h>
-#include <unistd.h>
-
-#include <algorithm>
+#include <utility>
 
 #include "ssebridge/config.h"
 #include "ssebridge/cors_policy.h"
@@ -15,14 +12,6 @@
 #include "ssebridge/uri.h"
 
 namespace ssebridge {
-namespace {
-
-// Enough iovecs for a deep backlog of small events in one writev.
-constexpr size_t kMaxIovecs = 64;
-// Pipelined requests answered out of band at once on one connection.
-constexpr size_t kMaxSlots = 64;
-
-}  // namespace
 
 const LoopScheduler::Actions Connection::kSchedulerActions = {
     [](LoopScheduler::Entry* entry) { static_cast<Connection*>(entry)->Flush(); },
@@ -31,228 +20,50 @@ const LoopScheduler::Actions Connection::kSchedulerActions = {
     [](LoopScheduler::Entry* entry) { static_cast<Connection*>(entry)->SendHeartbeat(); },
 };
 
-Connection::Connection(BridgeContext* context, uint64_t id, const IpAddress& peer)
-    : context_(context),
-      id_(id),
-      peer_address_(peer),
-      queue_(context->config->client_buffer_bytes),
-      stream_(context, &queue_, this, this) {
-  uv_tcp_init(scheduler().loop(), &tcp_);
-  tcp_.data = this;
-}
+const Transport::Events Connection::kTransportEvents = {
+    [](void* owner) {
+      // One buffer for the whole loop: input is parsed before the read
+      // callback returns.
+      BridgeContext* context = static_cast<Connection*>(owner)->context_;
+      return uv_buf_init(context->read_buffer, static_cast<unsigned>(context->read_buffer_size));
+    },
+    [](void* owner, const char* data, size_t length) {
+      auto* self = static_cast<Connection*>(owner);
+      // Streams and lingering connections expect nothing more: input is discarded.
+      if (self->state_ != State::kSession || !self->session_) return;
+      self->session_->OnInput(data, length);
+      self->ReleaseSessionIfStreaming();
+    },
+    [](void* owner) { static_cast<Connection*>(owner)->Close(); },
+    [](void* owner, size_t bytes) { static_cast<Connection*>(owner)->OnWritten(bytes); },
+    [](void* owner) {
+      auto* self = static_cast<Connection*>(owner);
+      self->context_->owner->OnConnectionClosed(self);
+      delete self;
+    },
+};
 
-int Connection::Open(int fd) {
-  int rc = uv_tcp_open(&tcp_, fd);
-  if (rc != 0) {
-    // The handle did not take the descriptor.
-    ::close(fd);
-    return rc;
-  }
-  uv_tcp_nodelay(&tcp_, 1);
-  const Config& config = this->config();
-  session_ = std::make_unique<Session>(HttpParser::Limits{config.max_header_bytes, config.max_body_bytes});
-  rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), OnAlloc, OnRead);
-  if (rc != 0) return rc;
-  reading_ = true;
-  EnterReading();
-  return 0;
-}
+// The session's socket side is this connection's.
+class Connection::Session final : public HttpSession {
+ public:
+  Session(Connection* connection, const Settings& settings) : HttpSession(settings), connection_(connection) {}
 
-std::string Connection::Peer() const {
-  sockaddr_storage address{};
-  int length = sizeof address;
-  char text[INET6_ADDRSTRLEN] = "?";
-  int port = 0;
-  if (uv_tcp_getpeername(&tcp_, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-    if (address.ss_family == AF_INET) {
-      auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
-      uv_ip4_name(v4, text, sizeof text);
-      port = ntohs(v4->sin_port);
-    } else if (address.ss_family == AF_INET6) {
-      auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
-      uv_ip6_name(v6, text, sizeof text);
-      port = ntohs(v6->sin6_port);
-    }
-  }
-  return std::string(text) + ":" + std::to_string(port);
-}
+ private:
+  void HandleRequest(HttpRequest& request) override { connection_->HandleRequest(request); }
+  void Send(std::string bytes) override { connection_->QueueRaw(std::move(bytes)); }
+  size_t queued_bytes() const override { return connection_->queue_.bytes(); }
+  void CutOffAtNextFlush() override { connection_->over_limit_ = true; }
+  void CloseAfterFlush() override { connection_->CloseAfterFlush(); }
+  void Close() override { connection_->Close(); }
+  bool closing() const override { return connection_->closing(); }
+  void StartReading() override { connection_->transport_.StartReading(); }
+  void StopReading() override { connection_->transport_.StopReading(); }
+  void TrackRequestTimeout() override { connection_->scheduler().TrackReading(connection_); }
+  void UntrackRequestTimeout() override { connection_->scheduler().UntrackDeadline(connection_); }
+  std::string Peer() const override { return connection_->Peer(); }
 
-void Connection::OnAlloc(uv_handle_t* handle, size_t /*suggested*/, uv_buf_t* buf) {
-  // One buffer for the whole loop: input is parsed before the callback returns,
-  // so idle streams cost no read buffer at all.
-  auto* self = static_cast<Connection*>(handle->data);
-  *buf = uv_buf_init(self->context_->read_buffer, static_cast<unsigned>(self->context_->read_buffer_size));
-}
-
-void Connection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
-  auto* self = static_cast<Connection*>(stream->data);
-  if (nread == 0) return;
-  if (nread < 0) {
-    // EOF or a reset. A client that half-closes after its request still gets
-    // its answer: queued bytes are flushed before we would have closed anyway,
-    // but a peer that is gone cannot read them, so closing now is correct.
-    if (nread != UV_EOF) LOG_DEBUG("connection %s: read error: %s", self->Peer().c_str(), uv_strerror(static_cast<int>(nread)));
-    self->Close();
-    return;
-  }
-  switch (self->state_) {
-    case State::kReading:
-      if (!self->input_paused_) {
-        self->Consume(buf->base, static_cast<size_t>(nread));
-        break;
-      }
-      [[fallthrough]];
-    case State::kResponding:
-      // Pipelined requests wait until the current answer is written. Reading
-      // goes on (stopping and restarting costs two syscalls per publish) until
-      // the held input could not be a sane next request.
-      self->session_->pending_input.append(buf->base, static_cast<size_t>(nread));
-      if (self->session_->pending_input.size() > self->config().max_header_bytes +
-                                            self->config().max_body_bytes) {
-        uv_read_stop(stream);
-        self->reading_ = false;
-      }
-      break;
-    case State::kStreaming:
-    case State::kLingering:
-      // Nothing more is expected from an event stream; input is discarded.
-      break;
-  }
-}
-
-void Connection::Consume(const char* data, size_t length) {
-  while (length > 0 && state_ == State::kReading && !closing_) {
-    HttpParser* parser = &session_->parser;
-    if (session_->slots.size() >= kMaxSlots || AnswersBacklogged()) {
-      // Enough answers outstanding: keep the rest until some are written.
-      input_paused_ = true;
-      session_->pending_input.append(data, length);
-      if (AnswersBacklogged()) StopReadingUntilAnswersRead();
-      return;
-    }
-    HttpParser::FeedResult result = parser->Feed(data, length);
-    if (result.status == HttpParser::Status::kError) {
-      LOG_INFO("connection %s: rejected request: %d %s", Peer().c_str(), parser->error_status(),
-               parser->error_message().c_str());
-      RespondError(parser->error_status(), parser->error_message(), nullptr, false);
-      return;
-    }
-    if (result.status == HttpParser::Status::kNeedMore) {
-      if (parser->expect_continue()) {
-        parser->ClearExpectContinue();
-        EmitResponse("HTTP/1.1 100 Continue\r\n\r\n", true);
-      }
-      return;
-    }
-    data += result.consumed;
-    length -= result.consumed;
-    // The request is exchanged with the loop's spare so that its strings and
-    // header vector are reused rather than allocated per request. Nothing
-    // handled here completes before it returns (broker results come from the
-    // completion queue), so one spare is enough.
-    HttpRequest request = std::move(context_->spare_request);
-    parser->SwapRequest(&request);
-    parser->Resume();
-    HandleRequest(request);
-    ReturnSpareRequest(std::move(request));
-    if (state_ == State::kResponding && length > 0) {
-      session_->pending_input.append(data, length);
-      return;
-    }
-  }
-}
-
-// The client sends requests faster than it reads the answers (or not at all):
-// stop reading, as Redis and libuv do, so that its pipelined requests wait in
-// the kernel's buffers rather than as answers in our memory. The request
-// timeout now measures how long it leaves its answers unread.
-void Connection::StopReadingUntilAnswersRead() {
-  answers_backlogged_ = true;
-  if (reading_) {
-    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
-    reading_ = false;
-  }
-  scheduler().TrackReading(this);
-}
-
-// Called after bytes were written: a backlogged client that reads restarts
-// its timeout, and below the low-water mark its requests are parsed again.
-// Runs last in Flush() and OnWrite(), so nothing of theirs follows the
-// requests it may handle.
-void Connection::NoteAnswersProgress() {
-  if (!answers_backlogged_ || closing_) return;
-  if (queue_.bytes() > kAnswersLowWater) {
-    scheduler().TrackReading(this);
-    return;
-  }
-  answers_backlogged_ = false;
-  if (state_ == State::kReading && session_->slots.size() < kMaxSlots) {
-    EnterReading();
-    ResumeInput();
-  }
-}
-
-void Connection::ResumeInput() {
-  if (answers_backlogged_) return;  // NoteAnswersProgress() resumes once the client reads.
-  input_paused_ = false;
-  if (!reading_ && !closing_ && state_ == State::kReading) {
-    if (uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), OnAlloc, OnRead) == 0) reading_ = true;
-  }
-  if (!session_ || session_->pending_input.empty() || state_ != State::kReading) return;
-  std::string input = std::move(session_->pending_input);
-  session_->pending_input.clear();
-  Consume(input.data(), input.size());
-}
-
-void Connection::BeginClose() {
-  close_after_flush_ = true;
-  state_ = State::kLingering;
-  scheduler().UntrackDeadline(this);
-  ScheduleFlush();
-}
-
-void Connection::EmitResponse(std::string bytes, bool keep_alive) {
-  if (!HasSlots()) {
-    QueueRaw(std::move(bytes));
-    if (!keep_alive) BeginClose();
-    return;
-  }
-  session_->slots.push_back(ResponseSlot{true, keep_alive, std::move(bytes)});
-  // The client asked to close: read no further requests.
-  if (!keep_alive) state_ = State::kLingering;
-}
-
-void Connection::DrainSlots() {
-  std::vector<ResponseSlot>& slots = session_->slots;
-  while (!slots.empty() && slots.front().ready) {
-    ResponseSlot slot = std::move(slots.front());
-    slots.erase(slots.begin());
-    ++session_->first_slot_sequence;
-    QueueRaw(std::move(slot.bytes));
-    if (!slot.keep_alive) {
-      slots.clear();
-      BeginClose();
-      return;
-    }
-  }
-  if (!slots.empty()) return;
-  if (session_->deferred_stream) {
-    std::unique_ptr<HttpRequest> request = std::move(session_->deferred_stream);
-    state_ = State::kReading;
-    HandleRequest(*request);
-  } else if (state_ == State::kReading) {
-    EnterReading();
-  }
-  if (state_ == State::kReading) ResumeInput();
-}
-
-void Connection::EnterReading() {
-  state_ = State::kReading;
-  scheduler().TrackReading(this);
-  if (!reading_ && !closing_ && !answers_backlogged_) {
-    if (uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), OnAlloc, OnRead) == 0) reading_ = true;
-  }
-}
+  Connection* connection_;
+};
 
 // What a handler sees of a request on this connection.
 class Connection::RequestExchange final : public Exchange {
@@ -267,24 +78,14 @@ class Connection::RequestExchange final : public Exchange {
     connection_->Respond(status, content_type, body, request_, std::move(extra), keep_alive());
   }
   void RespondError(int status, const std::string& message, HeaderList extra) override {
-    connection_->RespondError(status, message, &request_, keep_alive(), std::move(extra));
+    connection_->RespondError(status, message, request_, keep_alive(), std::move(extra));
   }
   DeferredAnswer DeferAnswer() override {
-    Session& session = *connection_->session_;
-    const uint64_t sequence = session.first_slot_sequence + session.slots.size();
-    session.slots.push_back(ResponseSlot{false, keep_alive(), std::string()});
-    if (!keep_alive()) connection_->state_ = State::kLingering;
-    connection_->scheduler().UntrackDeadline(connection_);
+    const uint64_t sequence = connection_->session_->ReserveSlot(keep_alive());
     return DeferredAnswer(context().owner, connection_->id_, sequence, context().cors->Headers(request_),
                           request_.http_minor, keep_alive());
   }
-  bool HoldBehindEarlierAnswers() override {
-    if (!connection_->HasSlots()) return false;
-    connection_->session_->deferred_stream = std::make_unique<HttpRequest>(std::move(request_));
-    connection_->state_ = State::kResponding;
-    connection_->scheduler().UntrackDeadline(connection_);
-    return true;
-  }
+  bool HoldBehindEarlierAnswers() override { return connection_->session_->HoldBehindEarlierAnswers(request_); }
   void StartStream(const SubscribeRequest& subscribe, const IpAddress* counted_client) override {
     if (counted_client != nullptr) {
       connection_->stream_client_ = *counted_client;
@@ -298,6 +99,32 @@ class Connection::RequestExchange final : public Exchange {
   HttpRequest& request_;
 };
 
+Connection::Connection(BridgeContext* context, uint64_t id, const IpAddress& peer)
+    : context_(context),
+      id_(id),
+      peer_address_(peer),
+      transport_(context->scheduler->loop(), &kTransportEvents, this),
+      queue_(context->config->client_buffer_bytes),
+      stream_(context, &queue_, this, this) {}
+
+int Connection::Open(int fd) {
+  int rc = transport_.Open(fd);
+  if (rc != 0) return rc;
+  const Config& config = this->config();
+  HttpSession::Settings settings;
+  settings.max_header_bytes = config.max_header_bytes;
+  settings.max_body_bytes = config.max_body_bytes;
+  settings.client_buffer_bytes = config.client_buffer_bytes;
+  settings.header_timeout_seconds = config.header_timeout_seconds;
+  settings.counters = context_->counters;
+  settings.spare_request = &context_->spare_request;
+  session_ = std::make_unique<Session>(this, settings);
+  rc = transport_.StartReading();
+  if (rc != 0) return rc;
+  session_->Start();
+  return 0;
+}
+
 void Connection::HandleRequest(HttpRequest& request) {
   ++counters().requests;
   std::string_view path;
@@ -308,47 +135,31 @@ void Connection::HandleRequest(HttpRequest& request) {
   Dispatch(exchange, match, path);
 }
 
-void Connection::CompleteSlot(uint64_t sequence, std::string bytes) {
-  if (!session_) return;
-  std::vector<ResponseSlot>& slots = session_->slots;
-  if (sequence < session_->first_slot_sequence || sequence - session_->first_slot_sequence >= slots.size()) return;
-  ResponseSlot& slot = slots[sequence - session_->first_slot_sequence];
-  slot.bytes = std::move(bytes);
-  slot.ready = true;
-  DrainSlots();
-}
-
 void Connection::Respond(int status, std::string_view content_type, std::string_view body,
                          const HttpRequest& request, HeaderList extra, bool keep_alive) {
   HeaderList headers = context_->cors->Headers(request);
   headers.insert(headers.end(), extra.begin(), extra.end());
-  EmitResponse(BuildResponse(status, content_type, body, headers, request.http_minor, keep_alive,
-                             request.method == "HEAD"),
-               keep_alive);
-  if (keep_alive && !HasSlots() && state_ == State::kReading) EnterReading();
+  session_->Answer(BuildResponse(status, content_type, body, headers, request.http_minor, keep_alive,
+                                 request.method == "HEAD"),
+                   keep_alive);
 }
 
-void Connection::RespondError(int status, const std::string& message, const HttpRequest* request, bool keep_alive,
+void Connection::RespondError(int status, const std::string& message, const HttpRequest& request, bool keep_alive,
                               HeaderList extra) {
   ++counters().http_errors;
-  if (request == nullptr) {
-    // The request could not be parsed: answer in HTTP/1.1 and close, since the
-    // byte stream can no longer be trusted to delimit the next request.
-    EmitResponse(BuildResponse(status, "application/json", JsonErrorBody(message), extra, 1, false), false);
-    return;
-  }
   if (status >= 500 || status == 404 || status == 405) {
-    LOG_INFO("%s %s -> %d: %s", request->method.c_str(), request->target.c_str(), status, message.c_str());
+    LOG_INFO("%s %s -> %d: %s", request.method.c_str(), request.target.c_str(), status, message.c_str());
   } else {
-    LOG_INFO("%s %s -> %d: %s (from %s)", request->method.c_str(), request->target.c_str(), status, message.c_str(),
+    LOG_INFO("%s %s -> %d: %s (from %s)", request.method.c_str(), request.target.c_str(), status, message.c_str(),
              Peer().c_str());
   }
-  Respond(status, "application/json", JsonErrorBody(message), *request, std::move(extra), keep_alive);
+  Respond(status, "application/json", JsonErrorBody(message), request, std::move(extra), keep_alive);
 }
 
 void Connection::StartStream(const HttpRequest& request, const SubscribeRequest& subscribe) {
   const bool chunked = request.http_major == 1 && request.http_minor >= 1;
   state_ = State::kStreaming;
+  session_->Finish();
   scheduler().UntrackDeadline(this);
   QueueRaw(BuildStreamHead(context_->cors->Headers(request), chunked ? 1 : 0));
   ConnectionOwner* owner = context_->owner;
@@ -357,188 +168,127 @@ void Connection::StartStream(const HttpRequest& request, const SubscribeRequest&
     Connection* self = owner->FindConnection(id);
     return self != nullptr ? &self->stream_ : nullptr;
   });
-  // An idle stream needs no session; dropping it at once (not at the next
-  // flush) lets the next connection accepted in this turn reuse the memory.
-  // The callers (Consume, DrainSlots) touch no session state once the
-  // connection streams.
-  session_.reset();
   LOG_DEBUG("stream %llu opened by %s for %zu channel(s)", static_cast<unsigned long long>(id_), Peer().c_str(),
             subscribe.channels.size());
   ScheduleFlush();
 }
 
+// An idle stream needs no session. It is dropped as soon as the session's
+// call that started the stream has returned (not at the next flush), so the
+// next connection accepted in this turn can reuse the memory.
+void Connection::ReleaseSessionIfStreaming() {
+  if (state_ == State::kStreaming) session_.reset();
+}
+
+void Connection::CompleteSlot(uint64_t sequence, std::string bytes) {
+  if (!session_) return;
+  session_->Complete(sequence, std::move(bytes));
+  ReleaseSessionIfStreaming();
+}
+
+void Connection::NoteAnswersProgress() {
+  if (!session_) return;
+  session_->NoteAnswersProgress();
+  ReleaseSessionIfStreaming();
+}
+
 void Connection::QueueRaw(std::string bytes) {
   queue_.PushUnbounded(Frame::AdoptRaw(std::move(bytes)), false);
-  // Backpressure keeps answers near the high-water mark; only answers that
-  // are huge or many at once (a batch of pipelined publishes completing)
-  // overshoot it. Past the hard limit the client is cut off at the next flush.
-  const size_t hard_limit = std::max<size_t>(config().client_buffer_bytes, kAnswersHardFloor);
-  if (state_ != State::kStreaming && !over_limit_ && queue_.bytes() > hard_limit) {
-    over_limit_ = true;
-    ++counters().unread_answer_disconnects;
-    LOG_WARN("connection %s cut off: %zu bytes of answers unread, limit %zu", Peer().c_str(), queue_.bytes(),
-             hard_limit);
-  }
   ScheduleFlush();
 }
 
-void Connection::ReturnSpareRequest(HttpRequest request) {
-  // Bodies can be up to --max-body-bytes, and the spare ends up in an idle
-  // keep-alive connection's parser: keep only typical small buffers.
-  if (request.body.capacity() > 4096) request.body = std::string();
-  if (request.target.capacity() > 4096) request.target = std::string();
-  context_->spare_request = std::move(request);
+void Connection::CloseAfterFlush() {
+  close_after_flush_ = true;
+  state_ = State::kLingering;
+  scheduler().UntrackDeadline(this);
+  ScheduleFlush();
 }
 
 void Connection::ScheduleFlush() {
-  if (!closing_) scheduler().ScheduleFlush(this);
+  if (!closing()) scheduler().ScheduleFlush(this);
 }
 
 void Connection::Flush() {
-  if (closing_) return;
+  if (closing()) return;
   if (over_limit_ || stream_.cut_off()) {
     Close();
     return;
   }
-  if (write_in_flight_) return;  // OnWrite continues from where it stopped.
-  auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
-  bool wrote = false;
-  // A few synchronous writev rounds, then hand the rest to libuv so one client
-  // with a deep backlog cannot monopolise the loop turn.
-  for (int round = 0; round < 4 && !queue_.empty(); ++round) {
-    uv_buf_t buffers[kMaxIovecs];
-    size_t total = 0;
-    size_t count = queue_.Fill(buffers, kMaxIovecs, &total);
-    int written = uv_try_write(stream, buffers, static_cast<unsigned>(count));
-    if (written == UV_EAGAIN) break;
-    if (written < 0) {
-      LOG_DEBUG("connection %s: write failed: %s", Peer().c_str(), uv_strerror(written));
-      Close();
-      return;
-    }
-    queue_.Consume(static_cast<size_t>(written));
-    wrote = true;
-    if (state_ == State::kStreaming) ++counters().stream_writes;
-    if (static_cast<size_t>(written) < total) break;
+  const Transport::FlushResult result = transport_.Flush(&queue_);
+  if (state_ == State::kStreaming) counters().stream_writes += result.writes;
+  if (result.failed) {
+    Close();
+    return;
   }
-  if (!queue_.empty()) {
-    uv_buf_t buffers[kMaxIovecs];
-    size_t total = 0;
-    size_t count = queue_.Fill(buffers, kMaxIovecs, &total);
-    if (!write_request_) {
-      write_request_ = std::make_unique<uv_write_t>();
-      write_request_->data = this;
-    }
-    int rc = uv_write(write_request_.get(), stream, buffers, static_cast<unsigned>(count), OnWrite);
-    if (rc != 0) {
-      Close();
-      return;
-    }
-    if (state_ == State::kStreaming) ++counters().stream_writes;
-    write_in_flight_ = true;
-    write_in_flight_bytes_ = total;
-  }
-  if (wrote && state_ == State::kStreaming) {
-    scheduler().TrackStream(this);
-  }
+  if (result.wrote && state_ == State::kStreaming) scheduler().TrackStream(this);
   if (queue_.empty() && close_after_flush_) {
     StartLinger();
     return;
   }
-  if (wrote) NoteAnswersProgress();
+  // Last, so nothing of the flush follows the requests it may handle.
+  if (result.wrote) NoteAnswersProgress();
 }
 
-void Connection::OnWrite(uv_write_t* request, int status) {
-  auto* self = static_cast<Connection*>(request->data);
-  self->write_in_flight_ = false;
-  if (status == UV_ECANCELED || self->closing_) return;  // Closing; memory goes in OnClosed.
-  if (status < 0) {
-    LOG_DEBUG("connection %s: write failed: %s", self->Peer().c_str(), uv_strerror(status));
-    self->Close();
+void Connection::OnWritten(size_t bytes) {
+  queue_.Consume(bytes);
+  if (state_ == State::kStreaming) scheduler().TrackStream(this);
+  if (!queue_.empty() || over_limit_ || stream_.cut_off()) {
+    ScheduleFlush();
+  } else if (close_after_flush_) {
+    StartLinger();
     return;
   }
-  self->queue_.Consume(self->write_in_flight_bytes_);
-  self->write_in_flight_bytes_ = 0;
-  if (self->state_ == State::kStreaming) {
-    self->scheduler().TrackStream(self);
-  }
-  if (!self->queue_.empty() || self->over_limit_ || self->stream_.cut_off()) {
-    self->ScheduleFlush();
-  } else if (self->close_after_flush_) {
-    self->StartLinger();
-    return;
-  }
-  self->NoteAnswersProgress();
+  NoteAnswersProgress();
 }
 
 void Connection::StartLinger() {
   close_after_flush_ = false;
   state_ = State::kLingering;
   scheduler().UntrackStream(this);
-  // Send FIN but keep reading until the peer closes: closing with unread input
-  // would send RST and could destroy the response we just wrote.
-  if (!shutdown_request_) {
-    shutdown_request_ = std::make_unique<uv_shutdown_t>();
-    shutdown_request_->data = this;
-  }
-  if (uv_shutdown(shutdown_request_.get(), reinterpret_cast<uv_stream_t*>(&tcp_), OnShutdown) != 0) {
+  if (!transport_.Linger()) {
     Close();
     return;
   }
-  if (!reading_ && uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), OnAlloc, OnRead) == 0) reading_ = true;
   scheduler().TrackLingering(this);
 }
 
-void Connection::OnShutdown(uv_shutdown_t* request, int status) {
-  auto* self = static_cast<Connection*>(request->data);
-  if (status < 0 && status != UV_ECANCELED && !self->closing_) self->Close();
-}
-
 void Connection::EndGracefully() {
-  if (closing_) return;
+  if (closing()) return;
   switch (state_) {
     case State::kStreaming:
       stream_.End();
       close_after_flush_ = true;
       break;
-    case State::kReading:
+    case State::kSession:
+      // A stream request held behind answers, or a close after an answer,
+      // finishes on its own.
+      if (!session_ || !session_->reading_requests()) break;
       // Let a request in progress, or answers still owed, finish; they are told to close.
-      if (session_ && (session_->parser.in_request() || !session_->slots.empty())) return;
+      if (session_->busy()) return;
       Close();
       break;
-    case State::kResponding:
     case State::kLingering:
       break;
   }
 }
 
 void Connection::RejectOverloaded() {
-  RespondError(503, "too many connections; try again later", nullptr, false);
+  if (session_) session_->Reject(503, "too many connections; try again later");
 }
 
 void Connection::OnRequestTimeout() {
-  if (answers_backlogged_) {
-    ++counters().unread_answer_disconnects;
-    LOG_WARN("connection %s cut off: %zu bytes of answers unread for %u s", Peer().c_str(), queue_.bytes(),
-             config().header_timeout_seconds);
-    Close();
+  if (session_) {
+    session_->OnRequestTimeout();
     return;
   }
   ++counters().header_timeouts;
-  if (session_ && session_->parser.in_request()) {
-    LOG_INFO("connection %s: request not complete within %u s; closing", Peer().c_str(),
-             config().header_timeout_seconds);
-    RespondError(408, "request not received within the header timeout", nullptr, false);
-  } else {
-    // An idle keep-alive connection: close silently, as a client may be about
-    // to reuse it and a stray 408 would be misread as its answer.
-    Close();
-  }
+  Close();
 }
 
 void Connection::Close() {
-  if (closing_) return;
-  closing_ = true;
+  if (closing()) return;
+  // The handle closes on a later loop turn; until then nothing is written.
+  transport_.Close();
   stream_.Stop();
   if (stream_counted_) {
     context_->client_limits->CloseStream(stream_client_, scheduler().now_ms());
@@ -546,13 +296,6 @@ void Connection::Close() {
   }
   scheduler().Forget(this);
   context_->owner->OnConnectionClosing(this);
-  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), OnClosed);
-}
-
-void Connection::OnClosed(uv_handle_t* handle) {
-  auto* self = static_cast<Connection*>(handle->data);
-  self->context_->owner->OnConnectionClosed(self);
-  delete self;
 }
 
 }  // namespace ssebridge
