@@ -108,13 +108,15 @@ TEST_F(HostileMessageTest, HundredThousandChannelsInOnePublishAreRefusedQuickly)
   std::string body = "{\"channels\":[";
   for (int i = 0; i < 100000; ++i) body += (i ? ",\"c" : "\"c") + std::to_string(i) + "\"";
   body += "],\"data\":\"x\"}";
-  const auto start = Clock::now();
+  const long cpu_before = harness::CpuMillis(bridge_.process().pid());
   std::optional<HttpResponse> answer = PublishJson(bridge_.port(), body);
-  const auto elapsed = Clock::now() - start;
+  const long cpu_ms = harness::CpuMillis(bridge_.process().pid()) - cpu_before;
   ASSERT_TRUE(answer);
   EXPECT_EQ(answer->status, 400);
   EXPECT_NE(answer->body.find("--max-channels-per-publish"), std::string::npos) << answer->body;
-  EXPECT_LT(elapsed, std::chrono::seconds(2));
+  // The bridge's own CPU time, not the wall clock: CI runs this under ASan
+  // beside a parallel build, where wall time says little about the parser.
+  EXPECT_LT(cpu_ms, 2000) << "the bridge spent " << cpu_ms << " ms of CPU on the request";
   ExpectBystanderUnharmed();
 }
 
@@ -126,12 +128,12 @@ TEST_F(HostileMessageTest, NinetyThousandKeysInDataAreParsedQuickly) {
   std::string body = "{\"channel\":\"keys\",\"data\":{";
   for (int i = 0; i < 90000; ++i) body += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":0";
   body += "}}";
-  const auto start = Clock::now();
+  const long cpu_before = harness::CpuMillis(bridge_.process().pid());
   std::optional<HttpResponse> answer = PublishJson(bridge_.port(), body);
-  const auto elapsed = Clock::now() - start;
+  const long cpu_ms = harness::CpuMillis(bridge_.process().pid()) - cpu_before;
   ASSERT_TRUE(answer);
   EXPECT_EQ(answer->status, 200) << answer->body;
-  EXPECT_LT(elapsed, std::chrono::seconds(2));
+  EXPECT_LT(cpu_ms, 2000) << "the bridge spent " << cpu_ms << " ms of CPU on the request";
   ExpectBystanderUnharmed();
 }
 
@@ -183,7 +185,7 @@ TEST_F(HostileMessageTest, TenThousandChannelSubscribeIsBoundedAndCheap) {
   std::string query;
   for (int i = 0; i < 10000; ++i) query += (i ? "&channel=c" : "channel=c") + std::to_string(i);
 
-  const auto started = Clock::now();
+  const long cpu_before = harness::CpuMillis(bridge_.process().pid());
   SseClient wide;
   ASSERT_TRUE(wide.Open(bridge_.port(), "/events?" + query));
   ASSERT_EQ(wide.head().status, 200);
@@ -193,7 +195,9 @@ TEST_F(HostileMessageTest, TenThousandChannelSubscribeIsBoundedAndCheap) {
   ASSERT_TRUE(event);
   EXPECT_EQ(event->data, "last");
   wide.socket().Close();  // Unsubscribing 10,000 channels happens on this close.
-  EXPECT_LT(std::chrono::duration_cast<Millis>(Clock::now() - started).count(), 3000);
+  ASSERT_TRUE(bystander_.Publish());  // Answered after the unsubscribe.
+  const long cpu_ms = harness::CpuMillis(bridge_.process().pid()) - cpu_before;
+  EXPECT_LT(cpu_ms, 3000) << "the bridge spent " << cpu_ms << " ms of CPU subscribing and unsubscribing";
   ExpectBystanderUnharmed();
 }
 
