@@ -487,7 +487,7 @@ TEST_F(HostileReplayRedisTest, CatchUpHoldPastItsBoundCutsItsStreamsOff) {
   EXPECT_EQ(gap->event, "gap");
   EXPECT_NE(gap->data.find("\"reason\":\"too-many\""), std::string::npos) << gap->data;
   int last = -2;
-  for (std::optional<SseEvent> event = resumed.Next(Millis(2000)); event; event = resumed.Next(Millis(2000))) {
+  for (std::optional<SseEvent> event = resumed.Next(kWait); event; event = resumed.Next(kWait)) {
     EXPECT_GT(Number(*event), last);
     last = Number(*event);
     if (last == 59) break;
