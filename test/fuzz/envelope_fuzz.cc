@@ -9,8 +9,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "ssebridge/message_frame.h"
 #include "ssebridge/envelope.h"
+#include "ssebridge/message_frame.h"
 #include "ssebridge/sse.h"
 #include "ssebridge/untrusted_json.h"
 

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "ssebridge/handlers/route_table.h"
 #include "ssebridge/http_parser.h"
 #include "ssebridge/publish_request.h"
 #include "ssebridge/router.h"
@@ -41,7 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::string_view path;
       std::string_view query;
       ssebridge::SplitTarget(request.target, &path, &query);
-      ssebridge::RouteMatch route = ssebridge::MatchRoute("/base", request.method, path);
+      ssebridge::RouteMatch route = ssebridge::MatchRoute(ssebridge::BridgeRoutes(), "/base", request.method, path);
       ssebridge::SubscribeRequest subscribe;
       ssebridge::ParseSubscribeRequest(route.rest, query, request, 1000, &subscribe);
       const std::string* type = request.Header("content-type");

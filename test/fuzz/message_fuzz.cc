@@ -7,9 +7,9 @@
 #include <cstdlib>
 #include <string>
 
-#include "ssebridge/message_frame.h"
 #include "ssebridge/channel.h"
 #include "ssebridge/envelope.h"
+#include "ssebridge/message_frame.h"
 #include "ssebridge/publish_request.h"
 
 namespace {

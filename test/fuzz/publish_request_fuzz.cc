@@ -9,8 +9,9 @@
 #include <set>
 #include <string>
 
-#include "ssebridge/message_frame.h"
 #include "ssebridge/channel.h"
+#include "ssebridge/envelope.h"
+#include "ssebridge/message_frame.h"
 #include "ssebridge/publish_request.h"
 #include "ssebridge/untrusted_json.h"
 
