@@ -10,9 +10,9 @@
 #include "ssebridge/redis_broker.h"
 
 namespace ssebridge {
-namespace {
-
 uint64_t MonotonicMillis() { return uv_hrtime() / 1000000; }
+
+namespace {
 
 uint64_t WallClockMicros() {
   struct timeval now;

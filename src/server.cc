@@ -10,13 +10,12 @@
 
 #include "ssebridge/connection.h"
 #include "ssebridge/broker.h"
+#include "ssebridge/broker_factory.h"
 #include "ssebridge/http_response.h"
 #include "ssebridge/log.h"
 
 namespace ssebridge {
 namespace {
-
-uint64_t MonotonicMillis() { return uv_hrtime() / 1000000; }
 
 ClientLimits::Options ClientLimitOptions(const Config& config) {
   ClientLimits::Options options;

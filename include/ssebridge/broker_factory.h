@@ -4,6 +4,7 @@
 // main.cc pulls in hiredis.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 
 #include <uv.h>
@@ -18,6 +19,11 @@ struct Counters;
 
 // `completions`, `registry` and `counters` must outlive the broker (Server
 // owns them; see Server::AttachBroker).
+// The clock MakeBroker gives the brokers for history ages, in milliseconds
+// since an arbitrary start (libuv's monotonic clock). Server passes the same
+// clock's reading to Broker::Maintain.
+uint64_t MonotonicMillis();
+
 std::unique_ptr<Broker> MakeBroker(uv_loop_t* loop, const Config& config, CompletionQueue* completions,
                                    PubsubRegistry* registry, Counters* counters);
 
