@@ -6,7 +6,6 @@
 
 #include "ssebridge/config.h"
 #include "ssebridge/embedded_broker.h"
-#include "ssebridge/redis_address.h"
 #include "ssebridge/redis_broker.h"
 
 namespace ssebridge {
@@ -39,7 +38,7 @@ std::unique_ptr<Broker> MakeBroker(uv_loop_t* loop, const Config& config, Comple
                                               WallClockMicros, MonotonicMillis);
   } else {
     RedisBroker::Options options;
-    ParseRedisAddress(config.redis_url, &options.address);  // Validated by the config loader.
+    options.address = config.redis_address;
     options.recognise_envelopes = config.redis_envelope;
     options.history = HistoryLimits(config);
     options.max_frame_bytes = config.client_buffer_bytes;

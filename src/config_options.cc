@@ -96,11 +96,15 @@ const std::vector<OptionSpec>& Options() {
        [](Config& c, const std::string& v) {
          if (v.empty()) {
            c.redis_url.clear();
+           c.redis_address = RedisAddress();
            return std::string();
          }
          RedisAddress address;
          std::string error = ParseRedisAddress(v, &address);
-         if (error.empty()) c.redis_url = v;
+         if (error.empty()) {
+           c.redis_url = v;
+           c.redis_address = address;
+         }
          return error;
        }},
       {"base-path", true, false, "prefix for every route, e.g. /sse (default none)",

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ssebridge/log.h"
+#include "ssebridge/redis_address.h"
 
 namespace ssebridge {
 
@@ -15,6 +16,7 @@ struct Config {
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8080;
   std::string redis_url;                 // Empty: embedded in-process broker.
+  RedisAddress redis_address;            // redis_url as the option table parsed it.
   std::string base_path;                 // "" or "/prefix" without a trailing slash.
   uint32_t heartbeat_seconds = 15;
   uint32_t write_delay_ms = 0;           // >0: live messages wait up to this long to share a write.

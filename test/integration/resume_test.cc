@@ -227,6 +227,30 @@ TEST_P(ResumeTest, IdNewerThanAnyIssuedDoesNotSilenceTheStream) {
   EXPECT_EQ(NextData(client, kWait), "1");
 }
 
+// The same bogus id while another stream keeps the channel live, so that a
+// Redis-mode bridge holds the channel's recent history in memory: memory
+// cannot vouch for an id newer than any it has seen, so it must not answer
+// "nothing after that" and let the de-duplication swallow what follows.
+TEST_P(ResumeTest, IdNewerThanAnyIssuedIsFoundOutWhileAnotherStreamKeepsTheChannelLive) {
+  Bridge bridge;
+  StartBridge(bridge);
+  SseClient watcher;
+  ASSERT_TRUE(watcher.Open(bridge.port(), "/events/future"));
+  AwaitSubscriptions({"future"});
+  PublishJson(bridge.port(), NumberedBody("future", 0));
+  ASSERT_EQ(NextData(watcher, kWait), "0");
+  SseClient client;
+  ASSERT_TRUE(client.Open(bridge.port(), "/events/future", {{"Last-Event-ID", "9999999999999999"}}));
+  std::optional<SseEvent> gap = client.Next(kWait);
+  ASSERT_TRUE(gap);
+  EXPECT_EQ(gap->event, "gap");
+  EXPECT_NE(gap->data.find("unknown-id"), std::string::npos);
+  EXPECT_EQ(NextData(client, kWait), "0");
+  PublishJson(bridge.port(), NumberedBody("future", 1));
+  EXPECT_EQ(NextData(client, kWait), "1");
+  EXPECT_EQ(NextData(watcher, kWait), "1");
+}
+
 INSTANTIATE_TEST_SUITE_P(Brokers, ResumeTest, harness::BothBrokers(), harness::BrokerName);
 
 // ------------------------------------------------------------------ embedded

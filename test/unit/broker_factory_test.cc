@@ -41,6 +41,7 @@ TEST_F(BrokerFactoryTest, WithoutARedisUrlTheBrokerIsEmbeddedWithTheConfiguredRe
 TEST_F(BrokerFactoryTest, WithARedisUrlTheBrokerIsRedisAndDoesNotConnectBeforeStart) {
   Config config;
   config.redis_url = "redis://127.0.0.1:1/";
+  config.redis_address.port = 1;
   std::unique_ptr<Broker> broker = MakeBroker(&loop_, config, &completions_, &registry_, &counters_);
   ASSERT_NE(broker, nullptr);
   EXPECT_EQ(std::string(broker->kind()), "redis");

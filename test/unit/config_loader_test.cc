@@ -426,6 +426,14 @@ TEST_F(ConfigTest, BasePathMustBeAbsolutePlainPath) {
 TEST_F(ConfigTest, RedisUrlIsValidatedAndKept) {
   EXPECT_EQ(LoadOk({"--redis", "redis://localhost"}).redis_url, "redis://localhost");
   EXPECT_EQ(LoadOk({"--redis", "unix:///run/redis.sock"}).redis_url, "unix:///run/redis.sock");
+  // The parsed address travels with the URL, so nothing parses it twice.
+  Config parsed = LoadOk({"--redis", "redis://:secret@cache:6380/2"});
+  EXPECT_FALSE(parsed.redis_address.is_unix);
+  EXPECT_EQ(parsed.redis_address.host, "cache");
+  EXPECT_EQ(parsed.redis_address.port, 6380);
+  EXPECT_EQ(parsed.redis_address.password, "secret");
+  EXPECT_EQ(parsed.redis_address.database, 2);
+  EXPECT_TRUE(LoadOk({"--redis", "unix:///run/redis.sock"}).redis_address.is_unix);
   // Empty means the embedded broker, overriding a lower source.
   env_["SSEBRIDGE_REDIS"] = "redis://from-env";
   EXPECT_EQ(LoadOk({"--redis", ""}).redis_url, "");
