@@ -210,7 +210,12 @@ void Server::LogStatus() {
   ids.reserve(connections_.size());
   for (const auto& entry : connections_) ids.push_back(entry.first);
   std::sort(ids.begin(), ids.end());
-  for (uint64_t id : ids) LOG_INFO("status: %s", connections_.at(id)->Describe().c_str());
+  // Bounded, so that "status" on a busy bridge cannot hold the loop for long.
+  constexpr size_t kMaxStatusLines = 1000;
+  for (size_t i = 0; i < ids.size() && i < kMaxStatusLines; ++i) {
+    LOG_INFO("status: %s", connections_.at(ids[i])->Describe().c_str());
+  }
+  if (ids.size() > kMaxStatusLines) LOG_INFO("status: and %zu more connection(s)", ids.size() - kMaxStatusLines);
 }
 
 void Server::OnAccepted(int fd, const sockaddr_storage& peer) {
