@@ -197,9 +197,16 @@ const std::vector<OptionSpec>& Options() {
        }},
       {"control-listen", true, false, "HOST:PORT for the control port instead of 127.0.0.1:--control-port",
        [](Config& c, const std::string& v) {
-         std::string error = ParseHostPort(v, &c.control_host, &c.control_port);
-         if (error.empty()) c.control_enabled = true;
-         return error;
+         std::string host;
+         uint16_t port = 0;
+         std::string error = ParseHostPort(v, &host, &port);
+         if (!error.empty()) return error;
+         IpAddress address;
+         if (!ParseIpAddress(host, &address)) return "expected an IP address as the host, got '" + host + "'";
+         c.control_host = host;
+         c.control_port = port;
+         c.control_enabled = true;
+         return std::string();
        }},
       {"fifo", true, false, "FIFO taking the control port's lines, created if missing (default none)",
        [](Config& c, const std::string& v) {

@@ -494,6 +494,8 @@ TEST_F(ConfigTest, ControlPortIsOnLoopbackUnlessControlListenSaysOtherwise) {
   EXPECT_EQ(listen.control_port, 9000);
   EXPECT_THAT(Load({"--control-port", "70000"}).error, HasSubstr("--control-port"));
   EXPECT_THAT(Load({"--control-listen", "8085"}).error, HasSubstr("--control-listen"));
+  EXPECT_THAT(Load({"--control-listen", "localhost:8085"}).error, HasSubstr("expected an IP address"));
+  EXPECT_EQ(LoadOk({"--control-listen", ":8085"}).control_host, "0.0.0.0");
   EXPECT_THAT(Load({"--fifo", ""}).error, HasSubstr("--fifo"));
 }
 
