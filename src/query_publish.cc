@@ -27,6 +27,13 @@ std::string ForEachQueryPart(std::string_view query, Fn fn) {
   return "";
 }
 
+// A parameter name for an error message: echoed only when short and
+// printable (the message is logged and sent back).
+std::string Shown(const std::string& what, const std::string& name) {
+  if (name.size() <= 64 && ValidateChannelName(name).empty()) return what + " '" + name + "'";
+  return what;
+}
+
 }  // namespace
 
 bool IsPublishQuery(std::string_view query) {
@@ -51,8 +58,8 @@ std::string ParseQueryPublish(std::string_view rest, std::string_view query, siz
     const size_t equals = part.find('=');
     if (equals == std::string_view::npos) {
       std::optional<std::string> name = PercentDecode(part, true);
-      return "'" + (name ? *name : std::string(part)) +
-             "' has no value: a GET publish takes TYPE=DATA pairs; commands (status, halt) are taken only on "
+      return Shown("parameter", name ? *name : std::string(part)) +
+             " has no value: a GET publish takes TYPE=DATA pairs; commands (status, halt) are taken only on "
              "the control port and the FIFO";
     }
     std::optional<std::string> key = PercentDecode(part.substr(0, equals), true);
@@ -66,7 +73,7 @@ std::string ParseQueryPublish(std::string_view rest, std::string_view query, siz
     if (std::string invalid = ValidateEventName(*key); !invalid.empty()) return invalid;
     // Browsers decode event streams as UTF-8; reject bytes they would mangle.
     if (!IsValidUtf8(*key)) return "event name is not valid UTF-8";
-    if (!IsValidUtf8(*value)) return "data of event '" + *key + "' is not valid UTF-8";
+    if (!IsValidUtf8(*value)) return Shown("data of event", *key) + " is not valid UTF-8";
     events.emplace_back(std::move(*key), std::move(*value));
     return "";
   });

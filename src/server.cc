@@ -16,6 +16,7 @@
 #include "ssebridge/fifo_reader.h"
 #include "ssebridge/handlers/publish_handler.h"
 #include "ssebridge/http_response.h"
+#include "ssebridge/json_quote.h"
 #include "ssebridge/log.h"
 
 namespace ssebridge {
@@ -164,7 +165,9 @@ void Server::HandleControlLine(std::string_view text, const std::string& source)
     case ControlLine::Kind::kBlank:
       return;
     case ControlLine::Kind::kInvalid:
-      LOG_WARN("%s: skipped a bad line (%s): %.200s", source.c_str(), line.error.c_str(), std::string(text).c_str());
+      // Quoted and cut short: the line is untrusted input going into the log.
+      LOG_WARN("%s: skipped a bad line (%s): %s", source.c_str(), line.error.c_str(),
+               JsonQuote(text.substr(0, 200)).c_str());
       return;
     case ControlLine::Kind::kStatus:
     case ControlLine::Kind::kHalt: {

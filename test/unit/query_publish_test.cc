@@ -84,13 +84,16 @@ TEST(QueryPublishTest, RefusalsSayWhy) {
   EXPECT_EQ(ParseError("", "q=1"), "no channel given: use /publish/<channel>?<type>=<data>");
   EXPECT_EQ(ParseError("a", ""), "no event given: add ?<type>=<data> to the URL");
   EXPECT_EQ(ParseError("a", "channel=b"), "no event given: add ?<type>=<data> to the URL");
-  EXPECT_NE(ParseError("a", "halt").find("'halt' has no value"), std::string::npos);
+  EXPECT_EQ(ParseError("a", "halt").rfind("parameter 'halt' has no value", 0), 0u);
   EXPECT_NE(ParseError("a", "q=1&status").find("control port"), std::string::npos);
   EXPECT_EQ(ParseError("a%zz", "q=1"), "bad percent-encoding in the path");
   EXPECT_EQ(ParseError("a", "q=%zz"), "bad percent-encoding in the query");
   EXPECT_EQ(ParseError("a", "=1"), "event name is empty");
   EXPECT_EQ(ParseError("a", "q%0A=1"), "event name contains CR, LF or NUL");
   EXPECT_EQ(ParseError("a", "q=%FF"), "data of event 'q' is not valid UTF-8");
+  // Names are echoed only when printable.
+  EXPECT_EQ(ParseError("a", "%1B%5B2J").rfind("parameter has no value", 0), 0u);
+  EXPECT_EQ(ParseError("a", "q%09x=%FF"), "data of event is not valid UTF-8");
   EXPECT_NE(ParseError("a*", "q=1").find("cannot publish to a pattern"), std::string::npos);
   EXPECT_NE(ParseError("a/b/c", "q=1", 2).find("too many channels"), std::string::npos);
 }
