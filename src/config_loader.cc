@@ -59,7 +59,7 @@ std::string ReadFileSource(const std::string& path, const FileReader& read_file,
   }
   for (auto it = document.begin(); it != document.end(); ++it) {
     const OptionSpec* option = FindOption(it.key());
-    if (option == nullptr || !option->takes_value) {
+    if (option == nullptr) {
       return "--config: unknown option '" + it.key() + "' in '" + path + "'";
     }
     std::vector<std::string> list;
@@ -124,6 +124,7 @@ ConfigLoadResult LoadConfig(const std::vector<std::string>& args, const EnvLooku
       result.error = "unknown option '--" + name + "'";
       return result;
     }
+    if (!value && !option->takes_value) value = "on";  // A switch: --allow-commands.
     if (!value) {
       if (i + 1 >= args.size()) {
         result.error = "--" + name + ": missing value";

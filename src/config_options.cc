@@ -36,7 +36,7 @@ std::function<std::string(Config&, const std::string&)> UnsignedSetter(T Config:
   };
 }
 
-std::string ParseListen(const std::string& text, Config& config) {
+std::string ParseHostPort(const std::string& text, std::string* host_out, uint16_t* port_out) {
   std::string host;
   std::string port;
   if (!text.empty() && text[0] == '[') {
@@ -56,9 +56,13 @@ std::string ParseListen(const std::string& text, Config& config) {
   uint64_t port_number = 0;
   std::string error = ParseUnsigned(port, 0, 65535, &port_number);
   if (!error.empty()) return "bad port: " + error;
-  config.listen_host = host;
-  config.listen_port = static_cast<uint16_t>(port_number);
+  *host_out = host;
+  *port_out = static_cast<uint16_t>(port_number);
   return "";
+}
+
+std::string ParseListen(const std::string& text, Config& config) {
+  return ParseHostPort(text, &config.listen_host, &config.listen_port);
 }
 
 std::string ParseBasePath(const std::string& text, Config& config) {
@@ -177,6 +181,46 @@ const std::vector<OptionSpec>& Options() {
       {"max-replay-messages", true, false,
        "messages one resume may replay, the newest ones; older ones are reported by a gap event (default 10000)",
        UnsignedSetter(&Config::max_replay_messages, 1, 100000000)},
+      // W3C SSE-Server compatibility (docs/compat.md). The switches take no
+      // value as flags (--allow-commands); on/off from the environment or file.
+      {"empty-subscribe-all", false, false,
+       "GET /events without a channel subscribes to every channel instead of 400 (default off)",
+       [](Config& c, const std::string& v) { return ParseOnOff(v, &c.empty_subscribe_all); }},
+      {"allow-get-publish", false, false,
+       "publish with GET /publish/CHANNEL...?TYPE=DATA and GET /events/CHANNEL...?TYPE=DATA (default off)",
+       [](Config& c, const std::string& v) { return ParseOnOff(v, &c.allow_get_publish); }},
+      {"control-port", true, false,
+       "port on 127.0.0.1 taking 'channel/type = data' lines (default none; 0 picks a free port)",
+       [](Config& c, const std::string& v) {
+         uint64_t port = 0;
+         std::string error = ParseUnsigned(v, 0, 65535, &port);
+         if (!error.empty()) return error;
+         c.control_enabled = true;
+         c.control_port = static_cast<uint16_t>(port);
+         return std::string();
+       }},
+      {"control-listen", true, false, "HOST:PORT for the control port instead of 127.0.0.1:--control-port",
+       [](Config& c, const std::string& v) {
+         std::string host;
+         uint16_t port = 0;
+         std::string error = ParseHostPort(v, &host, &port);
+         if (!error.empty()) return error;
+         IpAddress address;
+         if (!ParseIpAddress(host, &address)) return "expected an IP address as the host, got '" + host + "'";
+         c.control_host = host;
+         c.control_port = port;
+         c.control_enabled = true;
+         return std::string();
+       }},
+      {"fifo", true, false, "FIFO taking the control port's lines, created if missing (default none)",
+       [](Config& c, const std::string& v) {
+         if (v.empty()) return std::string("must not be empty");
+         c.fifo_path = v;
+         return std::string();
+       }},
+      {"allow-commands", false, false,
+       "accept the commands 'status' and 'halt' on the control port and the FIFO (default off)",
+       [](Config& c, const std::string& v) { return ParseOnOff(v, &c.allow_commands); }},
   };
   return kOptions;
 }

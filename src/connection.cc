@@ -298,4 +298,17 @@ void Connection::Close() {
   context_->owner->OnConnectionClosing(this);
 }
 
+std::string Connection::Describe() const {
+  std::string text = "connection " + std::to_string(id_) + " from " + transport_.Peer() + ": ";
+  switch (state_) {
+    case State::kSession:
+      return text + "reading requests";
+    case State::kStreaming:
+      return text + "stream on " + stream_.DescribeTopics(3) + ", " + std::to_string(queue_.bytes()) + " bytes queued";
+    case State::kLingering:
+      return text + "closing";
+  }
+  return text;
+}
+
 }  // namespace ssebridge

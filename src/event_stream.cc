@@ -11,6 +11,19 @@ namespace ssebridge {
 
 EventStream::~EventStream() { Stop(); }
 
+std::string EventStream::DescribeTopics(size_t max_names) const {
+  if (subscriber_ == nullptr) return "no channels";
+  const std::vector<PubsubRegistry::Topic*>& topics = subscriber_->topics;
+  if (topics.size() == 1 && topics[0]->is_pattern && topics[0]->name == "*") return "all channels";
+  std::string text;
+  for (size_t i = 0; i < topics.size() && i < max_names; ++i) {
+    if (i != 0) text += ", ";
+    text += '"' + topics[i]->name + '"';
+  }
+  if (topics.size() > max_names) text += " and " + std::to_string(topics.size() - max_names) + " more";
+  return text;
+}
+
 void EventStream::Start(const SubscribeRequest& request, bool chunked, Finder finder) {
   chunked_ = chunked;
   ++context_->counters->streams_opened;

@@ -28,7 +28,9 @@ bool IsJsonMediaType(std::string_view media) {
          (media.size() > 5 && EqualsIgnoreCase(media.substr(media.size() - 5), "+json"));
 }
 
-std::string AddChannel(const std::string& name, UniqueChannels* channels, size_t max_channels) {
+}  // namespace
+
+std::string AddPublishChannel(const std::string& name, UniqueChannels* channels, size_t max_channels) {
   std::string error = ValidateChannelName(name);
   if (!error.empty()) return error;
   if (IsPattern(name)) return "cannot publish to a pattern ('" + name + "' contains *, ? or [)";
@@ -43,6 +45,12 @@ std::string ValidateEventName(const std::string& event) {
   if (event.empty()) return "event name is empty";
   if (!IsValidSseFieldValue(event)) return "event name contains CR, LF or NUL";
   return "";
+}
+
+namespace {
+
+std::string AddChannel(const std::string& name, UniqueChannels* channels, size_t max_channels) {
+  return AddPublishChannel(name, channels, max_channels);
 }
 
 PublishParseResult Error(int status, std::string message) { return PublishParseResult{status, std::move(message)}; }

@@ -11,7 +11,12 @@
 #include "ssebridge/connection.h"
 #include "ssebridge/broker.h"
 #include "ssebridge/broker_factory.h"
+#include "ssebridge/control_line.h"
+#include "ssebridge/control_listener.h"
+#include "ssebridge/fifo_reader.h"
+#include "ssebridge/handlers/publish_handler.h"
 #include "ssebridge/http_response.h"
+#include "ssebridge/json_quote.h"
 #include "ssebridge/log.h"
 
 namespace ssebridge {
@@ -111,6 +116,8 @@ int Server::Start() {
     return rc;
   }
   port_ = acceptor_.port();
+  rc = StartLineSources();
+  if (rc != 0) return rc;
 
   scheduler_.Start(&completions_, broker_.get(), [this](uint64_t now) { SweepClients(now); });
   broker_->Start();
@@ -124,6 +131,94 @@ int Server::Start() {
   LOG_INFO("demo page: http://%s:%u%s/ (Ctrl-C or SIGTERM stops the bridge)", host.c_str(), port_,
            config_.base_path.c_str());
   return 0;
+}
+
+uint16_t Server::control_port() const { return control_ ? control_->port() : 0; }
+
+int Server::StartLineSources() {
+  auto handler = [this](std::string_view line, const std::string& source) { HandleControlLine(line, source); };
+  const char* commands = config_.allow_commands ? "status and halt allowed" : "commands refused";
+  if (config_.control_enabled) {
+    control_ = std::make_unique<ControlListener>(loop_, handler);
+    int rc = control_->Listen(config_.control_host, config_.control_port);
+    if (rc != 0) {
+      LOG_ERROR("cannot open the control port on %s:%u: %s", config_.control_host.c_str(), config_.control_port,
+                uv_strerror(rc));
+      return rc;
+    }
+    // Worded unlike the HTTP line, which scripts and tests look for.
+    LOG_INFO("control port: taking lines on %s:%u (%s)", config_.control_host.c_str(), control_->port(), commands);
+  }
+  if (!config_.fifo_path.empty()) {
+    fifo_ = std::make_unique<FifoReader>(loop_, handler);
+    int rc = fifo_->Open(config_.fifo_path);
+    if (rc != 0) return rc;  // Logged by the reader.
+    LOG_INFO("fifo: taking lines from %s (%s)", config_.fifo_path.c_str(), commands);
+  }
+  return 0;
+}
+
+void Server::HandleControlLine(std::string_view text, const std::string& source) {
+  if (shutting_down_) return;
+  ControlLine line = ParseControlLine(text);
+  switch (line.kind) {
+    case ControlLine::Kind::kBlank:
+      return;
+    case ControlLine::Kind::kInvalid:
+      // Quoted and cut short: the line is untrusted input going into the log.
+      LOG_WARN("%s: skipped a bad line (%s): %s", source.c_str(), line.error.c_str(),
+               JsonQuote(text.substr(0, 200)).c_str());
+      return;
+    case ControlLine::Kind::kStatus:
+    case ControlLine::Kind::kHalt: {
+      const char* command = line.kind == ControlLine::Kind::kStatus ? "status" : "halt";
+      if (!config_.allow_commands) {
+        LOG_WARN("%s: command '%s' refused: start ssebridge with --allow-commands", source.c_str(), command);
+        return;
+      }
+      LOG_INFO("%s: command '%s'", source.c_str(), command);
+      if (line.kind == ControlLine::Kind::kStatus) {
+        LogStatus();
+      } else {
+        Shutdown();
+      }
+      return;
+    }
+    case ControlLine::Kind::kPublish:
+      break;
+  }
+  // The same path as POST /publish: the size a stream can queue, then the broker.
+  if (std::string too_large = TooLargeToQueue(line.publish, config_.client_buffer_bytes); !too_large.empty()) {
+    LOG_WARN("%s: skipped a line: %s", source.c_str(), too_large.c_str());
+    return;
+  }
+  std::string what = "'" + line.publish.channels[0] + "/" +
+                     (line.publish.event.empty() ? std::string("message") : line.publish.event) + "'";
+  broker_->Publish(line.publish, [source, what](const PublishOutcome& outcome) {
+    if (outcome.status == 200) {
+      LOG_DEBUG("%s: published %s as id %s", source.c_str(), what.c_str(), outcome.id.c_str());
+    } else {
+      LOG_WARN("%s: %s not published: %s", source.c_str(), what.c_str(), outcome.error.c_str());
+    }
+  });
+}
+
+void Server::LogStatus() {
+  size_t streams = 0;
+  for (const auto& entry : connections_) streams += entry.second->is_stream() ? 1 : 0;
+  LOG_INFO("status: %zu connection(s), %zu stream(s), %s broker%s", connections_.size(), streams, broker_->kind(),
+           broker_->ready() ? "" : " (not ready)");
+  // Oldest first: ids grow with each accept.
+  std::vector<uint64_t> ids;
+  ids.reserve(connections_.size());
+  for (const auto& entry : connections_) ids.push_back(entry.first);
+  std::sort(ids.begin(), ids.end());
+  // Bounded, so that "status" on a busy bridge cannot hold the loop for long.
+  constexpr size_t kMaxStatusLines = 1000;
+  for (size_t i = 0; i < ids.size() && i < kMaxStatusLines; ++i) {
+    LOG_INFO("status: %s", connections_.at(ids[i])->Describe().c_str());
+  }
+  if (ids.size() > kMaxStatusLines) LOG_INFO("status: and %zu more connection(s)", ids.size() - kMaxStatusLines);
 }
 
 void Server::OnAccepted(int fd, const sockaddr_storage& peer) {
@@ -189,6 +284,8 @@ void Server::Shutdown() {
   context_.shutting_down = true;
   LOG_INFO("shutting down: %zu connection(s) open", connections_.size());
   acceptor_.Close();
+  if (control_) control_->Close();
+  if (fifo_) fifo_->Close();
   std::vector<uint64_t> ids;
   ids.reserve(connections_.size());
   for (const auto& entry : connections_) ids.push_back(entry.first);

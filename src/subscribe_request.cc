@@ -19,20 +19,17 @@ std::string AddChannel(const std::string& name, UniqueChannels* channels, size_t
 
 }  // namespace
 
+bool IsStreamParameter(std::string_view key) {
+  return key == "channel" || key == "channels" || key == "lastEventId" || key == "last_event_id";
+}
+
 std::string ParseSubscribeRequest(std::string_view rest, std::string_view query, const HttpRequest& request,
-                                  size_t max_channels, SubscribeRequest* out) {
+                                  size_t max_channels, SubscribeRequest* out, bool empty_subscribes_all) {
   UniqueChannels unique(&out->channels, max_channels);
-  size_t start = 0;
-  while (start < rest.size()) {
-    size_t end = rest.find('/', start);
-    if (end == std::string_view::npos) end = rest.size();
-    std::string_view segment = rest.substr(start, end - start);
-    if (!segment.empty()) {
-      std::optional<std::string> name = PercentDecode(segment, false);
-      if (!name) return "bad percent-encoding in the path";
-      if (std::string error = AddChannel(*name, &unique, max_channels); !error.empty()) return error;
-    }
-    start = end + 1;
+  std::optional<std::vector<std::string>> segments = DecodePathSegments(rest);
+  if (!segments) return "bad percent-encoding in the path";
+  for (const std::string& name : *segments) {
+    if (std::string error = AddChannel(name, &unique, max_channels); !error.empty()) return error;
   }
   std::optional<std::string> query_last_event_id;
   for (const auto& [key, value] : ParseQuery(query)) {
@@ -42,6 +39,8 @@ std::string ParseSubscribeRequest(std::string_view rest, std::string_view query,
       query_last_event_id = value;
     }
   }
+  // The existing pattern machinery serves "every channel", in both brokers.
+  if (out->channels.empty() && empty_subscribes_all) out->channels.emplace_back(kAllChannelsPattern);
   if (out->channels.empty()) return "no channel given: use /events/<channel> or ?channel=<name>";
 
   // The header wins: a browser's automatic reconnect carries the newest id.

@@ -62,6 +62,23 @@ std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view que
   return pairs;
 }
 
+std::optional<std::vector<std::string>> DecodePathSegments(std::string_view rest) {
+  std::vector<std::string> segments;
+  size_t start = 0;
+  while (start < rest.size()) {
+    size_t end = rest.find('/', start);
+    if (end == std::string_view::npos) end = rest.size();
+    std::string_view segment = rest.substr(start, end - start);
+    if (!segment.empty()) {
+      std::optional<std::string> decoded = PercentDecode(segment, false);
+      if (!decoded) return std::nullopt;
+      segments.push_back(std::move(*decoded));
+    }
+    start = end + 1;
+  }
+  return segments;
+}
+
 void SplitTarget(std::string_view target, std::string_view* path, std::string_view* query) {
   size_t hash = target.find('#');
   if (hash != std::string_view::npos) target = target.substr(0, hash);

@@ -40,6 +40,14 @@ struct Config {
   std::vector<std::string> trusted_proxies;  // Addresses/CIDR ranges whose X-Forwarded-For is believed.
   uint32_t history_max_channels = 100000;    // Channels with local history; least recently used evicted.
   uint32_t max_replay_messages = 10000;      // Messages one resume may replay (the newest); a gap says the rest.
+  // W3C SSE-Server compatibility (docs/compat.md), all off by default.
+  bool empty_subscribe_all = false;  // GET /events without a channel subscribes to "*".
+  bool allow_get_publish = false;    // GET /publish/a/b?type=data and GET /events/a/b?type=data publish.
+  bool allow_commands = false;       // "status" and "halt" lines on the control port and the FIFO.
+  bool control_enabled = false;      // --control-port or --control-listen was given.
+  std::string control_host = "127.0.0.1";
+  uint16_t control_port = 0;         // 0 picks a free port (logged).
+  std::string fifo_path;             // Empty: no FIFO.
 };
 
 }  // namespace ssebridge

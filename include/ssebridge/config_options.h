@@ -14,6 +14,8 @@ namespace ssebridge {
 
 struct OptionSpec {
   const char* name;
+  // False for a switch: the bare flag means "on" (--flag=off still works);
+  // the environment and the file give on/off.
   bool takes_value;
   bool repeatable;
   const char* help;

@@ -74,6 +74,8 @@ class Connection final : public LoopScheduler::Entry, private EventStream::Host 
   bool closing() const { return transport_.closing(); }
   bool is_stream() const { return state_ == State::kStreaming; }
   size_t queued_bytes() const { return queue_.bytes(); }
+  // One line for the "status" command: peer, state and, for a stream, its channels.
+  std::string Describe() const;
 
  private:
   class Session;

@@ -76,6 +76,9 @@ class EventStream final : public StreamSink {
   bool cut_off() const { return (flags_ & kCutOff) != 0; }
   bool chunked() const { return chunked_; }
   bool subscribed() const { return subscriber_ != nullptr; }
+  // The subscribed channels and patterns for a status line: the first
+  // `max_names` quoted, then how many more ("all channels" for "*" alone).
+  std::string DescribeTopics(size_t max_names) const;
 
  private:
   void SendFrameSlow(const FrameRef& frame);

@@ -27,6 +27,14 @@ struct PublishParseResult {
 PublishParseResult ParsePublishRequest(std::string_view content_type, std::string_view body, size_t max_channels,
                                        PublishRequest* out);
 
+// Shared with the other ways to publish (GET query, control lines), so every
+// way says the same about the same input. Each returns "" or a 400 reason.
+class UniqueChannels;
+// Validates a channel to publish to (no pattern) and adds it once.
+std::string AddPublishChannel(const std::string& name, UniqueChannels* channels, size_t max_channels);
+// An event name: not empty, no CR, LF or NUL.
+std::string ValidateEventName(const std::string& event);
+
 // The two JSON paths behind ParsePublishRequest, exposed for differential
 // tests. The fast path handles the common shape — an object whose keys are
 // among channel/channels/event/data and whose data is a string — without

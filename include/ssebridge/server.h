@@ -27,6 +27,8 @@ namespace ssebridge {
 
 class Broker;
 class Connection;
+class ControlListener;
+class FifoReader;
 
 class Server : public ConnectionOwner {
  public:
@@ -39,7 +41,8 @@ class Server : public ConnectionOwner {
   // counters(); called once, before Start().
   void AttachBroker(std::unique_ptr<Broker> broker);
 
-  // Binds, listens and starts the broker. Returns 0 or a libuv error code.
+  // Binds, listens (also the control port and the FIFO, when configured) and
+  // starts the broker. Returns 0 or a libuv error code.
   int Start();
 
   // Stops accepting, ends every stream cleanly and closes all handles; the
@@ -47,6 +50,7 @@ class Server : public ConnectionOwner {
   void Shutdown();
 
   uint16_t port() const { return port_; }
+  uint16_t control_port() const;
   uv_loop_t* loop() const { return loop_; }
   const Config& config() const { return config_; }
   PubsubRegistry& registry() { return registry_; }
@@ -77,6 +81,11 @@ class Server : public ConnectionOwner {
   static void OnShutdownDeadline(uv_timer_t* timer);
 
   void OnAccepted(int fd, const sockaddr_storage& peer);
+  int StartLineSources();
+  // One line from the control port or the FIFO (control_line.h): a publish
+  // through the broker like POST /publish, or a command.
+  void HandleControlLine(std::string_view line, const std::string& source);
+  void LogStatus();
   void SweepClients(uint64_t now);
   void MaybeFinishShutdown();
 
@@ -102,6 +111,8 @@ class Server : public ConnectionOwner {
   uint32_t max_connections_ = 0;
   uint64_t next_connection_id_ = 1;
   std::unordered_map<uint64_t, Connection*> connections_;
+  std::unique_ptr<ControlListener> control_;  // --control-port / --control-listen.
+  std::unique_ptr<FifoReader> fifo_;          // --fifo.
   bool started_ = false;
   bool shutting_down_ = false;
   bool handles_closed_ = false;

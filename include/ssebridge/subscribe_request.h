@@ -20,8 +20,18 @@ struct SubscribeRequest {
 // Channels come from the path segments and from repeated `channel`/`channels`
 // parameters. The resume point comes from the Last-Event-ID header, else from
 // `lastEventId` / `last_event_id`. At most `max_channels` distinct channels
-// are accepted. Returns "" or the reason for a 400. *out must be empty.
+// are accepted. With `empty_subscribes_all` (--empty-subscribe-all) a request
+// naming no channel subscribes to the pattern "*" (every channel); otherwise
+// it is refused. Returns "" or the reason for a 400. *out must be empty.
 std::string ParseSubscribeRequest(std::string_view rest, std::string_view query, const HttpRequest& request,
-                                  size_t max_channels, SubscribeRequest* out);
+                                  size_t max_channels, SubscribeRequest* out, bool empty_subscribes_all = false);
+
+// The pattern a stream naming no channel subscribes to under --empty-subscribe-all.
+inline constexpr std::string_view kAllChannelsPattern = "*";
+
+// True for the query parameters a stream URL understands (channel, channels,
+// lastEventId, last_event_id). A query with any other parameter is a publish
+// by query (W3C SSE-Server style), not a subscription.
+bool IsStreamParameter(std::string_view key);
 
 }  // namespace ssebridge

@@ -24,6 +24,10 @@ std::optional<std::string> PercentDecode(std::string_view text, bool plus_as_spa
 // raw text rather than failing the whole request: callers validate values.
 std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view query);
 
+// Splits a path rest such as "a/b%20c//d" at '/' into its non-empty segments,
+// each percent-decoded ('+' stays a plus sign). nullopt for a malformed escape.
+std::optional<std::vector<std::string>> DecodePathSegments(std::string_view rest);
+
 // Splits a request target into path and query (without '?'); drops any fragment.
 void SplitTarget(std::string_view target, std::string_view* path, std::string_view* query);
 

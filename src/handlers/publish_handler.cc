@@ -15,10 +15,7 @@
 #include "ssebridge/uri.h"
 
 namespace ssebridge {
-namespace {
 
-// Answers 429 with Retry-After and returns true when the client is over
-// --max-publish-rate-per-ip.
 bool RefuseOverPublishRate(Exchange& exchange) {
   BridgeContext& context = exchange.context();
   ClientLimits& limits = *context.client_limits;
@@ -42,7 +39,13 @@ bool RefuseOverPublishRate(Exchange& exchange) {
   return true;
 }
 
-}  // namespace
+std::string TooLargeToQueue(const PublishRequest& publish, uint64_t client_buffer_bytes) {
+  // Encoded, line breaks grow by the "data: " prefix each.
+  const size_t frame_bytes = MaxPublishedFrameSize(publish);
+  if (frame_bytes <= client_buffer_bytes) return "";
+  return "message too large: as an event it takes up to " + std::to_string(frame_bytes) +
+         " bytes, more than the " + std::to_string(client_buffer_bytes) + " a stream may queue (--client-buffer-bytes)";
+}
 
 void HandlePublish(Exchange& exchange) {
   if (RefuseOverPublishRate(exchange)) return;
@@ -58,12 +61,9 @@ void HandlePublish(Exchange& exchange) {
     return;
   }
   // A message no stream can queue would cut every reading subscriber off as
-  // a slow consumer; encoded, line breaks grow by the "data: " prefix each.
-  const size_t frame_bytes = MaxPublishedFrameSize(publish);
-  if (frame_bytes > config.client_buffer_bytes) {
-    exchange.RespondError(413, "message too large: as an event it takes up to " + std::to_string(frame_bytes) +
-                                   " bytes, more than the " + std::to_string(config.client_buffer_bytes) +
-                                   " a stream may queue (--client-buffer-bytes)");
+  // a slow consumer.
+  if (std::string too_large = TooLargeToQueue(publish, config.client_buffer_bytes); !too_large.empty()) {
+    exchange.RespondError(413, too_large);
     return;
   }
   // The outcome arrives from the completion queue, after this returns. It

@@ -5,6 +5,7 @@
 #include "ssebridge/exchange.h"
 #include "ssebridge/handlers/preflight_handler.h"
 #include "ssebridge/handlers/publish_handler.h"
+#include "ssebridge/handlers/query_publish_handler.h"
 #include "ssebridge/handlers/status_handlers.h"
 #include "ssebridge/handlers/stream_handler.h"
 
@@ -19,6 +20,8 @@ const std::vector<Route>& BridgeRoutes() {
       {"/metrics", false, kGet | kHead, HandleMetrics},
       {"/", false, kGet | kHead, HandleDemoPage},
       {"/index.html", false, kGet | kHead, HandleDemoPage},
+      // W3C SSE-Server style, /publish/color/page?q1=go (--allow-get-publish).
+      {"/publish", true, kGet, HandleQueryPublish},
   };
   return kRoutes;
 }

@@ -1,5 +1,8 @@
 #include "ssebridge/handlers/stream_handler.h"
 
+#include "ssebridge/handlers/query_publish_handler.h"
+#include "ssebridge/query_publish.h"
+
 #include "ssebridge/bridge_context.h"
 #include "ssebridge/config.h"
 #include "ssebridge/exchange.h"
@@ -44,12 +47,19 @@ bool RefuseOverStreamLimit(Exchange& exchange, IpAddress* client, bool* counted)
 }  // namespace
 
 void HandleStream(Exchange& exchange) {
+  // A W3C SSE-Server publishing script queries the stream URL itself
+  // (/events/color?q1=go): publish (--allow-get-publish) or refuse with 400,
+  // never open a stream the script would wait on forever.
+  if (IsPublishQuery(exchange.query())) {
+    HandleQueryPublish(exchange);
+    return;
+  }
   // Earlier requests are still being answered; the stream head must follow them.
   if (exchange.HoldBehindEarlierAnswers()) return;
   const Config& config = *exchange.context().config;
   SubscribeRequest subscribe;
   std::string error = ParseSubscribeRequest(exchange.rest(), exchange.query(), exchange.request(),
-                                            config.max_channels_per_subscribe, &subscribe);
+                                            config.max_channels_per_subscribe, &subscribe, config.empty_subscribe_all);
   if (!error.empty()) {
     exchange.RespondError(400, error);
     return;

@@ -459,5 +459,53 @@ TEST_F(ConfigTest, DeeplyNestedFileIsAnErrorNotACrash) {
   EXPECT_NE(Load({"--config", "deep2.json"}).error, "");
 }
 
+// W3C SSE-Server compatibility options (docs/compat.md).
+TEST_F(ConfigTest, CompatibilityOptionsAreOffByDefault) {
+  Config config = LoadOk({});
+  EXPECT_FALSE(config.empty_subscribe_all);
+  EXPECT_FALSE(config.allow_get_publish);
+  EXPECT_FALSE(config.allow_commands);
+  EXPECT_FALSE(config.control_enabled);
+  EXPECT_EQ(config.fifo_path, "");
+}
+
+TEST_F(ConfigTest, SwitchesTakeNoValueAsFlags) {
+  Config config = LoadOk({"--empty-subscribe-all", "--allow-get-publish", "--allow-commands", "--heartbeat", "5"});
+  EXPECT_TRUE(config.empty_subscribe_all);
+  EXPECT_TRUE(config.allow_get_publish);
+  EXPECT_TRUE(config.allow_commands);
+  EXPECT_EQ(config.heartbeat_seconds, 5u);  // The next flag was not taken as a value.
+  EXPECT_FALSE(LoadOk({"--allow-commands=off"}).allow_commands);
+  EXPECT_THAT(Load({"--allow-commands=maybe"}).error, HasSubstr("--allow-commands"));
+}
+
+TEST_F(ConfigTest, SwitchesFromTheEnvironmentAndTheFile) {
+  env_["SSEBRIDGE_ALLOW_GET_PUBLISH"] = "on";
+  files_["c.json"] = R"({"empty-subscribe-all": true, "allow-commands": "yes", "fifo": "/run/sse.fifo"})";
+  Config config = LoadOk({"--config", "c.json"});
+  EXPECT_TRUE(config.allow_get_publish);
+  EXPECT_TRUE(config.empty_subscribe_all);
+  EXPECT_TRUE(config.allow_commands);
+  EXPECT_EQ(config.fifo_path, "/run/sse.fifo");
+  EXPECT_FALSE(LoadOk({"--config", "c.json", "--empty-subscribe-all=off"}).empty_subscribe_all);
+}
+
+TEST_F(ConfigTest, ControlPortIsOnLoopbackUnlessControlListenSaysOtherwise) {
+  Config port_only = LoadOk({"--control-port", "8085"});
+  EXPECT_TRUE(port_only.control_enabled);
+  EXPECT_EQ(port_only.control_host, "127.0.0.1");
+  EXPECT_EQ(port_only.control_port, 8085);
+  env_["SSEBRIDGE_CONTROL_LISTEN"] = "[::1]:9000";
+  Config listen = LoadOk({});
+  EXPECT_TRUE(listen.control_enabled);
+  EXPECT_EQ(listen.control_host, "::1");
+  EXPECT_EQ(listen.control_port, 9000);
+  EXPECT_THAT(Load({"--control-port", "70000"}).error, HasSubstr("--control-port"));
+  EXPECT_THAT(Load({"--control-listen", "8085"}).error, HasSubstr("--control-listen"));
+  EXPECT_THAT(Load({"--control-listen", "localhost:8085"}).error, HasSubstr("expected an IP address"));
+  EXPECT_EQ(LoadOk({"--control-listen", ":8085"}).control_host, "0.0.0.0");
+  EXPECT_THAT(Load({"--fifo", ""}).error, HasSubstr("--fifo"));
+}
+
 }  // namespace
 }  // namespace ssebridge

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "ssebridge/handlers/publish_handler.h"
+#include "ssebridge/handlers/query_publish_handler.h"
 #include "ssebridge/handlers/status_handlers.h"
 #include "ssebridge/handlers/stream_handler.h"
 
@@ -168,6 +169,24 @@ TEST(RouteTableTest, PathsOutsideTheBasePathAreNotFound) {
   EXPECT_EQ(MatchBridgeRoute("/sse", "GET", "/ssevents").route, Endpoint::kNotFound);
   EXPECT_EQ(MatchBridgeRoute("/sse", "GET", "/sse2/events").route, Endpoint::kNotFound);
   EXPECT_EQ(MatchBridgeRoute("/sse", "GET", "/ss").route, Endpoint::kNotFound);
+}
+
+// W3C SSE-Server style publishing (--allow-get-publish): its own row, below
+// the POST row, so GET /publish alone keeps its 405.
+TEST(RouteTableTest, GetPublishWithChannelsIsTheQueryPublishRow) {
+  RouteMatch get = MatchRoute(BridgeRoutes(), "", "GET", "/publish/color/page");
+  ASSERT_NE(get.route, nullptr);
+  EXPECT_EQ(get.route->handler, HandleQueryPublish);
+  EXPECT_TRUE(get.method_allowed);
+  EXPECT_EQ(get.rest, "color/page");
+  RouteMatch post = MatchRoute(BridgeRoutes(), "", "POST", "/publish/color");
+  ASSERT_NE(post.route, nullptr);
+  EXPECT_FALSE(post.method_allowed);
+  EXPECT_STREQ(post.allow, "GET, OPTIONS");
+  RouteMatch bare = MatchRoute(BridgeRoutes(), "", "GET", "/publish");
+  ASSERT_NE(bare.route, nullptr);
+  EXPECT_EQ(bare.route->handler, HandlePublish);
+  EXPECT_FALSE(bare.method_allowed);
 }
 
 }  // namespace

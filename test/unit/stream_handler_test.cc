@@ -33,6 +33,16 @@ TEST_F(StreamHandlerTest, NoChannelIs400) {
   EXPECT_EQ(exchange.answers[0].status, 400);
 }
 
+TEST_F(StreamHandlerTest, NoChannelIsEveryChannelWithEmptySubscribeAll) {
+  config_.empty_subscribe_all = true;
+  HttpRequest request = Request("GET", "/events");
+  FakeExchange exchange(&context_, request);
+  HandleStream(exchange);
+  ASSERT_TRUE(exchange.stream.has_value());
+  EXPECT_EQ(exchange.stream->channels, std::vector<std::string>{"*"});
+  EXPECT_TRUE(exchange.answers.empty());
+}
+
 TEST_F(StreamHandlerTest, WaitsBehindEarlierAnswersBeforeParsing) {
   HttpRequest request = Request("GET", "/events");  // Invalid, but not looked at yet.
   FakeExchange exchange(&context_, request);

@@ -141,5 +141,22 @@ TEST(SubscribeRequestTest, ManyRepeatsOfOneChannelAreOneChannel) {
   EXPECT_EQ(out.channels, std::vector<std::string>{"x"});
 }
 
+TEST(SubscribeRequestTest, NoChannelSubscribesToEveryChannelOnlyWhenAsked) {
+  SubscribeRequest off;
+  EXPECT_NE(ParseSubscribeRequest("", "", HttpRequest(), 1000, &off), "");
+  SubscribeRequest all;
+  EXPECT_EQ(ParseSubscribeRequest("", "lastEventId=5", HttpRequest(), 1000, &all, true), "");
+  EXPECT_EQ(all.channels, std::vector<std::string>{"*"});
+  EXPECT_EQ(all.last_event_id, "5");
+  SubscribeRequest named;  // A named channel is not widened.
+  EXPECT_EQ(ParseSubscribeRequest("a", "", HttpRequest(), 1000, &named, true), "");
+  EXPECT_EQ(named.channels, std::vector<std::string>{"a"});
+}
+
+TEST(SubscribeRequestTest, StreamParameters) {
+  for (const char* key : {"channel", "channels", "lastEventId", "last_event_id"}) EXPECT_TRUE(IsStreamParameter(key));
+  for (const char* key : {"message", "q1", "Channel", ""}) EXPECT_FALSE(IsStreamParameter(key)) << key;
+}
+
 }  // namespace
 }  // namespace ssebridge

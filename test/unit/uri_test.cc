@@ -136,4 +136,11 @@ TEST(EqualsIgnoreCaseTest, AsciiLettersOnly) {
   EXPECT_FALSE(EqualsIgnoreCase("\xc3\x89", "\xc3\xa9"));  // No Unicode folding.
 }
 
+TEST(DecodePathSegmentsTest, SplitsDecodesAndSkipsEmptySegments) {
+  EXPECT_EQ(DecodePathSegments("a/b%20c//d/"), (std::vector<std::string>{"a", "b c", "d"}));
+  EXPECT_EQ(DecodePathSegments("a+b"), std::vector<std::string>{"a+b"});
+  EXPECT_EQ(DecodePathSegments(""), std::vector<std::string>{});
+  EXPECT_EQ(DecodePathSegments("a/%G1"), std::nullopt);
+}
+
 }  // namespace ssebridge

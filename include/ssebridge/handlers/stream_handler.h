@@ -1,5 +1,6 @@
 // GET /events[/channels]: parses the subscription, applies the per-client
-// stream limit and turns the connection into an event stream.
+// stream limit and turns the connection into an event stream. A query with a
+// parameter a stream does not take is a publish (HandleQueryPublish).
 #pragma once
 
 namespace ssebridge {
