@@ -20,7 +20,15 @@ std::string AddChannel(const std::string& name, UniqueChannels* channels, size_t
 }  // namespace
 
 bool IsStreamParameter(std::string_view key) {
-  return key == "channel" || key == "channels" || key == "lastEventId" || key == "last_event_id";
+  // Besides what a stream reads: jQuery's cache buster (`_`), the id some
+  // clients add (`uuid`) and the long-poll marker, which browsers' pages send
+  // on every stream URL and which must never turn a subscription into a publish.
+  static constexpr std::string_view kNames[] = {"channel", "channels", "lastEventId", "last_event_id",
+                                                "_",       "uuid",     "poll"};
+  for (std::string_view name : kNames) {
+    if (key == name) return true;
+  }
+  return false;
 }
 
 std::string ParseSubscribeRequest(std::string_view rest, std::string_view query, const HttpRequest& request,

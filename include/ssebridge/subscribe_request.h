@@ -30,8 +30,9 @@ std::string ParseSubscribeRequest(std::string_view rest, std::string_view query,
 inline constexpr std::string_view kAllChannelsPattern = "*";
 
 // True for the query parameters a stream URL understands (channel, channels,
-// lastEventId, last_event_id). A query with any other parameter is a publish
-// by query (W3C SSE-Server style), not a subscription.
+// lastEventId, last_event_id) or ignores (_, uuid, poll). A query with any
+// other parameter is a publish by query (W3C SSE-Server style), not a
+// subscription.
 bool IsStreamParameter(std::string_view key);
 
 }  // namespace ssebridge

@@ -154,7 +154,9 @@ TEST(SubscribeRequestTest, NoChannelSubscribesToEveryChannelOnlyWhenAsked) {
 }
 
 TEST(SubscribeRequestTest, StreamParameters) {
-  for (const char* key : {"channel", "channels", "lastEventId", "last_event_id"}) EXPECT_TRUE(IsStreamParameter(key));
+  for (const char* key : {"channel", "channels", "lastEventId", "last_event_id", "_", "uuid", "poll"}) {
+    EXPECT_TRUE(IsStreamParameter(key)) << key;
+  }
   for (const char* key : {"message", "q1", "Channel", ""}) EXPECT_FALSE(IsStreamParameter(key)) << key;
 }
 
