@@ -173,6 +173,12 @@ const std::vector<OptionSpec>& Options() {
       {"max-replay-messages", true, false,
        "messages one resume may replay, the newest ones; older ones are reported by a gap event (default 10000)",
        UnsignedSetter(&Config::max_replay_messages, 1, 100000000)},
+      {"poll-timeout", true, false,
+       "seconds a long poll waits for a message before it is answered with a heartbeat (default 25)",
+       UnsignedSetter(&Config::poll_timeout_seconds, 1, 3600)},
+      {"poll-hold", true, false,
+       "seconds messages are kept for a long-polling client between its polls; 0 = none (default 15)",
+       UnsignedSetter(&Config::poll_hold_seconds, 0, 3600)},
   };
   return kOptions;
 }

@@ -36,7 +36,7 @@ std::string ParseSubscribeRequest(std::string_view rest, std::string_view query,
   }
   std::optional<std::string> query_last_event_id;
   for (const auto& [key, value] : ParseQuery(query)) {
-    if (key == "channel" || key == "channels") {
+    if (key == "channel" || key == "channels" || key == "channels[]") {
       if (std::string error = AddChannel(value, &unique, max_channels); !error.empty()) return error;
     } else if ((key == "lastEventId" || key == "last_event_id") && !query_last_event_id) {
       query_last_event_id = value;

@@ -38,6 +38,8 @@ struct Config {
   std::vector<std::string> trusted_proxies;  // Addresses/CIDR ranges whose X-Forwarded-For is believed.
   uint32_t history_max_channels = 100000;    // Channels with local history; least recently used evicted.
   uint32_t max_replay_messages = 10000;      // Messages one resume may replay (the newest); a gap says the rest.
+  uint32_t poll_timeout_seconds = 25;        // Longest a long poll waits before it is answered with a heartbeat.
+  uint32_t poll_hold_seconds = 15;           // How long messages are held for a poller between polls; 0: no hold.
 };
 
 }  // namespace ssebridge
