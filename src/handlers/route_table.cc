@@ -5,6 +5,8 @@
 #include "ssebridge/exchange.h"
 #include "ssebridge/handlers/preflight_handler.h"
 #include "ssebridge/handlers/publish_handler.h"
+#include "ssebridge/handlers/root_handler.h"
+#include "ssebridge/handlers/stats_handler.h"
 #include "ssebridge/handlers/status_handlers.h"
 #include "ssebridge/handlers/stream_handler.h"
 
@@ -17,8 +19,9 @@ const std::vector<Route>& BridgeRoutes() {
       {"/publish", false, kPost, HandlePublish},
       {"/healthz", false, kGet | kHead, HandleHealth},
       {"/metrics", false, kGet | kHead, HandleMetrics},
-      {"/", false, kGet | kHead, HandleDemoPage},
+      {"/", false, kGet | kHead, HandleRoot},
       {"/index.html", false, kGet | kHead, HandleDemoPage},
+      {"/stats", false, kGet | kHead, HandleStats},
   };
   return kRoutes;
 }
