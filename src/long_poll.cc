@@ -44,6 +44,14 @@ std::string BuildPollAnswer(const LongPoll& poll, std::string_view body, const P
   HeaderList headers = poll.headers;
   const std::string cursor = FormatPollCursor(next);
   headers.emplace_back("X-SSE-Poll-Cursor", cursor);
+  // A page on an allowed origin may read the cursor (the cookie does not
+  // cross origins without credentials).
+  for (const auto& [name, value] : poll.headers) {
+    if (name == "Access-Control-Allow-Origin") {
+      headers.emplace_back("Access-Control-Expose-Headers", "X-SSE-Poll-Cursor");
+      break;
+    }
+  }
   headers.emplace_back("Set-Cookie", PollCookie(poll.channels, next, cookie_path, cookie_max_age_seconds));
   headers.emplace_back("X-Accel-Buffering", "no");
   return BuildResponse(200, "text/event-stream; charset=utf-8", body, headers, poll.http_minor, false, false);

@@ -65,6 +65,8 @@ TEST(LongPollTest, AnswerHasContentLengthCursorAndCookie) {
   EXPECT_NE(answer.find("Set-Cookie: " + PollCookieName({"base"}) + "=00000000000000ab.42; Path=/sse; Max-Age=60"),
             std::string::npos);
   EXPECT_NE(answer.find("Access-Control-Allow-Origin: *\r\n"), std::string::npos);
+  // An allowed origin may read the cursor header.
+  EXPECT_NE(answer.find("Access-Control-Expose-Headers: X-SSE-Poll-Cursor\r\n"), std::string::npos);
   EXPECT_NE(answer.find("Connection: close\r\n"), std::string::npos);
   EXPECT_EQ(answer.find("Transfer-Encoding"), std::string::npos);
   EXPECT_EQ(answer.substr(answer.size() - body.size()), body);
@@ -77,6 +79,7 @@ TEST(LongPollTest, Http10AnswerToo) {
   const std::string answer = BuildPollAnswer(poll, ":\n\n", PollCursor{1, 0}, "", 60);
   EXPECT_EQ(answer.rfind("HTTP/1.0 200 OK\r\n", 0), 0u);
   EXPECT_NE(answer.find("Content-Length: 3\r\n"), std::string::npos);
+  EXPECT_EQ(answer.find("Access-Control"), std::string::npos);  // No CORS asked, none given.
 }
 
 }  // namespace
