@@ -206,6 +206,7 @@ void Connection::StartPoll(const HttpRequest& request, const SubscribeRequest& s
   SubscribeRequest start;
   start.channels = subscribe.channels;
   start.last_event_id = PollResumePoint(subscribe, hold);
+  poll.resumed = start.last_event_id.has_value();
   ConnectionOwner* owner = context_->owner;
   const uint64_t id = id_;
   stream_.Start(start, false, [owner, id]() -> EventStream* {

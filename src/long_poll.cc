@@ -10,7 +10,7 @@ std::optional<std::string> PollResumePoint(const SubscribeRequest& subscribe, Po
 }
 
 uint64_t NextPollLastId(const LongPoll& poll, uint64_t stream_last_sent_id) {
-  if (stream_last_sent_id != 0) return stream_last_sent_id;
+  if (stream_last_sent_id != 0 || poll.resumed) return stream_last_sent_id;
   return poll.cursor ? poll.cursor->last_id : 0;
 }
 

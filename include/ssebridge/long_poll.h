@@ -28,6 +28,7 @@ struct LongPoll {
   std::optional<PollCursor> cursor;  // What the client brought.
   HeaderList headers;                // The request's CORS headers.
   int http_minor = 1;
+  bool resumed = false;       // The stream started from a resume point (a replay ran).
   size_t preamble_bytes = 0;  // The retry line the stream queued first.
   bool timed_out = false;     // The heartbeat that ends an empty poll is queued.
 };
@@ -38,7 +39,9 @@ struct LongPoll {
 std::optional<std::string> PollResumePoint(const SubscribeRequest& subscribe, PollHolds::State hold);
 
 // The newest id the next poll should resume from: what this one queued, else
-// what the client brought.
+// what the client brought. After a replay it is the stream's own position
+// (0 when the resume point meant nothing here, so that an unknown id is not
+// handed back to be refused again at every poll).
 uint64_t NextPollLastId(const LongPoll& poll, uint64_t stream_last_sent_id);
 
 // Moves every byte left in `queue` into one string.

@@ -292,6 +292,23 @@ TEST_P(CycloneCompatTest, WithoutHoldsTheCursorsIdResumesFromHistory) {
             (std::vector<std::string>{"m1", "m2"}));
 }
 
+TEST_P(CycloneCompatTest, ACursorIdUnknownHereIsReportedOnceNotAtEveryPoll) {
+  StartBridge(bridge_, {"--poll-hold", "0", "--poll-timeout", "1"});
+  // An id newer than any issued (another deployment's, say): a gap, at once.
+  auto answer = harness::HttpRequest(bridge_.port(), "GET", "/?channels=base&cursor=0000000000000000.999999999999999999");
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_NE(answer->body.find("event: gap\ndata: {\"lastEventId\":\"999999999999999999\""), std::string::npos)
+      << answer->body;
+  EXPECT_NE(answer->body.find("\"reason\":\"unknown-id\""), std::string::npos) << answer->body;
+  const std::string cursor = answer->headers["x-sse-poll-cursor"];
+  EXPECT_EQ(cursor, "0000000000000000.0");
+  // The next poll has nothing to resume from: it waits, and ends with a heartbeat.
+  answer = harness::HttpRequest(bridge_.port(), "GET", "/?channels=base&cursor=" + cursor);
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->body, "retry: 3000\n\n:\n\n");
+}
+
 TEST_P(CycloneCompatTest, APollResumesFromLastEventId) {
   StartBridge(bridge_);
   std::vector<std::string> ids;
