@@ -116,6 +116,7 @@ class FanOutFixture {
       [](ssebridge::LoopScheduler::Entry*) {},
       [](ssebridge::LoopScheduler::Entry*) {},
       [](ssebridge::LoopScheduler::Entry*) {},
+      [](ssebridge::LoopScheduler::Entry*) {},
   };
 
   uv_loop_t loop_;

@@ -221,6 +221,12 @@ const std::vector<OptionSpec>& Options() {
       {"allow-commands", false, false,
        "accept the commands 'status' and 'halt' on the control port and the FIFO (default off)",
        [](Config& c, const std::string& v) { return ParseOnOff(v, &c.allow_commands); }},
+      {"poll-timeout", true, false,
+       "seconds a long poll waits for a message before it is answered with a heartbeat (default 25)",
+       UnsignedSetter(&Config::poll_timeout_seconds, 1, 3600)},
+      {"poll-hold", true, false,
+       "seconds messages are kept for a long-polling client between its polls; 0 = none (default 15)",
+       UnsignedSetter(&Config::poll_hold_seconds, 0, 3600)},
   };
   return kOptions;
 }

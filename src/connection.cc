@@ -8,6 +8,7 @@
 #include "ssebridge/handlers/route_table.h"
 #include "ssebridge/log.h"
 #include "ssebridge/metrics.h"
+#include "ssebridge/poll_holds.h"
 #include "ssebridge/subscribe_request.h"
 #include "ssebridge/uri.h"
 
@@ -18,6 +19,7 @@ const LoopScheduler::Actions Connection::kSchedulerActions = {
     [](LoopScheduler::Entry* entry) { static_cast<Connection*>(entry)->OnRequestTimeout(); },
     [](LoopScheduler::Entry* entry) { static_cast<Connection*>(entry)->OnLingerTimeout(); },
     [](LoopScheduler::Entry* entry) { static_cast<Connection*>(entry)->SendHeartbeat(); },
+    [](LoopScheduler::Entry* entry) { static_cast<Connection*>(entry)->OnPollTimeout(); },
 };
 
 const Transport::Events Connection::kTransportEvents = {
@@ -62,8 +64,16 @@ class Connection::Session final : public HttpSession {
   void UntrackRequestTimeout() override { connection_->scheduler().UntrackDeadline(connection_); }
   std::string Peer() const override { return connection_->Peer(); }
 
+ public:
+  std::unique_ptr<LongPoll> poll;  // Set while the connection is polling.
+
+ private:
   Connection* connection_;
 };
+
+LongPoll* Connection::poll() const {
+  return state_ == State::kPolling ? static_cast<Session*>(session_.get())->poll.get() : nullptr;
+}
 
 // What a handler sees of a request on this connection.
 class Connection::RequestExchange final : public Exchange {
@@ -157,6 +167,10 @@ void Connection::RespondError(int status, const std::string& message, const Http
 }
 
 void Connection::StartStream(const HttpRequest& request, const SubscribeRequest& subscribe) {
+  if (subscribe.poll) {
+    StartPoll(request, subscribe);
+    return;
+  }
   const bool chunked = request.http_major == 1 && request.http_minor >= 1;
   state_ = State::kStreaming;
   session_->Finish();
@@ -170,6 +184,64 @@ void Connection::StartStream(const HttpRequest& request, const SubscribeRequest&
   });
   LOG_DEBUG("stream %llu opened by %s for %zu channel(s)", static_cast<unsigned long long>(id_), Peer().c_str(),
             subscribe.channels.size());
+  ScheduleFlush();
+}
+
+// A long poll is a stream whose bytes wait until the answer is complete.
+void Connection::StartPoll(const HttpRequest& request, const SubscribeRequest& subscribe) {
+  state_ = State::kPolling;
+  session_->Finish();
+  scheduler().UntrackDeadline(this);
+  auto owned = std::make_unique<LongPoll>();
+  LongPoll& poll = *owned;
+  static_cast<Session*>(session_.get())->poll = std::move(owned);
+  poll.channels = subscribe.channels;
+  poll.cursor = subscribe.poll->cursor;
+  poll.headers = context_->cors->Headers(request);
+  poll.http_minor = request.http_minor;
+  PollHolds* holds = context_->poll_holds;
+  const uint64_t token = poll.cursor ? poll.cursor->token : 0;
+  const PollHolds::State hold = holds != nullptr && token != 0 ? holds->Check(token, subscribe.channels)
+                                                               : PollHolds::State::kMissing;
+  SubscribeRequest start;
+  start.channels = subscribe.channels;
+  start.last_event_id = PollResumePoint(subscribe, hold);
+  poll.resumed = start.last_event_id.has_value();
+  ConnectionOwner* owner = context_->owner;
+  const uint64_t id = id_;
+  stream_.Start(start, false, [owner, id]() -> EventStream* {
+    Connection* self = owner->FindConnection(id);
+    return self != nullptr ? &self->stream_ : nullptr;
+  }, true);
+  poll.preamble_bytes = queue_.bytes();
+  // The stream subscribed first, so nothing falls between the hold and it.
+  if (hold != PollHolds::State::kMissing) stream_.Carry(holds->Take(token));
+  scheduler().TrackPolling(this);
+  ScheduleFlush();
+}
+
+// Answers the poll once something past the preamble is queued and no replay
+// is pending. False while it waits.
+bool Connection::AnswerPollIfReady() {
+  LongPoll* poll = this->poll();
+  if (stream_.replaying() || queue_.bytes() <= poll->preamble_bytes) return false;
+  std::string answer = FinishPoll(*poll, &stream_, &queue_, context_->poll_holds, config(), scheduler().now_ms(),
+                                  !context_->shutting_down);
+  queue_.set_limit_bytes(config().client_buffer_bytes);
+  queue_.PushUnbounded(Frame::AdoptRaw(std::move(answer)), false);
+  scheduler().UntrackDeadline(this);
+  close_after_flush_ = true;
+  state_ = State::kLingering;
+  session_.reset();  // Called from the scheduler's flush: no session call is on the stack.
+  return true;
+}
+
+void Connection::OnPollTimeout() {
+  LongPoll* poll = this->poll();
+  if (poll == nullptr || poll->timed_out || closing()) return;
+  poll->timed_out = true;
+  static const FrameRef kHeartbeat = Frame::FromPayload(":\n\n");
+  queue_.PushUnbounded(kHeartbeat, false);
   ScheduleFlush();
 }
 
@@ -214,6 +286,8 @@ void Connection::Flush() {
     Close();
     return;
   }
+  // Nothing of a long poll leaves before the whole answer.
+  if (state_ == State::kPolling && !AnswerPollIfReady()) return;
   const Transport::FlushResult result = transport_.Flush(&queue_);
   if (state_ == State::kStreaming) counters().stream_writes += result.writes;
   if (result.failed) {
@@ -255,6 +329,9 @@ void Connection::StartLinger() {
 void Connection::EndGracefully() {
   if (closing()) return;
   switch (state_) {
+    case State::kPolling:
+      OnPollTimeout();  // Answered at once, without a hold.
+      break;
     case State::kStreaming:
       stream_.End();
       close_after_flush_ = true;

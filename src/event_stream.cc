@@ -24,18 +24,22 @@ std::string EventStream::DescribeTopics(size_t max_names) const {
   return text;
 }
 
-void EventStream::Start(const SubscribeRequest& request, bool chunked, Finder finder) {
+void EventStream::Start(const SubscribeRequest& request, bool chunked, Finder finder, bool poll) {
   chunked_ = chunked;
   ++context_->counters->streams_opened;
   std::string preamble;
   AppendSseRetry(&preamble, context_->config->retry_ms);
-  AppendSseComment(&preamble, "ssebridge " SSEBRIDGE_VERSION);
+  if (poll) {
+    flags_ |= kPolling;
+  } else {
+    AppendSseComment(&preamble, "ssebridge " SSEBRIDGE_VERSION);
+  }
   queue_->PushUnbounded(Frame::FromPayload(preamble), chunked_);
 
   // Subscribe first, then replay: live messages that arrive meanwhile are
   // held and sent after the replay, de-duplicated by id.
   subscriber_ = context_->registry->Subscribe(this, request.channels);
-  context_->scheduler->TrackStream(entry_);
+  if (!poll) context_->scheduler->TrackStream(entry_);
   if (request.last_event_id) {
     flags_ |= kReplaying;
     ParseEventId(*request.last_event_id, &last_sent_id_);
@@ -76,6 +80,24 @@ void EventStream::FinishReplay(ReplayResult result, const std::string& last_even
   ScheduleFlush();
 }
 
+void EventStream::Carry(const std::vector<FrameRef>& frames) {
+  if ((flags_ & (kEnded | kCutOff)) != 0 || frames.empty()) return;
+  if ((flags_ & kReplaying) != 0) {
+    // Older than anything held so far: they go first, after the replay.
+    held_frames_.insert(held_frames_.begin(), frames.begin(), frames.end());
+    return;
+  }
+  // Already bounded by the hold; like a replay, exempt from the live limit.
+  size_t carried_bytes = 0;
+  for (const FrameRef& frame : frames) {
+    if (!IsNewMessage(frame)) continue;
+    queue_->PushUnbounded(frame, chunked_);
+    carried_bytes += frame->view(chunked_).size();
+  }
+  queue_->set_limit_bytes(queue_->limit_bytes() + carried_bytes);
+  ScheduleFlush();
+}
+
 // The fan-out hot path: one test of the flags, the de-duplication, one Push.
 void EventStream::SendFrame(const FrameRef& frame) {
   if (flags_ != 0) {
@@ -98,7 +120,11 @@ void EventStream::SendFrame(const FrameRef& frame) {
 
 void EventStream::SendFrameSlow(const FrameRef& frame) {
   if ((flags_ & (kEnded | kCutOff)) != 0) return;
-  // Replaying.
+  if ((flags_ & kReplaying) == 0) {
+    // Polling.
+    if (QueueLive(frame)) ScheduleFlush();
+    return;
+  }
   held_bytes_ += frame->view(chunked_).size();
   held_frames_.push_back(frame);
   if (held_bytes_ > queue_->limit_bytes()) CutOffSlowConsumer("live messages held during its replay", held_bytes_);

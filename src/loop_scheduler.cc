@@ -91,6 +91,11 @@ void LoopScheduler::TrackLingering(Entry* entry) {
   lingering_list_.MoveToBack(&entry->deadline_hook, entry);
 }
 
+void LoopScheduler::TrackPolling(Entry* entry) {
+  entry->deadline_start_ms = now_ms();
+  polling_list_.MoveToBack(&entry->deadline_hook, entry);
+}
+
 void LoopScheduler::TrackStream(Entry* entry) {
   entry->last_write_ms = now_ms();
   stream_list_.MoveToBack(&entry->stream_hook, entry);
@@ -116,6 +121,11 @@ void LoopScheduler::Sweep() {
     if (now - entry->deadline_start_ms < timeouts_.linger_ms) break;
     IntrusiveList<Entry>::Remove(&entry->deadline_hook);
     actions_.linger_timeout(entry);
+  }
+  while (Entry* entry = polling_list_.Front()) {
+    if (now - entry->deadline_start_ms < timeouts_.poll_ms) break;
+    IntrusiveList<Entry>::Remove(&entry->deadline_hook);
+    actions_.poll_timeout(entry);
   }
   if (on_sweep_) on_sweep_(now);
   while (Entry* entry = stream_list_.Front()) {

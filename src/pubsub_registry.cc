@@ -142,4 +142,9 @@ void PubsubRegistry::ForEachTopic(const std::function<void(const std::string&, b
   for (const auto& entry : patterns_) fn(entry.first, true);
 }
 
+void PubsubRegistry::ForEachTopicCount(const std::function<void(const std::string&, bool, size_t)>& fn) const {
+  for (const auto& entry : exact_) fn(entry.first, false, entry.second->subscribers.size());
+  for (const auto& entry : patterns_) fn(entry.first, true, entry.second->subscribers.size());
+}
+
 }  // namespace ssebridge

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <random>
 
 #include <vector>
 
@@ -37,7 +38,20 @@ LoopScheduler::Timeouts SchedulerTimeouts(const Config& config, uint64_t linger_
   timeouts.linger_ms = linger_ms;
   timeouts.heartbeat_ms = static_cast<uint64_t>(config.heartbeat_seconds) * 1000;
   timeouts.write_delay_ms = config.write_delay_ms;
+  timeouts.poll_ms = static_cast<uint64_t>(config.poll_timeout_seconds) * 1000;
   return timeouts;
+}
+
+PollHolds::Options PollHoldOptions(const Config& config) {
+  PollHolds::Options options;
+  options.hold_ms = static_cast<uint64_t>(config.poll_hold_seconds) * 1000;
+  options.max_bytes = config.client_buffer_bytes;
+  return options;
+}
+
+uint64_t RandomSeed() {
+  std::random_device device;
+  return (static_cast<uint64_t>(device()) << 32) ^ device();
 }
 
 }  // namespace
@@ -45,6 +59,7 @@ LoopScheduler::Timeouts SchedulerTimeouts(const Config& config, uint64_t linger_
 Server::Server(uv_loop_t* loop, Config config)
     : loop_(loop),
       config_(std::move(config)),
+      poll_holds_(&registry_, PollHoldOptions(config_), RandomSeed()),
       read_buffer_(new char[kReadBufferSize]),
       acceptor_(loop, &counters_,
                 BuildResponse(503, "application/json",
@@ -61,6 +76,7 @@ Server::Server(uv_loop_t* loop, Config config)
   context_.config = &config_;
   context_.counters = &counters_;
   context_.registry = &registry_;
+  context_.poll_holds = &poll_holds_;
   context_.client_limits = &client_limits_;
   context_.trusted_proxies = &trusted_proxies_;
   context_.limit_log = &limit_log_;
@@ -259,6 +275,7 @@ void Server::OnConnectionClosed(Connection* /*connection*/) {
 
 void Server::SweepClients(uint64_t now) {
   broker_->Maintain(MonotonicMillis());
+  poll_holds_.Expire(now);
   if (now - last_client_sweep_ms_ >= kClientSweepMs) {
     last_client_sweep_ms_ = now;
     client_limits_.Sweep(now);
@@ -308,6 +325,7 @@ void Server::OnShutdownDeadline(uv_timer_t* timer) {
 void Server::MaybeFinishShutdown() {
   if (!connections_.empty() || handles_closed_) return;
   handles_closed_ = true;
+  poll_holds_.Clear();
   if (broker_) broker_->Shutdown();
   // Whatever the broker answered on its way out (lost publishes, replays) is
   // delivered now: the prepare handle that would run it is closing.

@@ -20,11 +20,11 @@ std::string AddChannel(const std::string& name, UniqueChannels* channels, size_t
 }  // namespace
 
 bool IsStreamParameter(std::string_view key) {
-  // Besides what a stream reads: jQuery's cache buster (`_`), the id some
-  // clients add (`uuid`) and the long-poll marker, which browsers' pages send
-  // on every stream URL and which must never turn a subscription into a publish.
-  static constexpr std::string_view kNames[] = {"channel", "channels", "lastEventId", "last_event_id",
-                                                "_",       "uuid",     "poll"};
+  // What a stream reads, with jQuery's cache buster (`_`), the id some
+  // clients add (`uuid`) and the long-poll parameters: pages send them on
+  // stream URLs, and they must never turn a subscription into a publish.
+  static constexpr std::string_view kNames[] = {"channel", "channels", "channels[]", "lastEventId", "last_event_id",
+                                                "_",       "uuid",     "poll",       "cursor"};
   for (std::string_view name : kNames) {
     if (key == name) return true;
   }
@@ -41,7 +41,7 @@ std::string ParseSubscribeRequest(std::string_view rest, std::string_view query,
   }
   std::optional<std::string> query_last_event_id;
   for (const auto& [key, value] : ParseQuery(query)) {
-    if (key == "channel" || key == "channels") {
+    if (key == "channel" || key == "channels" || key == "channels[]") {
       if (std::string error = AddChannel(value, &unique, max_channels); !error.empty()) return error;
     } else if ((key == "lastEventId" || key == "last_event_id") && !query_last_event_id) {
       query_last_event_id = value;

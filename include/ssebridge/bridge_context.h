@@ -20,6 +20,7 @@ class Connection;
 class CorsPolicy;
 class LogLimiter;
 class LoopScheduler;
+class PollHolds;
 class PubsubRegistry;
 struct CidrRange;
 struct Config;
@@ -49,6 +50,8 @@ struct BridgeContext {
   const Config* config = nullptr;
   Counters* counters = nullptr;
   PubsubRegistry* registry = nullptr;
+  // What long-polling clients miss between polls (null: no holds).
+  PollHolds* poll_holds = nullptr;
   Broker* broker = nullptr;
   ClientLimits* client_limits = nullptr;
   const std::vector<CidrRange>* trusted_proxies = nullptr;

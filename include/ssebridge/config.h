@@ -48,6 +48,8 @@ struct Config {
   std::string control_host = "127.0.0.1";
   uint16_t control_port = 0;         // 0 picks a free port (logged).
   std::string fifo_path;             // Empty: no FIFO.
+  uint32_t poll_timeout_seconds = 25;        // Longest a long poll waits before it is answered with a heartbeat.
+  uint32_t poll_hold_seconds = 15;           // How long messages are held for a poller between polls; 0: no hold.
 };
 
 }  // namespace ssebridge

@@ -1,6 +1,7 @@
 // Connection: one client, the glue of three layers it owns — its Transport
 // (socket, flush, linger, close), its HttpSession (only while it reads
-// requests) and its EventStream (once GET /events made it a stream). It
+// requests, or waits to answer a long poll) and its EventStream (once
+// GET /events made it a stream or a poll). It
 // implements the Exchange handlers answer through and routes each request the
 // session hands it.
 //
@@ -22,6 +23,7 @@
 #include "ssebridge/event_stream.h"
 #include "ssebridge/http_response.h"
 #include "ssebridge/http_session.h"
+#include "ssebridge/long_poll.h"
 #include "ssebridge/loop_scheduler.h"
 #include "ssebridge/transport.h"
 #include "ssebridge/write_queue.h"
@@ -35,6 +37,7 @@ class Connection final : public LoopScheduler::Entry, private EventStream::Host 
   enum class State : uint8_t {
     kSession,    // Reading requests and answering them (the HttpSession's phases).
     kStreaming,  // An event stream.
+    kPolling,    // A long poll: its stream queues, nothing is written before the whole answer.
     kLingering,  // Answer sent, FIN sent (or about to be); draining input until EOF.
   };
 
@@ -68,6 +71,8 @@ class Connection final : public LoopScheduler::Entry, private EventStream::Host 
   void OnRequestTimeout();
   void OnLingerTimeout() { Close(); }
   void SendHeartbeat() { stream_.SendHeartbeat(); }
+  // A long poll waited --poll-timeout: it is answered with a heartbeat.
+  void OnPollTimeout();
 
   uint64_t id() const { return id_; }
   State state() const { return state_; }
@@ -84,6 +89,11 @@ class Connection final : public LoopScheduler::Entry, private EventStream::Host 
 
   void HandleRequest(HttpRequest& request);
   void StartStream(const HttpRequest& request, const SubscribeRequest& subscribe);
+  void StartPoll(const HttpRequest& request, const SubscribeRequest& subscribe);
+  bool AnswerPollIfReady();
+  // The poll while polling, else null. It lives in the session, which a poll
+  // keeps until it is answered, so that Connection does not grow.
+  LongPoll* poll() const;
   void Respond(int status, std::string_view content_type, std::string_view body, const HttpRequest& request,
                HeaderList extra, bool keep_alive);
   void RespondError(int status, const std::string& message, const HttpRequest& request, bool keep_alive,

@@ -54,7 +54,15 @@ class EventStream final : public StreamSink {
   // clock and, for a resume, asks the broker for the replay; live frames are
   // held until it arrives. The response head must already be queued.
   // `chunked`: HTTP/1.1 chunked framing, else raw (1.0, close-delimited).
-  void Start(const SubscribeRequest& request, bool chunked, Finder finder);
+  // `poll`: the stream is one long-poll answer: the preamble is only the
+  // `retry:` line (a jQuery polyfill takes a comment block for an event) and
+  // there are no heartbeats (the poll's own deadline ends it).
+  void Start(const SubscribeRequest& request, bool chunked, Finder finder, bool poll = false);
+
+  // Frames a poll hold kept for this client since its previous poll, older
+  // than anything live: queued after the preamble (held behind a replay if
+  // one is pending), de-duplicated by id like a replay. Call after Start().
+  void Carry(const std::vector<FrameRef>& frames);
 
   // StreamSink: called by the registry's fan-out.
   void SendFrame(const FrameRef& frame) override;
@@ -79,6 +87,9 @@ class EventStream final : public StreamSink {
   // The subscribed channels and patterns for a status line: the first
   // `max_names` quoted, then how many more ("all channels" for "*" alone).
   std::string DescribeTopics(size_t max_names) const;
+  bool replaying() const { return (flags_ & kReplaying) != 0; }
+  // The newest resumable id queued (or the resume point when none was).
+  uint64_t last_sent_id() const { return last_sent_id_; }
 
  private:
   void SendFrameSlow(const FrameRef& frame);
@@ -103,6 +114,9 @@ class EventStream final : public StreamSink {
   static constexpr uint8_t kReplaying = 1;  // Holding live frames until the replay arrives.
   static constexpr uint8_t kCutOff = 2;     // Slow consumer or cut off by the broker: closed at the next flush.
   static constexpr uint8_t kEnded = 4;      // Ended or stopped: takes no more frames.
+  // A long poll: its queue is never empty while it waits (nothing is written
+  // before the answer), so every frame asks for the flush that answers it.
+  static constexpr uint8_t kPolling = 8;
   uint8_t flags_ = 0;
 };
 

@@ -8,8 +8,9 @@
 //    queued during the turn leaves in one writev per connection;
 //  - the delayed-flush list (--write-delay): live messages wait there behind
 //    one loop-wide timer so that messages arriving meanwhile share a write;
-//  - the deadline lists (waiting for a request; lingering after FIN), each
-//    ordered by start time because all entries share one timeout;
+//  - the deadline lists (waiting for a request; lingering after FIN; a
+//    long poll waiting for something to answer), each ordered by start time
+//    because all entries share one timeout;
 //  - the stream list, ordered by last write, for heartbeats;
 //  - the sweep timer that walks those lists from the front and stops at the
 //    first entry not yet due.
@@ -51,6 +52,7 @@ class LoopScheduler {
     void (*request_timeout)(Entry*);
     void (*linger_timeout)(Entry*);
     void (*heartbeat)(Entry*);
+    void (*poll_timeout)(Entry*);
   };
 
   struct Timeouts {
@@ -58,6 +60,7 @@ class LoopScheduler {
     uint64_t linger_ms = 2000;  // After FIN, waiting for the peer's EOF.
     uint64_t heartbeat_ms = 0;  // --heartbeat
     uint64_t write_delay_ms = 0;  // --write-delay; 0 flushes in the same turn.
+    uint64_t poll_ms = 25000;     // --poll-timeout
   };
 
   LoopScheduler(uv_loop_t* loop, Timeouts timeouts, Actions actions);
@@ -90,6 +93,8 @@ class LoopScheduler {
   // Starts (or restarts) the request timeout from now.
   void TrackReading(Entry* entry);
   void TrackLingering(Entry* entry);
+  // A long poll waits from now for at most --poll-timeout.
+  void TrackPolling(Entry* entry);
   void UntrackDeadline(Entry* entry) { IntrusiveList<Entry>::Remove(&entry->deadline_hook); }
   // Records a write now and moves the stream to the back of the heartbeat list.
   void TrackStream(Entry* entry);
@@ -125,6 +130,7 @@ class LoopScheduler {
   IntrusiveList<Entry> delayed_flush_list_;
   IntrusiveList<Entry> reading_list_;
   IntrusiveList<Entry> lingering_list_;
+  IntrusiveList<Entry> polling_list_;
   IntrusiveList<Entry> stream_list_;
   bool closed_ = false;
 };

@@ -101,6 +101,8 @@ class PubsubRegistry {
 
   // Calls fn(name, is_pattern) for every active topic (used to resubscribe).
   void ForEachTopic(const std::function<void(const std::string&, bool)>& fn) const;
+  // Calls fn(name, is_pattern, subscribers) for every active topic (/stats).
+  void ForEachTopicCount(const std::function<void(const std::string&, bool, size_t)>& fn) const;
 
   // Cuts off every stream subscribed to the topic (see StreamSink::CutOff).
   // Returns how many.

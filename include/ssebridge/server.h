@@ -21,6 +21,7 @@
 #include "ssebridge/cors_policy.h"
 #include "ssebridge/loop_scheduler.h"
 #include "ssebridge/metrics.h"
+#include "ssebridge/poll_holds.h"
 #include "ssebridge/pubsub_registry.h"
 
 namespace ssebridge {
@@ -96,6 +97,8 @@ class Server : public ConnectionOwner {
   // Declared before the broker, which posts to it, so it outlives the broker.
   CompletionQueue completions_;
   std::unique_ptr<Broker> broker_;
+  // After the broker: its holds unsubscribe (telling the broker) when destroyed.
+  PollHolds poll_holds_;
   std::unique_ptr<char[]> read_buffer_;
   Acceptor acceptor_;
   ClientLimits client_limits_;

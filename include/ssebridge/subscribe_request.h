@@ -8,17 +8,20 @@
 #include <vector>
 
 #include "ssebridge/http_request.h"
+#include "ssebridge/poll_request.h"
 
 namespace ssebridge {
 
 struct SubscribeRequest {
   std::vector<std::string> channels;  // Deduplicated, in first-seen order.
   std::optional<std::string> last_event_id;
+  // Set for a long poll (see poll_request.h): one answer, not a stream.
+  std::optional<PollRequest> poll;
 };
 
 // `rest` is the path after "/events/" (percent-encoded), `query` the raw query.
 // Channels come from the path segments and from repeated `channel`/`channels`
-// parameters. The resume point comes from the Last-Event-ID header, else from
+// parameters (`channels[]` too, as jQuery's $.param writes arrays). The resume point comes from the Last-Event-ID header, else from
 // `lastEventId` / `last_event_id`. At most `max_channels` distinct channels
 // are accepted. With `empty_subscribes_all` (--empty-subscribe-all) a request
 // naming no channel subscribes to the pattern "*" (every channel); otherwise
@@ -30,7 +33,7 @@ std::string ParseSubscribeRequest(std::string_view rest, std::string_view query,
 inline constexpr std::string_view kAllChannelsPattern = "*";
 
 // True for the query parameters a stream URL understands (channel, channels,
-// lastEventId, last_event_id) or ignores (_, uuid, poll). A query with any
+// channels[], lastEventId, last_event_id, poll, cursor) or ignores (_, uuid). A query with any
 // other parameter is a publish by query (W3C SSE-Server style), not a
 // subscription.
 bool IsStreamParameter(std::string_view key);

@@ -6,6 +6,8 @@
 #include "ssebridge/handlers/preflight_handler.h"
 #include "ssebridge/handlers/publish_handler.h"
 #include "ssebridge/handlers/query_publish_handler.h"
+#include "ssebridge/handlers/root_handler.h"
+#include "ssebridge/handlers/stats_handler.h"
 #include "ssebridge/handlers/status_handlers.h"
 #include "ssebridge/handlers/stream_handler.h"
 
@@ -18,10 +20,11 @@ const std::vector<Route>& BridgeRoutes() {
       {"/publish", false, kPost, HandlePublish},
       {"/healthz", false, kGet | kHead, HandleHealth},
       {"/metrics", false, kGet | kHead, HandleMetrics},
-      {"/", false, kGet | kHead, HandleDemoPage},
+      {"/", false, kGet | kHead, HandleRoot},
       {"/index.html", false, kGet | kHead, HandleDemoPage},
       // W3C SSE-Server style, /publish/color/page?q1=go (--allow-get-publish).
       {"/publish", true, kGet, HandleQueryPublish},
+      {"/stats", false, kGet | kHead, HandleStats},
   };
   return kRoutes;
 }

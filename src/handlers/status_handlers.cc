@@ -7,6 +7,7 @@
 #include "ssebridge/demo_page.h"
 #include "ssebridge/exchange.h"
 #include "ssebridge/metrics.h"
+#include "ssebridge/poll_holds.h"
 #include "ssebridge/pubsub_registry.h"
 
 namespace ssebridge {
@@ -19,7 +20,9 @@ Gauges CurrentGauges(const BridgeContext& context) {
   const PubsubRegistry& registry = *context.registry;
   Gauges gauges;
   gauges.open_connections = context.owner->open_connections();
-  gauges.open_streams = registry.subscriber_count();
+  // Poll holds are subscribers too, but no stream.
+  const size_t holds = context.poll_holds != nullptr ? context.poll_holds->size() : 0;
+  gauges.open_streams = registry.subscriber_count() - holds;
   gauges.subscriptions = registry.subscription_count();
   gauges.channels = registry.exact_topic_count();
   gauges.patterns = registry.pattern_topic_count();

@@ -9,6 +9,7 @@
 #include "ssebridge/log.h"
 #include "ssebridge/loop_scheduler.h"
 #include "ssebridge/metrics.h"
+#include "ssebridge/poll_request.h"
 #include "ssebridge/subscribe_request.h"
 
 namespace ssebridge {
@@ -64,6 +65,14 @@ void HandleStream(Exchange& exchange) {
     exchange.RespondError(400, error);
     return;
   }
+  bool is_poll = false;
+  PollRequest poll;
+  error = ParsePollRequest(exchange.query(), exchange.request(), subscribe.channels, &is_poll, &poll);
+  if (!error.empty()) {
+    exchange.RespondError(400, error);
+    return;
+  }
+  if (is_poll) subscribe.poll = poll;
   IpAddress client;
   bool counted = false;
   if (RefuseOverStreamLimit(exchange, &client, &counted)) return;

@@ -35,6 +35,7 @@ const LoopScheduler::Actions kActions = {
     [](LoopScheduler::Entry*) {},
     [](LoopScheduler::Entry*) {},
     [](LoopScheduler::Entry*) {},
+    [](LoopScheduler::Entry*) {},
 };
 
 FrameRef Event(uint64_t id) {
@@ -120,6 +121,48 @@ TEST_F(EventStreamTest, StartQueuesThePreambleSubscribesAndLiveFramesFollowOnceE
   EXPECT_EQ(g_flushes, 0);
   EXPECT_EQ(Sent(), "id: 1\ndata: m1\n\nid: 2\ndata: m2\n\n");
   EXPECT_EQ(g_flushes, 1);  // One flush for the three frames.
+}
+
+TEST_F(EventStreamTest, APollsPreambleIsTheRetryLineAloneAndItHasNoHeartbeats) {
+  SubscribeRequest request;
+  request.channels = {"a"};
+  stream_.Start(request, false, [this] { return &stream_; }, /*poll=*/true);
+  EXPECT_TRUE(stream_.subscribed());
+  EXPECT_FALSE(stream_hook.linked());  // Not on the heartbeat list.
+  stream_.Carry({});  // Nothing carried, nothing asked.
+  EXPECT_EQ(queue_.frame_count(), 1u);
+  scheduler_.RunPrepare();
+  const int flushes = g_flushes;
+  // The preamble stays queued while a poll waits (nothing is written before
+  // the answer), yet the first message must still ask for the flush that answers.
+  Publish(3);
+  scheduler_.RunPrepare();
+  EXPECT_EQ(g_flushes, flushes + 1);
+  EXPECT_EQ(stream_.last_sent_id(), 3u);
+  // No comment line: the jQuery polyfill would take it for a message.
+  EXPECT_EQ(Sent(), "retry: " + std::to_string(config_.retry_ms) + "\n\nid: 3\ndata: m3\n\n");
+}
+
+TEST_F(EventStreamTest, CarriedFramesGoFirstAndAreDeDuplicatedById) {
+  Start();
+  Sent();
+  stream_.Carry({Event(1), Event(2)});
+  Publish(2);  // Also carried: dropped.
+  Publish(3);
+  EXPECT_EQ(Sent(), "id: 1\ndata: m1\n\nid: 2\ndata: m2\n\nid: 3\ndata: m3\n\n");
+}
+
+TEST_F(EventStreamTest, CarriedFramesWaitBehindAReplayAndGoBeforeHeldLiveFrames) {
+  Start(std::string("1"));
+  Sent();
+  Publish(4);  // Live, held during the replay.
+  stream_.Carry({Event(2), Event(3)});
+  EXPECT_TRUE(stream_.replaying());
+  ReplayResult result;
+  result.frames = {Event(2)};
+  stream_.FinishReplay(std::move(result), "1");
+  EXPECT_FALSE(stream_.replaying());
+  EXPECT_EQ(Sent(), "id: 2\ndata: m2\n\nid: 3\ndata: m3\n\nid: 4\ndata: m4\n\n");
 }
 
 TEST_F(EventStreamTest, ChunkedStreamsGetChunkFramingAndAFinalChunkAtTheEnd) {

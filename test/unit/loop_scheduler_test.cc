@@ -29,6 +29,7 @@ const LoopScheduler::Actions kActions = {
       Record("heartbeat", e);
       g_scheduler->TrackStream(e);
     },
+    [](LoopScheduler::Entry* e) { Record("poll", e); },
 };
 
 class LoopSchedulerTest : public ::testing::Test {
@@ -130,6 +131,31 @@ TEST_F(LoopSchedulerTest, SweepFiresDueDeadlinesInOrderAndHeartbeatsIdleStreams)
   scheduler.Forget(&fresh);
   scheduler.Forget(&stream);
   EXPECT_FALSE(stream.stream_hook.linked());
+}
+
+TEST_F(LoopSchedulerTest, APollIsTimedOutAfterThePollTimeoutNotTheRequestTimeout) {
+  LoopScheduler::Timeouts timeouts;
+  timeouts.request_ms = 1000;
+  timeouts.poll_ms = 5000;
+  LoopScheduler& scheduler = Make(timeouts);
+  scheduler.Start(nullptr, nullptr, nullptr);
+  Probe early, late;
+  early.id = 1;
+  late.id = 2;
+  scheduler.TrackPolling(&early);
+  scheduler.TrackPolling(&late);
+  early.deadline_start_ms -= 1000;  // Past the request timeout only.
+  scheduler.Sweep();
+  EXPECT_TRUE(g_calls.empty());
+  early.deadline_start_ms -= 4000;  // Past the poll timeout.
+  scheduler.Sweep();
+  EXPECT_EQ(g_calls, (std::vector<std::string>{"poll1"}));
+  EXPECT_FALSE(early.deadline_hook.linked());
+  EXPECT_TRUE(late.deadline_hook.linked());
+  scheduler.UntrackDeadline(&late);  // Answered before its time.
+  late.deadline_start_ms -= 10000;
+  scheduler.Sweep();
+  EXPECT_EQ(g_calls.size(), 1u);
 }
 
 }  // namespace

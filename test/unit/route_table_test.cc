@@ -10,6 +10,8 @@
 
 #include "ssebridge/handlers/publish_handler.h"
 #include "ssebridge/handlers/query_publish_handler.h"
+#include "ssebridge/handlers/root_handler.h"
+#include "ssebridge/handlers/stats_handler.h"
 #include "ssebridge/handlers/status_handlers.h"
 #include "ssebridge/handlers/stream_handler.h"
 
@@ -17,10 +19,12 @@ namespace ssebridge {
 namespace {
 
 // The endpoint a row serves, named by its handler.
-enum class Endpoint { kStream, kPublish, kHealth, kMetrics, kDemoPage, kNotFound };
+// kRoot is GET /: the demo page, or a stream when the query names a channel.
+enum class Endpoint { kStream, kPublish, kHealth, kMetrics, kDemoPage, kRoot, kStats, kNotFound };
 
 void PrintTo(Endpoint endpoint, std::ostream* os) {
-  static const char* const kNames[] = {"kStream", "kPublish", "kHealth", "kMetrics", "kDemoPage", "kNotFound"};
+  static const char* const kNames[] = {"kStream",   "kPublish", "kHealth", "kMetrics",
+                                       "kDemoPage", "kRoot",    "kStats",  "kNotFound"};
   *os << kNames[static_cast<int>(endpoint)];
 }
 
@@ -42,6 +46,8 @@ Match MatchBridgeRoute(std::string_view base_path, std::string_view method, std:
   if (handler == HandleHealth) out.route = Endpoint::kHealth;
   if (handler == HandleMetrics) out.route = Endpoint::kMetrics;
   if (handler == HandleDemoPage) out.route = Endpoint::kDemoPage;
+  if (handler == HandleRoot) out.route = Endpoint::kRoot;
+  if (handler == HandleStats) out.route = Endpoint::kStats;
   return out;
 }
 
@@ -103,8 +109,9 @@ TEST(RouteTableTest, HealthMetricsAndDemoPageAllowGetAndHead) {
     Endpoint route;
   } cases[] = {{"/healthz", Endpoint::kHealth},
                {"/metrics", Endpoint::kMetrics},
-               {"/", Endpoint::kDemoPage},
-               {"/index.html", Endpoint::kDemoPage}};
+               {"/", Endpoint::kRoot},
+               {"/index.html", Endpoint::kDemoPage},
+               {"/stats", Endpoint::kStats}};
   for (const Case& c : cases) {
     for (const char* method : {"GET", "HEAD"}) {
       Match m = MatchBridgeRoute("", method, c.path);
@@ -119,7 +126,7 @@ TEST(RouteTableTest, HealthMetricsAndDemoPageAllowGetAndHead) {
 }
 
 TEST(RouteTableTest, OptionsIsAPreflightOnKnownRoutes) {
-  for (const char* path : {"/events", "/events/a", "/publish", "/healthz", "/metrics", "/"}) {
+  for (const char* path : {"/events", "/events/a", "/publish", "/healthz", "/metrics", "/", "/stats"}) {
     Match m = MatchBridgeRoute("", "OPTIONS", path);
     EXPECT_NE(m.route, Endpoint::kNotFound) << path;
     EXPECT_TRUE(m.is_preflight) << path;
@@ -151,12 +158,13 @@ TEST(RouteTableTest, BasePathPrefixesEveryRoute) {
   EXPECT_EQ(MatchBridgeRoute("/sse", "POST", "/sse/publish").route, Endpoint::kPublish);
   EXPECT_EQ(MatchBridgeRoute("/sse", "GET", "/sse/healthz").route, Endpoint::kHealth);
   EXPECT_EQ(MatchBridgeRoute("/sse", "GET", "/sse/metrics").route, Endpoint::kMetrics);
+  EXPECT_EQ(MatchBridgeRoute("/sse", "GET", "/sse/stats").route, Endpoint::kStats);
   EXPECT_EQ(MatchBridgeRoute("/a/b", "GET", "/a/b/events").route, Endpoint::kStream);
 }
 
-TEST(RouteTableTest, BasePathItselfServesTheDemoPage) {
-  EXPECT_EQ(MatchBridgeRoute("/sse", "GET", "/sse").route, Endpoint::kDemoPage);
-  EXPECT_EQ(MatchBridgeRoute("/sse", "GET", "/sse/").route, Endpoint::kDemoPage);
+TEST(RouteTableTest, BasePathItselfServesTheRoot) {
+  EXPECT_EQ(MatchBridgeRoute("/sse", "GET", "/sse").route, Endpoint::kRoot);
+  EXPECT_EQ(MatchBridgeRoute("/sse", "GET", "/sse/").route, Endpoint::kRoot);
   EXPECT_EQ(MatchBridgeRoute("/sse", "GET", "/sse/index.html").route, Endpoint::kDemoPage);
 }
 

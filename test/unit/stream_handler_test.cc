@@ -74,5 +74,25 @@ TEST_F(StreamHandlerTest, TheStreamHoldsTheClientsCountAndTheNextOverTheLimitIs4
   EXPECT_EQ(counters_.http_errors, 1u);
 }
 
+TEST_F(StreamHandlerTest, APollMarkerMakesItAPollWithItsCursor) {
+  HttpRequest request = Request("GET", "/events/a?poll=1&cursor=0000000000000003.5");
+  FakeExchange exchange(&context_, request, "a", "poll=1&cursor=0000000000000003.5");
+  HandleStream(exchange);
+  ASSERT_TRUE(exchange.stream.has_value());
+  ASSERT_TRUE(exchange.stream->poll.has_value());
+  ASSERT_TRUE(exchange.stream->poll->cursor.has_value());
+  EXPECT_EQ(*exchange.stream->poll->cursor, (PollCursor{3, 5}));
+}
+
+TEST_F(StreamHandlerTest, ABadPollParameterIs400) {
+  HttpRequest request = Request("GET", "/events/a?poll=2");
+  FakeExchange exchange(&context_, request, "a", "poll=2");
+  HandleStream(exchange);
+  EXPECT_FALSE(exchange.stream.has_value());
+  ASSERT_EQ(exchange.answers.size(), 1u);
+  EXPECT_EQ(exchange.answers[0].status, 400);
+  EXPECT_NE(exchange.answers[0].body.find("poll must be 1 or 0"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ssebridge

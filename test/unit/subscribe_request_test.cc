@@ -35,6 +35,12 @@ TEST(SubscribeRequestTest, SinglePathSegment) {
   EXPECT_FALSE(r.last_event_id.has_value());
 }
 
+TEST(SubscribeRequestTest, JqueryArraySpellingIsAChannelParameterToo) {
+  // $.param({channels: ["a", "b"]}) without `traditional` (older cyclone-sse plugins).
+  EXPECT_EQ(ParseOk("", "channels%5B%5D=a&channels%5B%5D=b&_=1").channels, (std::vector<std::string>{"a", "b"}));
+  EXPECT_FALSE(ParseOk("", "channels%5B%5D=a").poll.has_value());  // Parsing the channels decides no poll.
+}
+
 TEST(SubscribeRequestTest, SeveralPathSegmentsAreSeveralChannels) {
   EXPECT_EQ(ParseOk("a/b/c", "").channels, (std::vector<std::string>{"a", "b", "c"}));
 }
@@ -154,7 +160,7 @@ TEST(SubscribeRequestTest, NoChannelSubscribesToEveryChannelOnlyWhenAsked) {
 }
 
 TEST(SubscribeRequestTest, StreamParameters) {
-  for (const char* key : {"channel", "channels", "lastEventId", "last_event_id", "_", "uuid", "poll"}) {
+  for (const char* key : {"channel", "channels", "channels[]", "lastEventId", "last_event_id", "_", "uuid", "poll", "cursor"}) {
     EXPECT_TRUE(IsStreamParameter(key)) << key;
   }
   for (const char* key : {"message", "q1", "Channel", ""}) EXPECT_FALSE(IsStreamParameter(key)) << key;
