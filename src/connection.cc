@@ -382,6 +382,9 @@ std::string Connection::Describe() const {
       return text + "reading requests";
     case State::kStreaming:
       return text + "stream on " + stream_.DescribeTopics(3) + ", " + std::to_string(queue_.bytes()) + " bytes queued";
+    case State::kPolling:
+      return text + "long poll on " + stream_.DescribeTopics(3) + ", " + std::to_string(queue_.bytes()) +
+             " bytes waiting for the answer";
     case State::kLingering:
       return text + "closing";
   }
