@@ -62,15 +62,20 @@ run_stage "unit, integration and framing tests (ctest, release)" \
   ctest --test-dir build --output-on-failure -j2 --timeout 300
 
 if ((quick == 0)); then
-  run_stage "asan+ubsan build" scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSSEBRIDGE_SANITIZE=ON \
-    -DSSEBRIDGE_TESTS=ON -DSSEBRIDGE_BENCH=OFF
+  # -O1 -g1: what the sanitizers' authors recommend (reports keep file and
+  # line), and under GCC a third of -O2 -g's compile time with ASan + UBSan
+  # (27 s -> 10 s for one test file), which is most of this stage.
+  run_stage "asan+ubsan build" scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
+    -DSSEBRIDGE_SANITIZE=ON -DSSEBRIDGE_TESTS=ON -DSSEBRIDGE_BENCH=OFF
   run_stage "unit, integration and framing tests (ctest, asan+ubsan)" \
     env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j2 --timeout 600
 
   fuzz_all() {
     CC=clang CXX=clang++ scripts/build.sh build-fuzz -DSSEBRIDGE_FUZZ=ON -DSSEBRIDGE_BENCH=OFF \
-      -DCMAKE_BUILD_TYPE=RelWithDebInfo || return 1
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
+      -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" || return 1
     local failed=0 binary target corpus
     for binary in build-fuzz/test/fuzz/*_fuzz; do
       target="$(basename "$binary")"
