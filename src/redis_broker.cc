@@ -71,7 +71,7 @@ void RedisBroker::OnTopicIdle(const std::string& name, bool is_pattern) {
 
 void RedisBroker::Replay(const std::vector<std::string>& topics, const std::string& after_text, ReplayCallback done) {
   if (AnswerIfHistoryDisabled(history_.enabled(), counters_, completions_, done)) return;
-  reader_.Replay(topics, after_text, relay_.Coverage(topics), std::move(done));
+  reader_.Replay(topics, after_text, relay_.LocalAfter(topics), std::move(done));
 }
 
 }  // namespace ssebridge

@@ -51,11 +51,11 @@ bool RedisHistoryReader::ServeFromMemory(const std::vector<std::string>& topics,
 }
 
 void RedisHistoryReader::Replay(const std::vector<std::string>& topics, const std::string& after_text,
-                                std::optional<LocalCoverage> local, ReplayCallback done) {
+                                std::optional<uint64_t> local_after, ReplayCallback done) {
   uint64_t after = 0;
   const bool known = ParseEventId(after_text, &after);
   ReplayResult result;
-  if (known && local && local->after <= after && after <= local->newest && ServeFromMemory(topics, after, &result)) {
+  if (known && local_after && *local_after <= after && ServeFromMemory(topics, after, &result)) {
     PostReplay(completions_, std::move(done), std::move(result));
     return;
   }

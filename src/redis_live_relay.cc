@@ -51,16 +51,6 @@ std::optional<uint64_t> RedisLiveRelay::LocalAfter(const std::vector<std::string
   return after;
 }
 
-std::optional<RedisHistoryReader::LocalCoverage> RedisLiveRelay::Coverage(
-    const std::vector<std::string>& topics) const {
-  std::optional<uint64_t> after = LocalAfter(topics);
-  if (!after) return std::nullopt;
-  RedisHistoryReader::LocalCoverage coverage;
-  coverage.after = *after;
-  for (const std::string& topic : topics) coverage.newest = std::max(coverage.newest, topics_.at(topic).last_seen);
-  return coverage;
-}
-
 // --------------------------------------------------------------- live path
 
 void RedisLiveRelay::OnMessage(std::string_view source, bool is_pattern, std::string_view channel,

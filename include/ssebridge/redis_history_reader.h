@@ -43,20 +43,12 @@ class RedisHistoryReader {
   // this call; a failed read gives a result that is not ok.
   void Fetch(const Asked& asked, FetchCallback done);
 
-  // What the local History can answer for, as the live relay knows it: every
-  // message of the topics after `after`, and ids up to `newest` as issued.
-  // Above `newest` memory cannot tell a real id from a bogus one (nor from
-  // one another process saw first), so only Redis can answer.
-  struct LocalCoverage {
-    uint64_t after = 0;
-    uint64_t newest = 0;
-  };
-
-  // Answers a resume of `topics` after `after_text` (history is on), from
-  // memory when `local` covers it, else from Redis. `done` runs exactly
-  // once, never inside this call.
+  // Answers a resume of `topics` after `after_text` (history is on).
+  // `local_after`: the id after which the local History is complete for all
+  // of `topics`, if it is (the live relay knows). `done` runs exactly once,
+  // never inside this call.
   void Replay(const std::vector<std::string>& topics, const std::string& after_text,
-              std::optional<LocalCoverage> local, ReplayCallback done);
+              std::optional<uint64_t> local_after, ReplayCallback done);
 
   // Reads in flight on behalf of resumes (for tests).
   size_t pending_reads() const { return reads_.size(); }

@@ -81,9 +81,6 @@ class RedisLiveRelay {
   // The id after which the local History holds every message of all
   // `topics`, if it does (nothing while a catch-up is due).
   std::optional<uint64_t> LocalAfter(const std::vector<std::string>& topics) const;
-  // LocalAfter with the newest id seen on any of `topics` (live or as the
-  // clock read when it became covered): what a resume may be served from.
-  std::optional<RedisHistoryReader::LocalCoverage> Coverage(const std::vector<std::string>& topics) const;
 
   bool catching_up() const { return catching_up_; }
   size_t held_bytes() const { return held_bytes_; }

@@ -132,23 +132,6 @@ TEST_F(RedisLiveRelayTest, AConfirmedTopicIsCoveredAfterTheClockReadFollowingIt)
   EXPECT_THAT(relay_.LocalAfter({"a", "b"}), Optional(42u));
 }
 
-TEST_F(RedisLiveRelayTest, CoverageVouchesForIdsUpToTheNewestSeen) {
-  RecordingSink sink;
-  Subscribe(&sink, {"a", "b"});
-  EXPECT_EQ(relay_.Coverage({"a"}), std::nullopt);
-  Confirm("a", 42);
-  std::optional<RedisHistoryReader::LocalCoverage> coverage = relay_.Coverage({"a"});
-  ASSERT_TRUE(coverage);
-  EXPECT_EQ(coverage->after, 42u);
-  EXPECT_EQ(coverage->newest, 42u);  // The clock read: every id up to it was issued.
-  relay_.OnMessage("a", false, "a", fake_redis::Envelope(50, "x"));
-  coverage = relay_.Coverage({"a"});
-  ASSERT_TRUE(coverage);
-  EXPECT_EQ(coverage->after, 42u);
-  EXPECT_EQ(coverage->newest, 50u);  // Seen live.
-  EXPECT_EQ(relay_.Coverage({"a", "b"}), std::nullopt);  // b is not covered yet.
-}
-
 TEST_F(RedisLiveRelayTest, AClockReadForAnEarlierSubscriptionOfTheNameIsVoid) {
   RecordingSink sink;
   Subscribe(&sink, {"a"});
