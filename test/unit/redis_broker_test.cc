@@ -220,6 +220,40 @@ TEST_F(RedisBrokerTest, AResumeIsReplayedFromTheRedisStreamsAfterItsId) {
   EXPECT_EQ(replay->calls, 1);
 }
 
+TEST_F(RedisBrokerTest, AResumeFromAnIdNeverIssuedIsUnknownEvenWhileMemoryCoversTheTopic) {
+  RecordingSink sink;
+  Subscribe(&sink, "mem");
+  // The first message arrives after the subscription's confirmation, whose
+  // clock read is then sent before the second publish on the same
+  // connection: once the second is answered, memory covers the topic.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 2; ++i) {
+    auto answer = Publish("mem", "m" + std::to_string(i));
+    ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return answer->calls > 0 && sink.frames.size() == ids.size() + 1; }));
+    ASSERT_EQ(answer->result.status, 200) << answer->result.error;
+    ids.push_back(answer->result.id);
+  }
+  const uint64_t reads = counters_.replays_from_redis;
+  auto known = Replay({"mem"}, ids[0]);
+  ASSERT_TRUE(Await(known));
+  EXPECT_EQ(counters_.replays_from_redis, reads);  // Served from memory.
+  EXPECT_FALSE(known->result.gap) << known->result.gap_reason;
+  ASSERT_EQ(known->result.frames.size(), 1u);
+  EXPECT_EQ(std::string(known->result.frames[0]->raw()), "id: " + ids[1] + "\ndata: m1\n\n");
+
+  // An id far newer than Redis's clock was never issued: the stream must be
+  // told (unknown-id) and start from the oldest message, or it would drop
+  // every live message until the clock passed that id.
+  auto bogus = Replay({"mem"}, std::to_string(std::stoull(ids[1]) + 1000000000000ull));
+  ASSERT_TRUE(Await(bogus));
+  EXPECT_FALSE(bogus->ran_inside_call);
+  EXPECT_TRUE(bogus->result.gap);
+  EXPECT_EQ(bogus->result.gap_reason, "unknown-id");
+  EXPECT_TRUE(bogus->result.from_start);
+  EXPECT_EQ(bogus->result.frames.size(), 2u);
+  EXPECT_EQ(bogus->calls, 1);
+}
+
 TEST_F(RedisBrokerTest, ARedisOutageIsReportedAndTheBrokerRecoversWithItsSubscriptions) {
   RecordingSink sink;
   Subscribe(&sink, "news");
