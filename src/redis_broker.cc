@@ -1,5 +1,9 @@
 #include "ssebridge/redis_broker.h"
 
+#include <optional>
+
+#include "ssebridge/event_id.h"
+
 namespace ssebridge {
 namespace {
 
@@ -71,7 +75,12 @@ void RedisBroker::OnTopicIdle(const std::string& name, bool is_pattern) {
 
 void RedisBroker::Replay(const std::vector<std::string>& topics, const std::string& after_text, ReplayCallback done) {
   if (AnswerIfHistoryDisabled(history_.enabled(), counters_, completions_, done)) return;
-  reader_.Replay(topics, after_text, relay_.LocalAfter(topics), std::move(done));
+  std::optional<uint64_t> local_after = relay_.LocalAfter(topics);
+  // Memory cannot tell an id newer than any this process has seen from one
+  // never issued (unknown-id, replayed from the start): Redis's clock can.
+  uint64_t after = 0;
+  if (local_after && ParseEventId(after_text, &after) && after > relay_.newest_known_id()) local_after.reset();
+  reader_.Replay(topics, after_text, local_after, std::move(done));
 }
 
 }  // namespace ssebridge

@@ -11,6 +11,39 @@
 #include "ssebridge/log.h"
 
 namespace ssebridge {
+namespace {
+
+// hiredis 0.14's adapter drops a poll error (`if (status != 0) return;`),
+// and libuv stops a poll handle once it has reported one: after a reset
+// (RST) the context would wait forever on a handle that never fires again,
+// and a connection without commands in flight (the subscriber's) would stay
+// ready in name only. These hooks replace the adapter's four, keeping its
+// events struct and cleanup, and hand an error to hiredis as readiness for
+// what it waits on, so that its read or write fails with the socket's error
+// and it disconnects (what hiredis 1.0's adapter does).
+void OnPoll(uv_poll_t* handle, int status, int events) {
+  auto* watched = static_cast<redisLibuvEvents*>(handle->data);
+  const int ready = status != 0 ? watched->events : events;
+  if (watched->context != nullptr && (ready & UV_READABLE)) redisAsyncHandleRead(watched->context);
+  if (watched->context != nullptr && (ready & UV_WRITABLE)) redisAsyncHandleWrite(watched->context);
+}
+
+void Watch(void* privdata, int add, int remove) {
+  auto* watched = static_cast<redisLibuvEvents*>(privdata);
+  watched->events = (watched->events | add) & ~remove;
+  if (watched->events != 0) {
+    uv_poll_start(&watched->handle, watched->events, OnPoll);
+  } else {
+    uv_poll_stop(&watched->handle);
+  }
+}
+
+void AddRead(void* privdata) { Watch(privdata, UV_READABLE, 0); }
+void DelRead(void* privdata) { Watch(privdata, 0, UV_READABLE); }
+void AddWrite(void* privdata) { Watch(privdata, UV_WRITABLE, 0); }
+void DelWrite(void* privdata) { Watch(privdata, 0, UV_WRITABLE); }
+
+}  // namespace
 
 struct RedisClient::PendingCommand {
   RedisClient* client;
@@ -52,12 +85,18 @@ void RedisClient::Connect() {
     ScheduleReconnect();
     return;
   }
+  // Before the first event is asked for (setting the connect callback asks
+  // for writability): see OnPoll.
+  context->ev.addRead = AddRead;
+  context->ev.delRead = DelRead;
+  context->ev.addWrite = AddWrite;
+  context->ev.delWrite = DelWrite;
   redisAsyncSetConnectCallback(context, OnConnect);
   redisAsyncSetDisconnectCallback(context, OnDisconnect);
   context_ = context;
   state_ = State::kConnecting;
-  // hiredis 0.14 has no connect timeout, and its libuv adapter ignores poll
-  // errors, so a refused connection is only noticed by this timer.
+  // hiredis 0.14 has no connect timeout: a peer that never answers (a
+  // dropped SYN, a stalled handshake) is only noticed by this timer.
   uv_timer_start(&retry_timer_, OnRetryTimer, options_.connect_timeout_ms, 0);
 }
 

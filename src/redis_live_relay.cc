@@ -34,6 +34,8 @@ void RedisLiveRelay::OnTopicIdle(const std::string& name) { topics_.erase(name);
 
 void RedisLiveRelay::OnSubscriberLost() {
   ++subscriber_session_;
+  // What Redis comes back with (another server, a clock behind) is learnt anew.
+  newest_known_id_ = 0;
   for (auto& entry : topics_) entry.second.confirmed = false;
   last_frame_.reset();
   // Messages published while we are away are only in the streams.
@@ -89,6 +91,7 @@ void RedisLiveRelay::Deliver(std::string_view source, bool is_pattern, std::stri
   }
   // Only resumable messages are recorded and advance catch-up positions; with
   // history off neither is ever used.
+  newest_known_id_ = std::max(newest_known_id_, last_sequence_);
   if (last_sequence_ != 0 && history_->enabled()) {
     history_->Append(std::string(channel), last_sequence_, last_frame_->get(), now_ms_());
     auto it = topics_.find(std::string(source));
@@ -160,6 +163,7 @@ void RedisLiveRelay::ReadClock(const std::string& name) {
     // see is above 0, so 0 is its position, as good as any other.
     uint64_t clock = 0;
     if (reply->type == REDIS_REPLY_STRING && !ParseEventId(ReplyText(reply), &clock)) return;
+    newest_known_id_ = std::max(newest_known_id_, clock);
     TopicState& state = it->second;
     state.covered = true;
     state.covered_after = clock;
@@ -283,6 +287,7 @@ void RedisLiveRelay::SettleRefilled(const FetchResult& result, const Refill& ref
   // Every asked topic was confirmed before the read, so everything after
   // the clock value read with the streams arrives live, and everything up
   // to it is now here, except what was trimmed before it could be read.
+  newest_known_id_ = std::max(newest_known_id_, result.clock);
   for (size_t i = 0; i < refill.asked.size(); ++i) {
     TopicState* state = Asked(refill, i);
     if (state == nullptr) continue;

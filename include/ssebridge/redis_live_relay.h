@@ -82,6 +82,12 @@ class RedisLiveRelay {
   // `topics`, if it does (nothing while a catch-up is due).
   std::optional<uint64_t> LocalAfter(const std::vector<std::string>& topics) const;
 
+  // The newest id this process knows Redis issued since the subscriber
+  // connection came up: the clock values it read and the ids it received.
+  // A resume id above it may never have been issued, which only Redis's
+  // clock can tell; memory cannot.
+  uint64_t newest_known_id() const { return newest_known_id_; }
+
   bool catching_up() const { return catching_up_; }
   size_t held_bytes() const { return held_bytes_; }
 
@@ -144,6 +150,7 @@ class RedisLiveRelay {
   std::unordered_map<std::string, TopicState> topics_;  // Exact names and patterns never collide.
   uint64_t next_topic_serial_ = 0;
   uint64_t subscriber_session_ = 0;  // Incremented whenever the subscriber connection is lost.
+  uint64_t newest_known_id_ = 0;
 
   bool catching_up_ = false;       // Subscriber reconnected; history not yet refilled.
   bool catch_up_running_ = false;

@@ -132,6 +132,21 @@ TEST_F(RedisLiveRelayTest, AConfirmedTopicIsCoveredAfterTheClockReadFollowingIt)
   EXPECT_THAT(relay_.LocalAfter({"a", "b"}), Optional(42u));
 }
 
+TEST_F(RedisLiveRelayTest, TheNewestKnownIdFollowsClockReadsAndMessagesAndIsForgottenWithTheConnection) {
+  RecordingSink sink;
+  Subscribe(&sink, {"a"});
+  EXPECT_EQ(relay_.newest_known_id(), 0u);
+  Confirm("a", 42);
+  EXPECT_EQ(relay_.newest_known_id(), 42u);
+  Push("a", 50);
+  EXPECT_EQ(relay_.newest_known_id(), 50u);
+  relay_.OnMessage("a", false, "a", "plain text");  // No id: nothing learnt.
+  EXPECT_EQ(relay_.newest_known_id(), 50u);
+  // A Redis that comes back may be another one, its clock behind.
+  relay_.OnSubscriberLost();
+  EXPECT_EQ(relay_.newest_known_id(), 0u);
+}
+
 TEST_F(RedisLiveRelayTest, AClockReadForAnEarlierSubscriptionOfTheNameIsVoid) {
   RecordingSink sink;
   Subscribe(&sink, {"a"});

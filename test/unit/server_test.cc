@@ -1,5 +1,6 @@
-// Server on a private loop with the embedded broker and a loopback client
-// polled from inside the loop: answers, and a clean Shutdown.
+// Server on a private loop with the embedded broker and loopback clients:
+// answers, a publish reaching an open stream end to end, --max-connections,
+// and a clean Shutdown.
 #include "ssebridge/server.h"
 
 #include <arpa/inet.h>
@@ -8,9 +9,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "loop_runner.h"
+#include "loopback_client.h"
 #include "ssebridge/broker.h"
 #include "ssebridge/broker_factory.h"
 #include "ssebridge/config.h"
@@ -18,15 +22,21 @@
 namespace ssebridge {
 namespace {
 
+using testing_loop::CompleteResponses;
+using testing_loop::LoopbackClient;
 using testing_loop::RunLoopUntil;
 
 class ServerTest : public ::testing::Test {
  protected:
+  // Fixtures for other configurations adjust it here.
+  virtual void Configure(Config* /*config*/) {}
+
   void SetUp() override {
     ASSERT_EQ(uv_loop_init(&loop_), 0);
     Config config;
     config.listen_host = "127.0.0.1";
     config.listen_port = 0;
+    Configure(&config);
     server_ = new Server(&loop_, config);
     server_->AttachBroker(MakeBroker(&loop_, server_->config(), &server_->completions(), &server_->registry(),
                                      &server_->counters()));
@@ -36,6 +46,7 @@ class ServerTest : public ::testing::Test {
 
   void TearDown() override {
     if (client_ >= 0) close(client_);
+    for (auto& client : clients_) client->Close();
     server_->Shutdown();
     EXPECT_TRUE(RunLoopUntil(&loop_, [&] { return !uv_loop_alive(&loop_); }));
     delete server_;
@@ -62,8 +73,16 @@ class ServerTest : public ::testing::Test {
     return received_.find(needle) != std::string::npos;
   }
 
+  // A client watched by the loop (its input wakes RunLoopUntil).
+  LoopbackClient* Connect() {
+    clients_.push_back(std::make_unique<LoopbackClient>(&loop_));
+    EXPECT_TRUE(clients_.back()->Connect(server_->port()));
+    return clients_.back().get();
+  }
+
   uv_loop_t loop_;
   Server* server_ = nullptr;
+  std::vector<std::unique_ptr<LoopbackClient>> clients_;
   int client_ = -1;
   std::string received_;
   bool peer_closed_ = false;
@@ -85,6 +104,74 @@ TEST_F(ServerTest, ShutdownEndsAnOpenStreamWithTheFinalChunk) {
   server_->Shutdown();
   ASSERT_TRUE(RunLoopUntil(&loop_, [&] { Received(""); return peer_closed_; })) << received_;
   EXPECT_EQ(received_.substr(received_.size() - 5), "0\r\n\r\n") << received_;
+}
+
+TEST_F(ServerTest, APublishReachesAnOpenStreamEndToEnd) {
+  LoopbackClient* stream = Connect();
+  ASSERT_TRUE(stream->Send("GET /events?channel=news HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return stream->Has("\r\n\r\n"); })) << stream->received();
+  EXPECT_EQ(stream->received().rfind("HTTP/1.1 200", 0), 0u) << stream->received();
+  EXPECT_EQ(server_->registry().subscriber_count(), 1u);
+
+  LoopbackClient* publisher = Connect();
+  const std::string body = "{\"channel\":\"news\",\"data\":\"hi there\"}";
+  ASSERT_TRUE(publisher->Send("POST /publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                              "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body));
+  ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return CompleteResponses(publisher->received()).size() == 1; }))
+      << publisher->received();
+  const std::string answer = publisher->received();
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
+  const size_t at = answer.find("\"id\":\"");
+  ASSERT_NE(at, std::string::npos) << answer;
+  const std::string id = answer.substr(at + 6, answer.find('"', at + 6) - (at + 6));
+  // The same id on the stream, in one chunk.
+  ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return stream->Has("data: hi there\n\n\r\n"); })) << stream->received();
+  EXPECT_NE(stream->received().find("id: " + id + "\ndata: hi there\n\n"), std::string::npos) << stream->received();
+  EXPECT_FALSE(publisher->closed());  // Kept alive.
+  EXPECT_FALSE(stream->closed());
+}
+
+// --max-connections 2: the third connection is answered 503 and closed; a
+// place freed by a close is taken by the next client.
+class ServerLimitTest : public ServerTest {
+ protected:
+  void Configure(Config* config) override { config->max_connections = 2; }
+};
+
+TEST_F(ServerLimitTest, AConnectionOverMaxConnectionsIsAnswered503AndClosed) {
+  const std::string healthz = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  LoopbackClient* first = Connect();
+  LoopbackClient* second = Connect();
+  ASSERT_TRUE(first->Send(healthz));
+  ASSERT_TRUE(second->Send("GET /events?channel=a HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(RunLoopUntil(&loop_, [&] {
+    return CompleteResponses(first->received()).size() == 1 && second->Has("\r\n\r\n");
+  }));
+  EXPECT_EQ(server_->open_connections(), 2u);
+
+  LoopbackClient* over = Connect();
+  ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return over->closed(); })) << over->received();
+  EXPECT_EQ(over->received().rfind("HTTP/1.1 503", 0), 0u) << over->received();
+  EXPECT_NE(over->received().find("too many connections; try again later"), std::string::npos) << over->received();
+  EXPECT_NE(over->received().find("Connection: close"), std::string::npos) << over->received();
+  EXPECT_EQ(server_->counters().rejected_max_connections, 1u);
+  over->Close();
+  ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return server_->open_connections() == 2; }));
+
+  // Those within the limit are untouched.
+  ASSERT_TRUE(first->Send(healthz));
+  ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return CompleteResponses(first->received()).size() == 2; }));
+  EXPECT_FALSE(second->closed());
+
+  // A freed place is taken by the next client.
+  first->Close();
+  ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return server_->open_connections() == 1; }));
+  LoopbackClient* next = Connect();
+  ASSERT_TRUE(next->Send(healthz));
+  ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return CompleteResponses(next->received()).size() == 1; }))
+      << next->received();
+  EXPECT_EQ(next->received().rfind("HTTP/1.1 200", 0), 0u) << next->received();
+  EXPECT_EQ(server_->counters().rejected_max_connections, 1u);
 }
 
 }  // namespace
