@@ -55,6 +55,7 @@ const LoopScheduler::Actions kNoConnections = {
     [](LoopScheduler::Entry*) {},
     [](LoopScheduler::Entry*) {},
     [](LoopScheduler::Entry*) {},
+    [](LoopScheduler::Entry*) {},
 };
 
 class RedisBrokerTest : public ::testing::Test {
