@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include <hiredis/hiredis.h>
 
@@ -212,6 +214,53 @@ bool RedisServer::Start() {
 
 void RedisServer::Stop() {
   if (process_.running()) process_.Stop(SIGTERM, Millis(10000));
+}
+
+Nginx::~Nginx() { Stop(); }
+
+bool Nginx::Start(const std::string& locations, const std::string& ready_path) {
+  static constexpr const char* kNginx = "/usr/sbin/nginx";
+  if (access(kNginx, X_OK) != 0) {
+    error_ = std::string(kNginx) + " is missing: scripts/deps.sh --test installs nginx";
+    return false;
+  }
+  port_ = FreePort();
+  // nginx's workers run as an unprivileged user when started by root.
+  chmod(dir_.path().c_str(), 0755);
+  const std::string& dir = dir_.path();
+  const std::string conf = dir + "/nginx.conf";
+  std::ofstream out(conf);
+  out << "daemon off;\nworker_processes 1;\npid " << dir << "/nginx.pid;\n"
+      << "error_log " << dir << "/error.log warn;\n"
+      << "events { worker_connections 256; }\n"
+      << "http {\n  access_log off;\n"
+      << "  client_body_temp_path " << dir << "/body;\n"
+      << "  proxy_temp_path " << dir << "/proxy;\n"
+      << "  fastcgi_temp_path " << dir << "/fastcgi;\n"
+      << "  uwsgi_temp_path " << dir << "/uwsgi;\n"
+      << "  scgi_temp_path " << dir << "/scgi;\n"
+      << "  server {\n    listen 127.0.0.1:" << port_ << ";\n"
+      << locations << "  }\n}\n";
+  out.close();
+  if (!process_.Start({kNginx, "-p", dir, "-c", conf, "-e", dir + "/error.log"})) {
+    error_ = "nginx did not start";
+    return false;
+  }
+  // nginx logs nothing on a successful start: wait until it answers.
+  if (!Eventually(
+          [&] {
+            auto response = HttpRequest(port_, "GET", ready_path);
+            return response && response->status == 200;
+          },
+          Millis(10000))) {
+    error_ = "nginx did not answer GET " + ready_path + ": " + process_.output();
+    return false;
+  }
+  return true;
+}
+
+void Nginx::Stop() {
+  if (process_.running()) process_.Stop(SIGQUIT, Millis(10000));
 }
 
 RedisReply RedisCommand(int port, const std::vector<std::string>& args, const std::string& password) {

@@ -105,6 +105,26 @@ class RedisServer {
   std::vector<std::string> extra_args_;
 };
 
+// Debian's nginx on a free loopback port with a private prefix, pid file,
+// logs and temp paths in a temp dir. Missing nginx is a failure (the
+// test dependencies install it), not a skip.
+class Nginx {
+ public:
+  ~Nginx();
+  // Starts nginx with `locations` as the body of its one server block and
+  // waits until GET `ready_path` is answered 200.
+  bool Start(const std::string& locations, const std::string& ready_path);
+  void Stop();  // SIGQUIT: the master stops its workers and exits.
+  int port() const { return port_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  TempDir dir_;
+  Subprocess process_;
+  int port_ = 0;
+  std::string error_;
+};
+
 // Redis reply flattened for assertions.
 struct RedisReply {
   bool ok = false;             // Not an error and the connection worked.

@@ -4,11 +4,6 @@
 // through immediately, not when a buffer fills.
 #include <gtest/gtest.h>
 
-#include <signal.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <fstream>
 
 #include "harness.h"
 
@@ -19,53 +14,22 @@ using harness::SseEvent;
 
 namespace {
 
-constexpr const char* kNginx = "/usr/sbin/nginx";
-
 class NginxProxyTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
-    if (access(kNginx, X_OK) != 0) GTEST_SKIP() << "nginx is not installed (scripts/deps.sh installs it)";
     ASSERT_TRUE(bridge_.Start({"--base-path", "/sse"})) << bridge_.process().output();
-    port_ = harness::FreePort();
-    // nginx's workers run as an unprivileged user when started by root.
-    chmod(dir_.path().c_str(), 0755);
     const bool http11_upstream = GetParam();
-    std::string conf = dir_.path() + "/nginx.conf";
-    std::ofstream out(conf);
-    out << "daemon off;\nworker_processes 1;\npid " << dir_.path() << "/nginx.pid;\n"
-        << "error_log " << dir_.path() << "/error.log warn;\n"
-        << "events { worker_connections 256; }\n"
-        << "http {\n  access_log off;\n"
-        << "  client_body_temp_path " << dir_.path() << "/body;\n"
-        << "  proxy_temp_path " << dir_.path() << "/proxy;\n"
-        << "  fastcgi_temp_path " << dir_.path() << "/fastcgi;\n"
-        << "  uwsgi_temp_path " << dir_.path() << "/uwsgi;\n"
-        << "  scgi_temp_path " << dir_.path() << "/scgi;\n"
-        << "  server {\n    listen 127.0.0.1:" << port_ << ";\n"
-        << "    location /sse/ {\n"
-        << "      proxy_pass http://127.0.0.1:" << bridge_.port() << ";\n"
-        << "      proxy_buffering off;\n      proxy_cache off;\n      proxy_read_timeout 1h;\n"
-        << (http11_upstream ? "      proxy_http_version 1.1;\n      proxy_set_header Connection \"\";\n" : "")
-        << "    }\n  }\n}\n";
-    out.close();
-    ASSERT_TRUE(nginx_.Start({kNginx, "-p", dir_.path(), "-c", conf, "-e", dir_.path() + "/error.log"}));
-    // nginx logs nothing on a successful start; wait until it answers.
-    ASSERT_TRUE(harness::Eventually(
-        [&] {
-          auto response = harness::HttpRequest(port_, "GET", "/sse/healthz");
-          return response && response->status == 200;
-        },
-        Millis(10000)));
+    std::string locations = "    location /sse/ {\n"
+                            "      proxy_pass http://127.0.0.1:" + std::to_string(bridge_.port()) + ";\n"
+                            "      proxy_buffering off;\n      proxy_cache off;\n      proxy_read_timeout 1h;\n";
+    if (http11_upstream) locations += "      proxy_http_version 1.1;\n      proxy_set_header Connection \"\";\n";
+    locations += "    }\n";
+    ASSERT_TRUE(nginx_.Start(locations, "/sse/healthz")) << nginx_.error();
+    port_ = nginx_.port();
   }
 
-  void TearDown() override {
-    // SIGQUIT: the master stops its workers and exits (a SIGKILL would orphan them).
-    if (nginx_.running()) nginx_.Stop(SIGQUIT, Millis(10000));
-  }
-
-  harness::TempDir dir_;
   Bridge bridge_;
-  harness::Subprocess nginx_;
+  harness::Nginx nginx_;
   int port_ = 0;
 };
 
