@@ -4,7 +4,6 @@
 // block works unchanged. Real ssebridge, real redis-server, real nginx.
 #include <gtest/gtest.h>
 
-
 #include "broker_test_fixture.h"
 #include "harness.h"
 
