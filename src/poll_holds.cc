@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "ssebridge/log.h"
+
 namespace ssebridge {
 namespace {
 
@@ -30,17 +32,22 @@ void PollHolds::Hold::CutOff(const char* /*why*/) {
   frames.clear();
 }
 
-PollHolds::PollHolds(PubsubRegistry* registry, Options options, uint64_t seed)
-    : registry_(registry), options_(options), state_(seed) {}
+PollHolds::PollHolds(PubsubRegistry* registry, Options options, RandomBytes random)
+    : registry_(registry), options_(options), random_(random) {}
 
 uint64_t PollHolds::NextToken() {
   for (;;) {
-    // splitmix64: every state gives a distinct output.
-    state_ += 0x9e3779b97f4a7c15ull;
-    uint64_t z = state_;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
+    uint64_t z = 0;
+    if (!random_(&z, sizeof z)) {
+      // Without the kernel's randomness tokens stay distinct (splitmix64
+      // gives every state a distinct output) but become guessable.
+      if (fallback_state_ == 0) LOG_WARN("poll holds: no random bytes from the kernel; poll cursors are guessable");
+      fallback_state_ += 0x9e3779b97f4a7c15ull;
+      z = fallback_state_;
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+      z ^= z >> 31;
+    }
     if (z != 0 && by_token_.count(z) == 0) return z;
   }
 }

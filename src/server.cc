@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <random>
 
 #include <vector>
 
@@ -49,17 +48,12 @@ PollHolds::Options PollHoldOptions(const Config& config) {
   return options;
 }
 
-uint64_t RandomSeed() {
-  std::random_device device;
-  return (static_cast<uint64_t>(device()) << 32) ^ device();
-}
-
 }  // namespace
 
 Server::Server(uv_loop_t* loop, Config config)
     : loop_(loop),
       config_(std::move(config)),
-      poll_holds_(&registry_, PollHoldOptions(config_), RandomSeed()),
+      poll_holds_(&registry_, PollHoldOptions(config_)),
       read_buffer_(new char[kReadBufferSize]),
       acceptor_(loop, &counters_,
                 BuildResponse(503, "application/json",

@@ -22,6 +22,7 @@
 
 #include "ssebridge/frame.h"
 #include "ssebridge/pubsub_registry.h"
+#include "ssebridge/secure_random.h"
 
 namespace ssebridge {
 
@@ -35,8 +36,11 @@ class PollHolds {
 
   enum class State { kMissing, kComplete, kIncomplete };
 
-  // `seed` makes tokens hard to guess (Server passes a random value).
-  PollHolds(PubsubRegistry* registry, Options options, uint64_t seed);
+  // Where tokens come from. A poller sees its own tokens in its cursors, so
+  // they must not let it work out another poller's (and take its held
+  // messages): the default reads the kernel's random source.
+  using RandomBytes = bool (*)(void* out, size_t size);
+  PollHolds(PubsubRegistry* registry, Options options, RandomBytes random = SecureRandomBytes);
   ~PollHolds() { Clear(); }
   PollHolds(const PollHolds&) = delete;
   PollHolds& operator=(const PollHolds&) = delete;
@@ -80,7 +84,8 @@ class PollHolds {
 
   PubsubRegistry* registry_;
   Options options_;
-  uint64_t state_;  // splitmix64 state.
+  RandomBytes random_;
+  uint64_t fallback_state_ = 0;  // splitmix64, only if the kernel refuses random bytes.
   List holds_;      // Oldest first: all share one lifetime.
   std::unordered_map<uint64_t, List::iterator> by_token_;
 };

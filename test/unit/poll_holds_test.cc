@@ -20,7 +20,7 @@ class PollHoldsTest : public ::testing::Test {
     options.hold_ms = hold_ms;
     options.max_bytes = max_bytes;
     options.max_holds = max_holds;
-    return PollHolds(&registry_, options, 42);
+    return PollHolds(&registry_, options);
   }
   // Publishes like the embedded broker; id 0 is a plain Redis PUBLISH.
   void Publish(const std::string& channel, const std::string& data, uint64_t id = 0) {
@@ -116,6 +116,19 @@ TEST_F(PollHoldsTest, AtTheCountBoundTheOldestHoldMakesRoom) {
 
 TEST_F(PollHoldsTest, TokensAreDistinctAndNeverZero) {
   PollHolds holds = Make(1000, 1 << 20, 5000);
+  std::set<uint64_t> seen;
+  for (int i = 0; i < 2000; ++i) {
+    uint64_t token = holds.Open({"a"}, 0);
+    EXPECT_NE(token, 0u);
+    EXPECT_TRUE(seen.insert(token).second);
+  }
+}
+
+// Without the kernel's random bytes tokens must still be distinct.
+TEST_F(PollHoldsTest, TokensStayDistinctWhenTheKernelRefusesRandomBytes) {
+  PollHolds::Options options;
+  options.max_holds = 5000;
+  PollHolds holds(&registry_, options, [](void*, size_t) { return false; });
   std::set<uint64_t> seen;
   for (int i = 0; i < 2000; ++i) {
     uint64_t token = holds.Open({"a"}, 0);

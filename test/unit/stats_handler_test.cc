@@ -39,7 +39,7 @@ TEST_F(StatsHandlerTest, CountsSubscribersPerChannelAndPatternSortedByName) {
 }
 
 TEST_F(StatsHandlerTest, APollersHoldCountsAsASubscriberButNotAStream) {
-  PollHolds holds(&registry_, PollHolds::Options{}, 1);
+  PollHolds holds(&registry_, PollHolds::Options{});
   context_.poll_holds = &holds;
   NullSink stream;
   auto* subscriber = registry_.Subscribe(&stream, {"base"});
