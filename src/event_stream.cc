@@ -39,6 +39,12 @@ void EventStream::Start(const SubscribeRequest& request, bool chunked, Finder fi
   // so it never moves the browser's Last-Event-ID.
   if (!request.client_id.empty() && !poll) AppendSseEvent(&preamble, SseEvent{"", "registered", request.client_id, std::nullopt});
   queue_->PushUnbounded(Frame::FromPayload(preamble), chunked_);
+
+  // Subscribe first, then replay: live messages that arrive meanwhile are
+  // held and sent after the replay, de-duplicated by id.
+  subscriber_ = context_->registry->Subscribe(this, request.channels);
+  // After subscribing: an older stream with the same id ends here, and its
+  // private channel must not go idle (and lose messages) in between.
   if (!request.client_id.empty() && !poll && context_->clients != nullptr) {
     registered_ = true;
     // The same id again: the newer stream wins, the older one ends.
@@ -47,10 +53,6 @@ void EventStream::Start(const SubscribeRequest& request, bool chunked, Finder fi
       previous->EndByRequest("replaced by a newer stream with the same client id");
     }
   }
-
-  // Subscribe first, then replay: live messages that arrive meanwhile are
-  // held and sent after the replay, de-duplicated by id.
-  subscriber_ = context_->registry->Subscribe(this, request.channels);
   if (!poll) context_->scheduler->TrackStream(entry_);
   if (request.last_event_id) {
     flags_ |= kReplaying;

@@ -111,11 +111,25 @@ TEST_F(ClientHandlersTest, DeleteEndsTheStreamAndForgetsTheId) {
   EXPECT_EQ(Call("DELETE", "/clients/x", kId).status, 404);
 }
 
+// Records topics going idle.
+class IdleRecorder final : public PubsubRegistry::Listener {
+ public:
+  void OnTopicActive(const std::string&, bool) override {}
+  void OnTopicIdle(const std::string& name, bool) override { idle.push_back(name); }
+  std::vector<std::string> idle;
+};
+
 TEST_F(ClientHandlersTest, ANewerStreamWithTheSameIdReplacesTheOlder) {
+  IdleRecorder recorder;
+  registry_.set_listener(&recorder);
   TestStream older(&context_);
   TestStream newer(&context_);
   older.Start({"a"}, kId);
   newer.Start({"b"}, kId);
+  // The older stream's channels go at once, but the private channel never
+  // went idle: the newer stream held it first.
+  EXPECT_EQ(recorder.idle, std::vector<std::string>{"a"});
+  registry_.set_listener(nullptr);
   EXPECT_EQ(older.close_requests, 1);
   EXPECT_EQ(newer.close_requests, 0);
   EXPECT_EQ(clients_.Find(kId), &newer.stream);
