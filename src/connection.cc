@@ -175,7 +175,9 @@ void Connection::StartStream(const HttpRequest& request, const SubscribeRequest&
   state_ = State::kStreaming;
   session_->Finish();
   scheduler().UntrackDeadline(this);
-  QueueRaw(BuildStreamHead(context_->cors->Headers(request), chunked ? 1 : 0));
+  HeaderList headers = context_->cors->Headers(request);
+  if (!subscribe.client_id.empty()) headers.emplace_back("X-SSE-Client-Id", subscribe.client_id);
+  QueueRaw(BuildStreamHead(headers, chunked ? 1 : 0));
   ConnectionOwner* owner = context_->owner;
   const uint64_t id = id_;
   stream_.Start(subscribe, chunked, [owner, id]() -> EventStream* {
@@ -324,6 +326,12 @@ void Connection::StartLinger() {
     return;
   }
   scheduler().TrackLingering(this);
+}
+
+void Connection::CloseAfterStreamEnd() {
+  if (state_ != State::kStreaming || closing()) return;
+  close_after_flush_ = true;
+  ScheduleFlush();
 }
 
 void Connection::EndGracefully() {

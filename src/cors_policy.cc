@@ -38,7 +38,7 @@ HeaderList CorsPolicy::Headers(const HttpRequest& request) const {
 HeaderList CorsPolicy::PreflightHeaders(const HttpRequest& request) const {
   HeaderList headers;
   if (Headers(request).empty()) return headers;
-  headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+  headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
   // Echo what the browser asks for when it is plainly a header list; a
   // fixed list otherwise, so no request text is reflected into our headers.
   const std::string* requested = request.Header("access-control-request-headers");

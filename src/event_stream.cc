@@ -1,5 +1,6 @@
 #include "ssebridge/event_stream.h"
 
+#include "ssebridge/client_registry.h"
 #include "ssebridge/config.h"
 #include "ssebridge/event_id.h"
 #include "ssebridge/message_frame.h"
@@ -34,11 +35,24 @@ void EventStream::Start(const SubscribeRequest& request, bool chunked, Finder fi
   } else {
     AppendSseComment(&preamble, "ssebridge " SSEBRIDGE_VERSION);
   }
+  // A registered stream learns its id first: a named event without an id,
+  // so it never moves the browser's Last-Event-ID.
+  if (!request.client_id.empty() && !poll) AppendSseEvent(&preamble, SseEvent{"", "registered", request.client_id, std::nullopt});
   queue_->PushUnbounded(Frame::FromPayload(preamble), chunked_);
 
   // Subscribe first, then replay: live messages that arrive meanwhile are
   // held and sent after the replay, de-duplicated by id.
   subscriber_ = context_->registry->Subscribe(this, request.channels);
+  // After subscribing: an older stream with the same id ends here, and its
+  // private channel must not go idle (and lose messages) in between.
+  if (!request.client_id.empty() && !poll && context_->clients != nullptr) {
+    registered_ = true;
+    // The same id again: the newer stream wins, the older one ends.
+    if (EventStream* previous = context_->clients->Register(request.client_id, this)) {
+      previous->registered_ = false;
+      previous->EndByRequest("replaced by a newer stream with the same client id");
+    }
+  }
   if (!poll) context_->scheduler->TrackStream(entry_);
   if (request.last_event_id) {
     flags_ |= kReplaying;
@@ -185,7 +199,45 @@ void EventStream::End() {
   ScheduleFlush();
 }
 
+size_t EventStream::AddTopics(const std::vector<std::string>& names) {
+  if ((flags_ & kEnded) != 0 || subscriber_ == nullptr) return 0;
+  return context_->registry->AddTopics(subscriber_, names);
+}
+
+bool EventStream::RemoveTopic(std::string_view name) {
+  if ((flags_ & kEnded) != 0 || subscriber_ == nullptr) return false;
+  return context_->registry->RemoveTopic(subscriber_, name);
+}
+
+bool EventStream::HoldsTopic(std::string_view name) const {
+  if (subscriber_ == nullptr) return false;
+  for (const PubsubRegistry::Topic* topic : subscriber_->topics) {
+    if (topic->name == name) return true;
+  }
+  return false;
+}
+
+void EventStream::EndByRequest(const char* why) {
+  if (registered_) {
+    context_->clients->Remove(this);
+    registered_ = false;
+  }
+  if ((flags_ & kEnded) != 0) return;
+  LOG_INFO("stream %s ended: %s", host_->Peer().c_str(), why);
+  End();
+  // It takes no more frames: its channels go now, not when its client closes.
+  if (subscriber_ != nullptr) {
+    context_->registry->Unsubscribe(subscriber_);
+    subscriber_ = nullptr;
+  }
+  host_->CloseAfterStreamEnd();
+}
+
 void EventStream::Stop() {
+  if (registered_) {
+    context_->clients->Remove(this);
+    registered_ = false;
+  }
   flags_ |= kEnded;
   if (subscriber_ != nullptr) {
     context_->registry->Unsubscribe(subscriber_);

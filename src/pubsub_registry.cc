@@ -38,38 +38,65 @@ void PubsubRegistry::ReleaseTopic(Topic* topic) {
   if (listener_) listener_->OnTopicIdle(name, is_pattern);
 }
 
+bool PubsubRegistry::Attach(Subscriber* subscriber, const std::string& name) {
+  for (const Topic* existing : subscriber->topics) {
+    if (existing->name == name) return false;
+  }
+  Topic* topic = AcquireTopic(name);
+  subscriber->topics.push_back(topic);
+  subscriber->positions.push_back(static_cast<uint32_t>(topic->subscribers.size()));
+  topic->subscribers.push_back(subscriber);
+  ++subscription_count_;
+  return true;
+}
+
+// Takes `subscriber` off `topic`'s list (it sits at `position`) and
+// releases the topic if that was its last subscriber. The subscriber's own
+// vectors are left to the caller.
+void PubsubRegistry::DetachFromTopic(Subscriber* subscriber, Topic* topic, uint32_t position) {
+  assert(topic->subscribers[position] == subscriber);
+  // Swap-remove, then fix the moved subscriber's back-pointer.
+  Subscriber* moved = topic->subscribers.back();
+  topic->subscribers[position] = moved;
+  topic->subscribers.pop_back();
+  if (moved != subscriber) {
+    for (size_t k = 0; k < moved->topics.size(); ++k) {
+      if (moved->topics[k] == topic) moved->positions[k] = position;
+    }
+  }
+  --subscription_count_;
+  ReleaseTopic(topic);
+}
+
 PubsubRegistry::Subscriber* PubsubRegistry::Subscribe(StreamSink* sink, const std::vector<std::string>& names) {
   auto* subscriber = new Subscriber{sink, {}, {}, 0};
-  for (const std::string& name : names) {
-    Topic* topic = AcquireTopic(name);
-    bool duplicate = false;
-    for (Topic* existing : subscriber->topics) duplicate |= existing == topic;
-    if (duplicate) continue;
-    subscriber->topics.push_back(topic);
-    subscriber->positions.push_back(static_cast<uint32_t>(topic->subscribers.size()));
-    topic->subscribers.push_back(subscriber);
-    ++subscription_count_;
-  }
+  for (const std::string& name : names) Attach(subscriber, name);
   ++subscriber_count_;
   return subscriber;
 }
 
+size_t PubsubRegistry::AddTopics(Subscriber* subscriber, const std::vector<std::string>& names) {
+  size_t added = 0;
+  for (const std::string& name : names) added += Attach(subscriber, name) ? 1 : 0;
+  return added;
+}
+
+bool PubsubRegistry::RemoveTopic(Subscriber* subscriber, std::string_view name) {
+  for (size_t i = 0; i < subscriber->topics.size(); ++i) {
+    if (subscriber->topics[i]->name != name) continue;
+    Topic* topic = subscriber->topics[i];
+    const uint32_t position = subscriber->positions[i];
+    subscriber->topics.erase(subscriber->topics.begin() + static_cast<ptrdiff_t>(i));
+    subscriber->positions.erase(subscriber->positions.begin() + static_cast<ptrdiff_t>(i));
+    DetachFromTopic(subscriber, topic, position);
+    return true;
+  }
+  return false;
+}
+
 void PubsubRegistry::Unsubscribe(Subscriber* subscriber) {
   for (size_t i = 0; i < subscriber->topics.size(); ++i) {
-    Topic* topic = subscriber->topics[i];
-    uint32_t position = subscriber->positions[i];
-    assert(topic->subscribers[position] == subscriber);
-    // Swap-remove, then fix the moved subscriber's back-pointer.
-    Subscriber* moved = topic->subscribers.back();
-    topic->subscribers[position] = moved;
-    topic->subscribers.pop_back();
-    if (moved != subscriber) {
-      for (size_t k = 0; k < moved->topics.size(); ++k) {
-        if (moved->topics[k] == topic) moved->positions[k] = position;
-      }
-    }
-    --subscription_count_;
-    ReleaseTopic(topic);
+    DetachFromTopic(subscriber, subscriber->topics[i], subscriber->positions[i]);
   }
   --subscriber_count_;
   delete subscriber;

@@ -2,6 +2,11 @@
 
 #include <optional>
 
+#include <hiredis/hiredis.h>
+
+#include <memory>
+
+#include "ssebridge/client_command.h"
 #include "ssebridge/event_id.h"
 
 namespace ssebridge {
@@ -35,7 +40,15 @@ RedisBroker::RedisBroker(uv_loop_t* loop, CompletionQueue* completions, Options 
       // The subscriber gets no command timeout: it only ever waits for pushes.
       subscriber_(loop, ClientOptions(options_.address, "redis-subscriber", 0),
                   [this](std::string_view source, bool is_pattern, std::string_view channel,
-                         std::string_view payload) { relay_.OnMessage(source, is_pattern, channel, payload); }),
+                         std::string_view payload) {
+                    // Client commands are for the bridge, never for streams
+                    // (not even those whose pattern matches the channel).
+                    if (channel == kClientControlChannel) {
+                      if (!is_pattern && client_command_handler_) client_command_handler_(payload);
+                      return;
+                    }
+                    relay_.OnMessage(source, is_pattern, channel, payload);
+                  }),
       publisher_(&commands_, completions, counters, options_.history),
       reader_(&commands_, completions, counters, &history_, &replay_limits_),
       relay_(RelayOptions(options_), &commands_, &reader_, registry, &history_, counters, now_ms) {
@@ -46,11 +59,14 @@ RedisBroker::RedisBroker(uv_loop_t* loop, CompletionQueue* completions, Options 
   };
   subscriber_.on_lost = [this] { relay_.OnSubscriberLost(); };
   subscriber_.on_ready = [this] { relay_.OnUpstreamReady(); };
+  // The control channel's confirmation goes to the relay too: it may be the
+  // last the relay's catch-up waits for (unknown names are ignored there).
   subscriber_.on_confirmed = [this](const std::string& name, bool) { relay_.OnConfirmed(name); };
   relay_.subscriptions_settled = [this] { return subscriber_.ready() && subscriber_.AllConfirmed(); };
 }
 
 void RedisBroker::Start() {
+  subscriber_.Want(std::string(kClientControlChannel), false);
   commands_.Start();
   subscriber_.Start();
 }
@@ -63,14 +79,28 @@ void RedisBroker::Shutdown() {
   subscriber_.Stop();
 }
 
+// The control channel stays subscribed whatever streams want; a stream
+// naming it gets nothing from it.
 void RedisBroker::OnTopicActive(const std::string& name, bool is_pattern) {
+  if (!is_pattern && name == kClientControlChannel) return;
   relay_.OnTopicActive(name);
   subscriber_.Want(name, is_pattern);
 }
 
 void RedisBroker::OnTopicIdle(const std::string& name, bool is_pattern) {
+  if (!is_pattern && name == kClientControlChannel) return;
   relay_.OnTopicIdle(name);
   subscriber_.Unwant(name, is_pattern);
+}
+
+void RedisBroker::SendClientCommand(const std::string& payload, ClientCommandCallback done) {
+  auto shared = std::make_shared<ClientCommandCallback>(std::move(done));
+  const bool sent = commands_.Command({"PUBLISH", std::string(kClientControlChannel), payload},
+                                      [shared](const redisReply* reply) {
+                                        const bool ok = reply != nullptr && reply->type == REDIS_REPLY_INTEGER;
+                                        (*shared)(ok ? reply->integer : -1);
+                                      });
+  if (!sent) completions_->Post([shared] { (*shared)(-1); });
 }
 
 void RedisBroker::Replay(const std::vector<std::string>& topics, const std::string& after_text, ReplayCallback done) {

@@ -11,6 +11,7 @@
 #include "ssebridge/connection.h"
 #include "ssebridge/broker.h"
 #include "ssebridge/broker_factory.h"
+#include "ssebridge/client_command.h"
 #include "ssebridge/control_line.h"
 #include "ssebridge/control_listener.h"
 #include "ssebridge/fifo_reader.h"
@@ -70,6 +71,7 @@ Server::Server(uv_loop_t* loop, Config config)
   context_.config = &config_;
   context_.counters = &counters_;
   context_.registry = &registry_;
+  context_.clients = &clients_;
   context_.poll_holds = &poll_holds_;
   context_.client_limits = &client_limits_;
   context_.trusted_proxies = &trusted_proxies_;
@@ -89,6 +91,8 @@ void Server::AttachBroker(std::unique_ptr<Broker> broker) {
   broker_ = std::move(broker);
   context_.broker = broker_.get();
   registry_.set_listener(broker_.get());
+  broker_->set_client_command_handler(
+      MakeClientCommandReceiver(&clients_, &completions_, config_.max_channels_per_subscribe));
 }
 
 int Server::Start() {

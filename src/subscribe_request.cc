@@ -1,6 +1,7 @@
 #include "ssebridge/subscribe_request.h"
 
 #include "ssebridge/channel.h"
+#include "ssebridge/client_id.h"
 #include "ssebridge/sse.h"
 #include "ssebridge/uri.h"
 
@@ -24,7 +25,8 @@ bool IsStreamParameter(std::string_view key) {
   // clients add (`uuid`) and the long-poll parameters: pages send them on
   // stream URLs, and they must never turn a subscription into a publish.
   static constexpr std::string_view kNames[] = {"channel", "channels", "channels[]", "lastEventId", "last_event_id",
-                                                "_",       "uuid",     "poll",       "cursor"};
+                                                "_",       "uuid",     "poll",       "cursor",
+                                                "client_id", "register"};
   for (std::string_view name : kNames) {
     if (key == name) return true;
   }
@@ -45,6 +47,17 @@ std::string ParseSubscribeRequest(std::string_view rest, std::string_view query,
       if (std::string error = AddChannel(value, &unique, max_channels); !error.empty()) return error;
     } else if ((key == "lastEventId" || key == "last_event_id") && !query_last_event_id) {
       query_last_event_id = value;
+    } else if (key == "client_id") {
+      if (std::string error = CheckClientId(value); !error.empty()) return error;
+      if (!out->client_id.empty() && out->client_id != value) return "client_id given twice";
+      out->client_id = value;
+      out->register_client = true;
+    } else if (key == "register") {
+      if (value == "1" || value == "true") {
+        out->register_client = true;
+      } else if (value != "0" && value != "false") {
+        return "register must be 1 or 0, got '" + value + "'";
+      }
     }
   }
   // The existing pattern machinery serves "every channel", in both brokers.

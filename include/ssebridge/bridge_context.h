@@ -16,6 +16,7 @@ namespace ssebridge {
 
 class Broker;
 class ClientLimits;
+class ClientRegistry;
 class Connection;
 class CorsPolicy;
 class LogLimiter;
@@ -54,6 +55,8 @@ struct BridgeContext {
   PollHolds* poll_holds = nullptr;
   Broker* broker = nullptr;
   ClientLimits* client_limits = nullptr;
+  // Registered streams by client id (null: the /clients endpoints find none).
+  ClientRegistry* clients = nullptr;
   const std::vector<CidrRange>* trusted_proxies = nullptr;
   // Shared by every connection for lines a flood could repeat (429s, say).
   LogLimiter* limit_log = nullptr;

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ssebridge/completion_queue.h"
@@ -79,9 +80,26 @@ class Broker : public PubsubRegistry::Listener {
   // Releases upstream connections so the loop can end; no callbacks after it.
   virtual void Shutdown() = 0;
 
+  // Client commands for streams held by other processes (client_command.h).
+  // True when this broker reaches other processes (Redis). Then
+  // SendClientCommand publishes `payload` on the control channel and `done`
+  // runs exactly once, never inside the call, with the number of processes
+  // that received it, or -1 when it could not be sent.
+  using ClientCommandCallback = std::function<void(long long receivers)>;
+  virtual bool forwards_client_commands() const { return false; }
+  virtual void SendClientCommand(const std::string& /*payload*/, ClientCommandCallback done) {
+    completions_->Post([done = std::move(done)] { done(-1); });
+  }
+  // Runs for every command any process sent (this one's included), from the
+  // subscriber's callback: it must defer what it does to the completion queue.
+  void set_client_command_handler(std::function<void(std::string_view payload)> handler) {
+    client_command_handler_ = std::move(handler);
+  }
+
  protected:
   CompletionQueue* const completions_;
   ReplayLimits replay_limits_;
+  std::function<void(std::string_view payload)> client_command_handler_;
 };
 
 // Shared by both brokers' Replay(): counts the resume and, when history is

@@ -106,6 +106,7 @@ class Connection final : public LoopScheduler::Entry, private EventStream::Host 
   void StartLinger();
   void ScheduleFlush();
   std::string Peer() const override { return transport_.Peer(); }
+  void CloseAfterStreamEnd() override;
   const Config& config() const { return *context_->config; }
   Counters& counters() const { return *context_->counters; }
   LoopScheduler& scheduler() const { return *context_->scheduler; }

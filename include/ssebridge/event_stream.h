@@ -33,6 +33,9 @@ class EventStream final : public StreamSink {
    public:
     // "address:port" of the client, for log lines.
     virtual std::string Peer() const = 0;
+    // The stream has queued its end (EndByRequest): close the connection
+    // once the queue is written.
+    virtual void CloseAfterStreamEnd() {}
 
    protected:
     ~Host() = default;
@@ -77,6 +80,18 @@ class EventStream final : public StreamSink {
   // Orderly end (shutdown): the final chunk is queued and no frame follows.
   void End();
 
+  // The /clients endpoints, on a stream registered under a client id. They
+  // never run inside a fan-out. AddTopics returns how many names were new;
+  // RemoveTopic is false when the stream does not hold `name`. EndByRequest
+  // unregisters the stream, queues its end and has the connection closed
+  // once that is written (DELETE /clients/<id>, or a newer stream with the
+  // same id). All are no-ops on a stream that has ended.
+  size_t AddTopics(const std::vector<std::string>& names);
+  bool RemoveTopic(std::string_view name);
+  size_t topic_count() const { return subscriber_ != nullptr ? subscriber_->topics.size() : 0; }
+  bool HoldsTopic(std::string_view name) const;
+  void EndByRequest(const char* why);
+
   // The connection is closing: unsubscribes; no frame is taken after it.
   void Stop();
 
@@ -109,6 +124,7 @@ class EventStream final : public StreamSink {
   size_t held_bytes_ = 0;
   uint64_t last_sent_id_ = 0;  // Newest resumable id queued; older or equal ids are duplicates.
   bool chunked_ = false;       // Stream framing: chunked (HTTP/1.1) or raw (1.0).
+  bool registered_ = false;    // In context_->clients (it leaves in Stop or EndByRequest).
   // Anything but a live stream taking frames, in one byte so that the fan-out
   // path tests it once.
   static constexpr uint8_t kReplaying = 1;  // Holding live frames until the replay arrives.

@@ -90,6 +90,13 @@ class PubsubRegistry {
   Subscriber* Subscribe(StreamSink* sink, const std::vector<std::string>& names);
   void Unsubscribe(Subscriber* subscriber);
 
+  // Adds topics to a live subscriber (names already held are skipped) and
+  // returns how many were new. RemoveTopic drops one by name; false when
+  // the subscriber does not hold it. Neither may run inside a fan-out (a
+  // SendFrame or CutOff); both may make a topic active or idle.
+  size_t AddTopics(Subscriber* subscriber, const std::vector<std::string>& names);
+  bool RemoveTopic(Subscriber* subscriber, std::string_view name);
+
   // Embedded broker: delivers to every stream with a topic matching `channel`,
   // once each. Returns the number of deliveries.
   size_t Publish(std::string_view channel, LazyFrame& frame);
@@ -115,6 +122,8 @@ class PubsubRegistry {
 
  private:
   Topic* AcquireTopic(const std::string& name);
+  bool Attach(Subscriber* subscriber, const std::string& name);
+  void DetachFromTopic(Subscriber* subscriber, Topic* topic, uint32_t position);
   void ReleaseTopic(Topic* topic);
   const Topic* DesignatedTopic(const Subscriber& subscriber, std::string_view channel) const;
 

@@ -67,6 +67,11 @@ class RedisBroker : public Broker {
 
   uint64_t reconnects() const override { return commands_.reconnects() + subscriber_.reconnects(); }
 
+  // Client commands travel on the control channel (client_command.h), which
+  // every process subscribes to from Start() on.
+  bool forwards_client_commands() const override { return true; }
+  void SendClientCommand(const std::string& payload, ClientCommandCallback done) override;
+
  private:
   Options options_;
   Counters* counters_;

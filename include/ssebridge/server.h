@@ -21,6 +21,7 @@
 #include "ssebridge/cors_policy.h"
 #include "ssebridge/loop_scheduler.h"
 #include "ssebridge/metrics.h"
+#include "ssebridge/client_registry.h"
 #include "ssebridge/poll_holds.h"
 #include "ssebridge/pubsub_registry.h"
 
@@ -94,6 +95,7 @@ class Server : public ConnectionOwner {
   Config config_;
   Counters counters_;
   PubsubRegistry registry_;
+  ClientRegistry clients_;
   // Declared before the broker, which posts to it, so it outlives the broker.
   CompletionQueue completions_;
   std::unique_ptr<Broker> broker_;

@@ -17,6 +17,11 @@ struct SubscribeRequest {
   std::optional<std::string> last_event_id;
   // Set for a long poll (see poll_request.h): one answer, not a stream.
   std::optional<PollRequest> poll;
+  // `client_id=<id>` (validated, see client_id.h) or `register=1`: the
+  // stream is registered under a client id. The stream handler fills
+  // client_id (choosing one for register=1) and adds the private channel.
+  std::string client_id;
+  bool register_client = false;
 };
 
 // `rest` is the path after "/events/" (percent-encoded), `query` the raw query.
@@ -33,7 +38,7 @@ std::string ParseSubscribeRequest(std::string_view rest, std::string_view query,
 inline constexpr std::string_view kAllChannelsPattern = "*";
 
 // True for the query parameters a stream URL understands (channel, channels,
-// channels[], lastEventId, last_event_id, poll, cursor) or ignores (_, uuid). A query with any
+// channels[], lastEventId, last_event_id, poll, cursor, client_id, register) or ignores (_, uuid). A query with any
 // other parameter is a publish by query (W3C SSE-Server style), not a
 // subscription.
 bool IsStreamParameter(std::string_view key);

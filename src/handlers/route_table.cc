@@ -3,6 +3,7 @@
 #include <string>
 
 #include "ssebridge/exchange.h"
+#include "ssebridge/handlers/client_handlers.h"
 #include "ssebridge/handlers/preflight_handler.h"
 #include "ssebridge/handlers/publish_handler.h"
 #include "ssebridge/handlers/query_publish_handler.h"
@@ -25,6 +26,8 @@ const std::vector<Route>& BridgeRoutes() {
       // W3C SSE-Server style, /publish/color/page?q1=go (--allow-get-publish).
       {"/publish", true, kGet, HandleQueryPublish},
       {"/stats", false, kGet | kHead, HandleStats},
+      // server-event-mgr style: /clients/<id>/channels, /clients/<id>/channels/<channel>, /clients/<id>.
+      {"/clients", true, kPost | kDelete, HandleClients},
   };
   return kRoutes;
 }

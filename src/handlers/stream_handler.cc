@@ -4,6 +4,7 @@
 #include "ssebridge/query_publish.h"
 
 #include "ssebridge/bridge_context.h"
+#include "ssebridge/client_id.h"
 #include "ssebridge/config.h"
 #include "ssebridge/exchange.h"
 #include "ssebridge/log.h"
@@ -45,6 +46,30 @@ bool RefuseOverStreamLimit(Exchange& exchange, IpAddress* client, bool* counted)
   return true;
 }
 
+// A stream asking for a client id (register=1 or client_id=...): picks the
+// id and adds its private channel. False after answering an error.
+bool PrepareRegistration(Exchange& exchange, SubscribeRequest* subscribe) {
+  if (subscribe->poll) {
+    exchange.RespondError(400, "a long poll cannot register a client id: open an event stream");
+    return false;
+  }
+  if (subscribe->client_id.empty()) {
+    subscribe->client_id = NewClientId();
+    if (subscribe->client_id.empty()) {
+      LOG_ERROR("getrandom failed: cannot choose a client id");
+      exchange.RespondError(503, "no client id could be chosen; try again later");
+      return false;
+    }
+  }
+  std::string channel = PrivateChannel(subscribe->client_id);
+  for (const std::string& name : subscribe->channels) {
+    if (name == channel) return true;
+  }
+  // Not counted against --max-channels-per-subscribe: the bridge adds it.
+  subscribe->channels.push_back(std::move(channel));
+  return true;
+}
+
 }  // namespace
 
 void HandleStream(Exchange& exchange) {
@@ -73,6 +98,7 @@ void HandleStream(Exchange& exchange) {
     return;
   }
   if (is_poll) subscribe.poll = poll;
+  if (subscribe.register_client && !PrepareRegistration(exchange, &subscribe)) return;
   IpAddress client;
   bool counted = false;
   if (RefuseOverStreamLimit(exchange, &client, &counted)) return;

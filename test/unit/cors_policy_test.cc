@@ -41,7 +41,7 @@ TEST(CorsPolicy, PreflightEchoesPlainHeaderListsOnly) {
   request.headers.emplace_back("access-control-request-headers", "content-type, x-token");
   HeaderList headers = policy.PreflightHeaders(request);
   ASSERT_EQ(headers.size(), 3u);
-  EXPECT_EQ(headers[0], (std::pair<std::string, std::string>{"Access-Control-Allow-Methods", "GET, POST, OPTIONS"}));
+  EXPECT_EQ(headers[0], (std::pair<std::string, std::string>{"Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS"}));
   EXPECT_EQ(headers[1].second, "content-type, x-token");
   EXPECT_EQ(headers[2], (std::pair<std::string, std::string>{"Access-Control-Max-Age", "600"}));
 

@@ -365,6 +365,47 @@ TEST_F(PubsubRegistryTest, ReceiversShareOneFrame) {
   EXPECT_EQ(s1.frames[0].get(), s2.frames[0].get());
 }
 
+TEST_F(PubsubRegistryTest, TopicsAddedToALiveSubscriberDeliverAndRemovedOnesStop) {
+  RecordingSink sink, other;
+  auto* subscriber = Sub(&sink, {"a"});
+  Sub(&other, {"b"});
+  listener_.events.clear();
+  EXPECT_EQ(registry_.AddTopics(subscriber, {"b", "c*", "a", "b"}), 2u);  // "a" held, "b" twice.
+  EXPECT_THAT(listener_.events, ElementsAre("+c* P"));  // "b" was active already.
+  EXPECT_EQ(registry_.subscription_count(), 4u);
+  EXPECT_EQ(Publish("b", "to b"), 2u);
+  EXPECT_EQ(Publish("c1", "to c1"), 1u);
+  EXPECT_THAT(sink.frames, ElementsAre("to b", "to c1"));
+
+  EXPECT_TRUE(registry_.RemoveTopic(subscriber, "b"));
+  EXPECT_FALSE(registry_.RemoveTopic(subscriber, "b"));
+  EXPECT_TRUE(registry_.RemoveTopic(subscriber, "c*"));
+  EXPECT_THAT(listener_.events, ElementsAre("+c* P", "-c* P"));  // "b" still has the other stream.
+  EXPECT_EQ(Publish("b", "again"), 1u);
+  EXPECT_EQ(Publish("c1", "again"), 0u);
+  EXPECT_EQ(Publish("a", "to a"), 1u);
+  EXPECT_THAT(sink.frames, ElementsAre("to b", "to c1", "to a"));
+  EXPECT_THAT(other.frames, ElementsAre("to b", "again"));
+  EXPECT_EQ(registry_.subscription_count(), 2u);
+  // The last topic can go too; the subscriber stays valid until Unsubscribe.
+  EXPECT_TRUE(registry_.RemoveTopic(subscriber, "a"));
+  EXPECT_THAT(listener_.events, ElementsAre("+c* P", "-c* P", "-a"));
+  EXPECT_EQ(Publish("a", "gone"), 0u);
+}
+
+TEST_F(PubsubRegistryTest, RemovingATopicKeepsOtherSubscribersPositionsRight) {
+  RecordingSink one, two, three;
+  auto* first = Sub(&one, {"x", "y"});
+  Sub(&two, {"y", "x"});
+  Sub(&three, {"x"});
+  EXPECT_TRUE(registry_.RemoveTopic(first, "x"));
+  EXPECT_EQ(Publish("x", "m"), 2u);
+  Unsub(first);
+  EXPECT_EQ(Publish("y", "n"), 1u);
+  EXPECT_THAT(two.frames, ElementsAre("m", "n"));
+  EXPECT_THAT(three.frames, ElementsAre("m"));
+}
+
 TEST(LazyFrameTest, SerialsAreDistinctAndGetIsCached) {
   int builds = 0;
   PubsubRegistry::LazyFrame a([&] {

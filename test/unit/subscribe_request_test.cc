@@ -29,6 +29,25 @@ std::string ParseError(std::string_view rest, std::string_view query, const Http
   return ParseSubscribeRequest(rest, query, request, 1000, &out);
 }
 
+TEST(SubscribeRequestTest, ClientIdAndRegisterAskForRegistration) {
+  SubscribeRequest plain = ParseOk("a", "");
+  EXPECT_FALSE(plain.register_client);
+  EXPECT_EQ(plain.client_id, "");
+  SubscribeRequest chosen = ParseOk("a", "client_id=abcdefghijklmnop-_09");
+  EXPECT_TRUE(chosen.register_client);
+  EXPECT_EQ(chosen.client_id, "abcdefghijklmnop-_09");
+  SubscribeRequest asked = ParseOk("a", "register=1");
+  EXPECT_TRUE(asked.register_client);
+  EXPECT_EQ(asked.client_id, "");
+  EXPECT_FALSE(ParseOk("a", "register=0").register_client);
+  EXPECT_TRUE(IsStreamParameter("client_id"));
+  EXPECT_TRUE(IsStreamParameter("register"));
+  EXPECT_EQ(ParseError("a", "client_id=short"), "client_id must be 16 to 64 characters long");
+  EXPECT_EQ(ParseError("a", "client_id=abcdefghijklmnop%2F"), "client_id may contain only A-Z, a-z, 0-9, '-' and '_'");
+  EXPECT_EQ(ParseError("a", "client_id=abcdefghijklmnop&client_id=abcdefghijklmnoq"), "client_id given twice");
+  EXPECT_EQ(ParseError("a", "register=maybe"), "register must be 1 or 0, got 'maybe'");
+}
+
 TEST(SubscribeRequestTest, SinglePathSegment) {
   SubscribeRequest r = ParseOk("orders", "");
   EXPECT_EQ(r.channels, std::vector<std::string>{"orders"});
