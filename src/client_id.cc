@@ -1,25 +1,14 @@
 #include "ssebridge/client_id.h"
 
-#include <sys/random.h>
-
-#include <cerrno>
 #include <cstdint>
+
+#include "ssebridge/secure_random.h"
 
 namespace ssebridge {
 
 std::string NewClientId() {
   uint8_t bytes[16];
-  size_t filled = 0;
-  // getrandom never returns short reads of 16 bytes once the pool is ready,
-  // but a signal can interrupt it.
-  while (filled < sizeof(bytes)) {
-    ssize_t n = getrandom(bytes + filled, sizeof(bytes) - filled, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return "";
-    }
-    filled += static_cast<size_t>(n);
-  }
+  if (!SecureRandomBytes(bytes, sizeof(bytes))) return "";
   static constexpr char kHex[] = "0123456789abcdef";
   std::string id;
   id.reserve(2 * sizeof(bytes));
