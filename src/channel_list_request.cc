@@ -26,15 +26,7 @@ std::string AddName(const std::string& name, UniqueChannels* unique, size_t max_
 
 ChannelListParseResult ParseJson(std::string_view body, UniqueChannels* unique, size_t max_channels) {
   nlohmann::ordered_json json;
-  switch (ParseUntrustedJson(body, &json)) {
-    case JsonParseStatus::kOk:
-      break;
-    case JsonParseStatus::kTooDeep:
-      return Error(400, "JSON nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
-    case JsonParseStatus::kInvalid:
-      return Error(400, "body is not valid JSON");
-  }
-  if (!json.is_object()) return Error(400, "body must be a JSON object");
+  if (std::string error = ParseUntrustedJsonObject(body, &json); !error.empty()) return Error(400, error);
   if (auto it = json.find("channel"); it != json.end()) {
     if (!it->is_string()) return Error(400, "\"channel\" must be a string");
     if (std::string error = AddName(it->get<std::string>(), unique, max_channels); !error.empty()) {

@@ -116,15 +116,7 @@ namespace {
 PublishParseResult ParseJson(std::string_view body, size_t max_channels, PublishRequest* out) {
   // ordered_json keeps the publisher's key order when data is re-serialized.
   nlohmann::ordered_json document;
-  switch (ParseUntrustedJson(body, &document)) {
-    case JsonParseStatus::kOk:
-      break;
-    case JsonParseStatus::kTooDeep:
-      return Error(400, "JSON nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
-    case JsonParseStatus::kInvalid:
-      return Error(400, "body is not valid JSON");
-  }
-  if (!document.is_object()) return Error(400, "body must be a JSON object");
+  if (std::string error = ParseUntrustedJsonObject(body, &document); !error.empty()) return Error(400, error);
   UniqueChannels unique(&out->channels, max_channels);
 
   if (auto it = document.find("channel"); it != document.end()) {

@@ -153,4 +153,17 @@ JsonParseStatus ParseUntrustedJson(std::string_view text, nlohmann::ordered_json
   return Json::sax_parse(text.begin(), text.end(), &builder) ? JsonParseStatus::kOk : JsonParseStatus::kInvalid;
 }
 
+std::string ParseUntrustedJsonObject(std::string_view body, nlohmann::ordered_json* out) {
+  switch (ParseUntrustedJson(body, out)) {
+    case JsonParseStatus::kOk:
+      break;
+    case JsonParseStatus::kTooDeep:
+      return "JSON nests deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+    case JsonParseStatus::kInvalid:
+      return "body is not valid JSON";
+  }
+  if (!out->is_object()) return "body must be a JSON object";
+  return "";
+}
+
 }  // namespace ssebridge

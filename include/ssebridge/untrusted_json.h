@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -39,5 +40,9 @@ enum class JsonParseStatus { kOk, kInvalid, kTooDeep };
 // kTooDeep, without parsing, when the text nests deeper than kMaxJsonDepth;
 // kInvalid when it is not JSON. *out is unspecified unless kOk.
 JsonParseStatus ParseUntrustedJson(std::string_view text, nlohmann::ordered_json* out);
+
+// ParseUntrustedJson for a request body that must be a JSON object: "" when
+// it is, else what the client is told in its 400.
+std::string ParseUntrustedJsonObject(std::string_view body, nlohmann::ordered_json* out);
 
 }  // namespace ssebridge
