@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ssebridge/channel.h"
+#include "ssebridge/subscribe_request.h"
 #include "ssebridge/untrusted_json.h"
 #include "ssebridge/uri.h"
 
@@ -15,21 +16,12 @@ ChannelListParseResult Error(int status, std::string message) {
   return ChannelListParseResult{status, std::move(message)};
 }
 
-std::string AddName(const std::string& name, UniqueChannels* unique, size_t max_channels) {
-  if (std::string error = ValidateChannelName(name); !error.empty()) return error;
-  if (unique->Add(name) == UniqueChannels::AddResult::kTooMany) {
-    return "too many channels: a stream may subscribe to at most " + std::to_string(max_channels) +
-           " (--max-channels-per-subscribe)";
-  }
-  return "";
-}
-
 ChannelListParseResult ParseJson(std::string_view body, UniqueChannels* unique, size_t max_channels) {
   nlohmann::ordered_json json;
   if (std::string error = ParseUntrustedJsonObject(body, &json); !error.empty()) return Error(400, error);
   if (auto it = json.find("channel"); it != json.end()) {
     if (!it->is_string()) return Error(400, "\"channel\" must be a string");
-    if (std::string error = AddName(it->get<std::string>(), unique, max_channels); !error.empty()) {
+    if (std::string error = AddStreamChannel(it->get<std::string>(), unique, max_channels); !error.empty()) {
       return Error(400, error);
     }
   }
@@ -37,7 +29,7 @@ ChannelListParseResult ParseJson(std::string_view body, UniqueChannels* unique, 
     if (!it->is_array()) return Error(400, "\"channels\" must be an array of strings");
     for (const auto& name : *it) {
       if (!name.is_string()) return Error(400, "\"channels\" must be an array of strings");
-      if (std::string error = AddName(name.get<std::string>(), unique, max_channels); !error.empty()) {
+      if (std::string error = AddStreamChannel(name.get<std::string>(), unique, max_channels); !error.empty()) {
         return Error(400, error);
       }
     }
@@ -48,7 +40,7 @@ ChannelListParseResult ParseJson(std::string_view body, UniqueChannels* unique, 
 ChannelListParseResult ParseForm(std::string_view body, UniqueChannels* unique, size_t max_channels) {
   for (const auto& [key, value] : ParseQuery(body)) {
     if (key != "channel" && key != "channels" && key != "channels[]") continue;
-    if (std::string error = AddName(value, unique, max_channels); !error.empty()) return Error(400, error);
+    if (std::string error = AddStreamChannel(value, unique, max_channels); !error.empty()) return Error(400, error);
   }
   return {};
 }

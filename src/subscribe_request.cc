@@ -6,9 +6,8 @@
 #include "ssebridge/uri.h"
 
 namespace ssebridge {
-namespace {
 
-std::string AddChannel(const std::string& name, UniqueChannels* channels, size_t max_channels) {
+std::string AddStreamChannel(const std::string& name, UniqueChannels* channels, size_t max_channels) {
   std::string error = ValidateChannelName(name);
   if (!error.empty()) return error;
   if (channels->Add(name) == UniqueChannels::AddResult::kTooMany) {
@@ -17,8 +16,6 @@ std::string AddChannel(const std::string& name, UniqueChannels* channels, size_t
   }
   return "";
 }
-
-}  // namespace
 
 bool IsStreamParameter(std::string_view key) {
   // What a stream reads, with jQuery's cache buster (`_`), the id some
@@ -39,12 +36,12 @@ std::string ParseSubscribeRequest(std::string_view rest, std::string_view query,
   std::optional<std::vector<std::string>> segments = DecodePathSegments(rest);
   if (!segments) return "bad percent-encoding in the path";
   for (const std::string& name : *segments) {
-    if (std::string error = AddChannel(name, &unique, max_channels); !error.empty()) return error;
+    if (std::string error = AddStreamChannel(name, &unique, max_channels); !error.empty()) return error;
   }
   std::optional<std::string> query_last_event_id;
   for (const auto& [key, value] : ParseQuery(query)) {
     if (key == "channel" || key == "channels" || key == "channels[]") {
-      if (std::string error = AddChannel(value, &unique, max_channels); !error.empty()) return error;
+      if (std::string error = AddStreamChannel(value, &unique, max_channels); !error.empty()) return error;
     } else if ((key == "lastEventId" || key == "last_event_id") && !query_last_event_id) {
       query_last_event_id = value;
     } else if (key == "client_id") {

@@ -37,6 +37,12 @@ std::string ParseSubscribeRequest(std::string_view rest, std::string_view query,
 // The pattern a stream naming no channel subscribes to under --empty-subscribe-all.
 inline constexpr std::string_view kAllChannelsPattern = "*";
 
+class UniqueChannels;
+
+// Validates `name` and adds it to a stream's channels; "" or the reason for
+// a 400 (a bad name, more than `max_channels` (--max-channels-per-subscribe)).
+std::string AddStreamChannel(const std::string& name, UniqueChannels* channels, size_t max_channels);
+
 // True for the query parameters a stream URL understands (channel, channels,
 // channels[], lastEventId, last_event_id, poll, cursor, client_id, register) or ignores (_, uuid). A query with any
 // other parameter is a publish by query (W3C SSE-Server style), not a
