@@ -365,7 +365,23 @@ TEST_F(RedisBrokerTest, AMessagePublishedWhileAStreamResubscribesReachesTheResum
   // The read runs once Redis has the subscription, so the window message
   // always comes live.
   EXPECT_EQ(published_before_subscribed, 0);
-  if (lost.empty()) EXPECT_GE(cycles, 20) << "too few cycles in the time bound to mean anything";
+  if (lost.empty()) {
+    EXPECT_GE(cycles, 20) << "too few cycles in the time bound to mean anything";
+  }
+}
+
+TEST_F(RedisBrokerTest, ShutdownAnswersAResumeStillWaitingForItsSubscriptionOnce) {
+  RecordingSink sink;
+  subscribers_.push_back(registry_.Subscribe(&sink, {"waiting"}));
+  // Nothing has run on the loop: Redis cannot have confirmed the SUBSCRIBE.
+  auto replay = Replay({"waiting"}, "1");
+  broker_->Shutdown();
+  completions_.RunAll();
+  ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return replay->calls > 0; }));
+  EXPECT_FALSE(replay->ran_inside_call);
+  EXPECT_TRUE(replay->result.gap);
+  EXPECT_EQ(replay->result.gap_reason, "unavailable");
+  EXPECT_EQ(replay->calls, 1);
 }
 
 TEST_F(RedisBrokerTest, ShutdownAnswersAPublishStillInFlightOnce) {
