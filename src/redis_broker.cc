@@ -63,6 +63,7 @@ RedisBroker::RedisBroker(uv_loop_t* loop, CompletionQueue* completions, Options 
   // last the relay's catch-up waits for (unknown names are ignored there).
   subscriber_.on_confirmed = [this](const std::string& name, bool) { relay_.OnConfirmed(name); };
   relay_.subscriptions_settled = [this] { return subscriber_.ready() && subscriber_.AllConfirmed(); };
+  relay_.subscriber_ready = [this] { return subscriber_.ready(); };
 }
 
 void RedisBroker::Start() {
@@ -75,6 +76,9 @@ void RedisBroker::Shutdown() {
   // Whatever was queued this turn is sent; stopping the client then answers
   // it (as lost) if Redis has not.
   Flush();
+  // Resumes still waiting for a subscription read now; stopping the command
+  // connection answers them (a gap, "unavailable").
+  relay_.RunWaitingReads();
   commands_.Stop();
   subscriber_.Stop();
 }
@@ -105,6 +109,18 @@ void RedisBroker::SendClientCommand(const std::string& payload, ClientCommandCal
 
 void RedisBroker::Replay(const std::vector<std::string>& topics, const std::string& after_text, ReplayCallback done) {
   if (AnswerIfHistoryDisabled(history_.enabled(), counters_, completions_, done)) return;
+  // The stream has just subscribed; its read must not run before Redis
+  // confirmed those subscriptions (see RedisLiveRelay::WhenSubscribed).
+  uint64_t after = 0;
+  std::optional<uint64_t> known;
+  if (ParseEventId(after_text, &after)) known = after;
+  relay_.WhenSubscribed(topics, known, [this, topics, after_text, done = std::move(done)]() mutable {
+    ReplaySubscribed(topics, after_text, std::move(done));
+  });
+}
+
+void RedisBroker::ReplaySubscribed(const std::vector<std::string>& topics, const std::string& after_text,
+                                   ReplayCallback done) {
   std::optional<uint64_t> local_after = relay_.LocalAfter(topics);
   // Memory cannot tell an id newer than any this process has seen from one
   // never issued (unknown-id, replayed from the start): Redis's clock can.

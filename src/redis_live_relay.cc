@@ -30,7 +30,12 @@ void RedisLiveRelay::OnTopicActive(const std::string& name) {
   state.serial = ++next_topic_serial_;
 }
 
-void RedisLiveRelay::OnTopicIdle(const std::string& name) { topics_.erase(name); }
+void RedisLiveRelay::OnTopicIdle(const std::string& name) {
+  topics_.erase(name);
+  // A resume waiting for it no longer needs it (its stream has gone, or no
+  // longer wants the topic).
+  RunSubscribedReads();
+}
 
 void RedisLiveRelay::OnSubscriberLost() {
   ++subscriber_session_;
@@ -40,6 +45,14 @@ void RedisLiveRelay::OnSubscriberLost() {
   last_frame_.reset();
   // Messages published while we are away are only in the streams.
   if (history_->enabled()) catching_up_ = true;
+  // The confirmations waiting resumes expect will not come on this
+  // connection: they read now, and the refill reaches back to their ids.
+  std::vector<WaitingRead> waiting = std::move(waiting_);
+  waiting_.clear();
+  for (WaitingRead& wait : waiting) {
+    RefillLater(wait.topics, wait.after);
+    wait.read();
+  }
 }
 
 std::optional<uint64_t> RedisLiveRelay::LocalAfter(const std::vector<std::string>& topics) const {
@@ -51,6 +64,86 @@ std::optional<uint64_t> RedisLiveRelay::LocalAfter(const std::vector<std::string
     after = std::max(after, it->second.covered_after);
   }
   return after;
+}
+
+// ------------------------------------------------- resumes of new topics
+
+void RedisLiveRelay::WhenSubscribed(const std::vector<std::string>& topics, std::optional<uint64_t> after,
+                                    std::function<void()> read) {
+  WaitingRead wait{{}, after, std::move(read)};
+  for (const std::string& topic : topics) {
+    // A name the relay does not track (the control channel) never delivers
+    // to streams: there is nothing to wait for.
+    if (topics_.count(topic) != 0) wait.topics.push_back(topic);
+  }
+  if (Subscribed(wait)) {
+    wait.read();
+    return;
+  }
+  if (!subscriber_ready || !subscriber_ready()) {
+    // No confirmation is coming until the reconnect; a resume must not wait
+    // for Redis to come back (it is told "unavailable" if the read fails).
+    RefillLater(wait.topics, wait.after);
+    wait.read();
+    return;
+  }
+  // The SUBSCRIBE is on its way (or queued behind an UNSUBSCRIBE of the
+  // same name): a read Redis ran before it takes effect would leave a hole
+  // between what the read returns and the first message delivered live.
+  waiting_.push_back(std::move(wait));
+}
+
+bool RedisLiveRelay::Subscribed(const WaitingRead& wait) const {
+  for (const std::string& topic : wait.topics) {
+    auto it = topics_.find(topic);
+    if (it != topics_.end() && !it->second.confirmed) return false;
+  }
+  return true;
+}
+
+void RedisLiveRelay::RunSubscribedReads() {
+  if (waiting_.empty()) return;
+  // Collected first: a read may start a resume that waits in turn.
+  std::vector<WaitingRead> ready;
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    if (Subscribed(*it)) {
+      ready.push_back(std::move(*it));
+      it = waiting_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (WaitingRead& wait : ready) wait.read();
+}
+
+void RedisLiveRelay::RunWaitingReads() {
+  std::vector<WaitingRead> waiting = std::move(waiting_);
+  waiting_.clear();
+  for (WaitingRead& wait : waiting) wait.read();
+}
+
+void RedisLiveRelay::RefillLater(const std::vector<std::string>& topics, std::optional<uint64_t> after) {
+  if (!history_->enabled()) return;
+  bool due = false;
+  for (const std::string& topic : topics) {
+    auto it = topics_.find(topic);
+    if (it == topics_.end() || it->second.confirmed) continue;
+    due = true;
+    // The read answers the resume up to some point before the subscription
+    // takes effect; the refill after it is confirmed must reach back far
+    // enough. A topic with a position is refilled from there (an id seen or
+    // read before this read ran); one without is refilled from the resume's
+    // id. An unparsable id is replayed from the start with a gap, and gives
+    // no position.
+    TopicState& state = it->second;
+    if (!state.positioned && after) {
+      state.positioned = true;
+      state.last_seen = *after;
+    }
+  }
+  // Also before the first connection: the refill then runs once every topic
+  // is confirmed.
+  if (due) catching_up_ = true;
 }
 
 // --------------------------------------------------------------- live path
@@ -139,9 +232,12 @@ void RedisLiveRelay::OnConfirmed(const std::string& name) {
     // catch-up settles every topic it knows, and reads the clock for the
     // others when it is done.
     MaybeStartCatchUp();
-    return;
+  } else {
+    ReadClock(name);
   }
-  ReadClock(name);
+  // Reads for resumes that waited for this subscription now start after it
+  // took effect: what they do not return arrives live.
+  RunSubscribedReads();
 }
 
 void RedisLiveRelay::ReadClock(const std::string& name) {

@@ -73,6 +73,10 @@ class RedisBroker : public Broker {
   void SendClientCommand(const std::string& payload, ClientCommandCallback done) override;
 
  private:
+  // Replay() once every topic's subscription is confirmed (or cannot be):
+  // from memory when the relay vouches for it, else from Redis.
+  void ReplaySubscribed(const std::vector<std::string>& topics, const std::string& after_text, ReplayCallback done);
+
   Options options_;
   Counters* counters_;
   History history_;

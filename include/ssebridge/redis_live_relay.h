@@ -22,6 +22,18 @@
 // because of either is cut off instead (StreamSink::CutOff, counted by the
 // stream as a slow-consumer disconnect), so it resumes from Redis; the relay
 // counts the overflow and the streams it cut off.
+//
+// Resumes of topics not yet subscribed. A stream's topic becomes wanted when
+// the stream starts, but its messages reach this process only once Redis has
+// processed the SUBSCRIBE, a round trip later (two when an UNSUBSCRIBE of the
+// same name, from a stream that just ended, is still in flight). A history
+// read for the stream's resume that Redis runs before that point misses what
+// is published between the read and the subscription: neither the read nor
+// the live path has it. So a resume waits (WhenSubscribed) until Redis has
+// confirmed every one of its topics; the read it then makes is certain to
+// reach up to where live delivery starts. While the subscriber connection is
+// down no confirmation is coming: the read is made at once, and the refill
+// after the reconnect reaches back to the resume's id.
 #pragma once
 
 #include <cstdint>
@@ -61,6 +73,10 @@ class RedisLiveRelay {
   // True when the subscriber connection is up and Redis confirmed every
   // wanted topic on it: a catch-up waits for it. Set by the owner.
   std::function<bool()> subscriptions_settled;
+  // True when the subscriber connection is up, so every wanted topic's
+  // SUBSCRIBE is sent or queued behind its UNSUBSCRIBE and its confirmation
+  // will come (or the connection's loss). Set by the owner; unset means down.
+  std::function<bool()> subscriber_ready;
 
   // A topic became wanted / unwanted locally (a new subscription each time).
   void OnTopicActive(const std::string& name);
@@ -81,6 +97,21 @@ class RedisLiveRelay {
   // The id after which the local History holds every message of all
   // `topics`, if it does (nothing while a catch-up is due).
   std::optional<uint64_t> LocalAfter(const std::vector<std::string>& topics) const;
+
+  // Runs `read` (the history read of a resume of `topics` after `after`, if
+  // the id is known) once Redis has confirmed the current subscription of
+  // every one of `topics` this relay tracks: at once when it has, else from
+  // the confirmation of the last one. A topic that goes idle meanwhile no
+  // longer counts. When the subscriber connection is down, or is lost while
+  // `read` waits, `read` runs then, and the catch-up after the reconnect is
+  // made to refill these topics from `after`. Runs `read` exactly once,
+  // possibly inside this call (it must not answer its resume there).
+  void WhenSubscribed(const std::vector<std::string>& topics, std::optional<uint64_t> after,
+                      std::function<void()> read);
+  // Runs every waiting read now (the broker shuts down; the reads fail).
+  void RunWaitingReads();
+  // Resumes waiting for a confirmation (for tests and metrics).
+  size_t waiting_reads() const { return waiting_.size(); }
 
   // The newest id this process knows Redis issued since the subscriber
   // connection came up: the clock values it read and the ids it received.
@@ -108,6 +139,13 @@ class RedisLiveRelay {
     bool is_pattern;
     std::string channel;
     std::string payload;
+  };
+  // A resume's read waiting for its topics' subscriptions. By name: a topic
+  // that went idle and came back waits for its new subscription.
+  struct WaitingRead {
+    std::vector<std::string> topics;
+    std::optional<uint64_t> after;
+    std::function<void()> read;
   };
   // What a catch-up asked for, with each topic's subscription serial.
   struct Refill {
@@ -139,6 +177,15 @@ class RedisLiveRelay {
   // Cuts off every stream of a topic that cannot be served without a hole.
   size_t CutOffTopic(const std::string& name, const char* why);
 
+  // True when every topic of `wait` that is still wanted is confirmed.
+  bool Subscribed(const WaitingRead& wait) const;
+  // Runs the waiting reads whose topics are all confirmed now.
+  void RunSubscribedReads();
+  // A read is made while some of its topics are not subscribed and no
+  // confirmation is coming: makes the catch-up after the reconnect refill
+  // them from `after`.
+  void RefillLater(const std::vector<std::string>& topics, std::optional<uint64_t> after);
+
   Options options_;
   RedisCommandSender* commands_;
   RedisHistoryReader* reader_;
@@ -156,6 +203,8 @@ class RedisLiveRelay {
   bool catch_up_running_ = false;
   std::vector<Notification> held_;  // Live messages received during catch-up.
   size_t held_bytes_ = 0;
+
+  std::vector<WaitingRead> waiting_;  // Resumes waiting for their subscriptions, oldest first.
 
   // A message published to several channels arrives once per channel, back to
   // back, with the same payload and id. Reusing its frame (and serial) lets the

@@ -5,6 +5,8 @@
 #include <signal.h>
 
 #include <atomic>
+#include <chrono>
+#include <memory>
 #include <thread>
 
 #include "broker_test_fixture.h"
@@ -295,6 +297,55 @@ TEST_F(RedisResumeTest, CutOffMidStreamResumesOnAnotherProcessFromRedis) {
   StartBridge(second, {"--history-size", "20000"});
   CutOffAndResume(first.port(), first.port(), second.port(), 10000, "cross", AwaitSubscribers("cross", 1));
   EXPECT_EQ(MetricValue(second.port(), "ssebridge_replays_from_redis_total"), 1);
+}
+
+// A browser whose stream ends (at a stream-age limit, say) reconnects at once
+// with Last-Event-ID while another process publishes: the channel's only
+// stream on the receiving process goes and comes back, again and again, each
+// time sending UNSUBSCRIBE and then SUBSCRIBE. Every message must reach the
+// client once, in order, with no gap. Stops at the first loss.
+TEST_F(RedisResumeTest, AStreamEndedAndResumedAtOnceUnderTrafficLosesNothing) {
+  Bridge receiver;
+  Bridge publisher;
+  StartBridge(receiver, {"--history-size", "20000"});
+  StartBridge(publisher, {"--history-size", "20000"});
+  constexpr int kTotal = 4000;
+  constexpr int kMaxCycles = 200;
+  constexpr int kPerCycle = kTotal / kMaxCycles;
+  auto client = std::make_unique<SseClient>();
+  ASSERT_TRUE(client->Open(receiver.port(), "/events/cycle"));
+  AwaitSubscribers("cycle", 1)();
+  std::atomic<int> published{0};
+  // One publish in flight at a time, so the traffic spans the cycles.
+  std::thread traffic([&] {
+    published = harness::PublishMany(publisher.port(), kTotal, [](int i) { return NumberedBody("cycle", i); }, 1);
+  });
+  Sequence sequence;
+  auto in_order = [&] {
+    return sequence.values.empty() || sequence.values.back() + 1 == static_cast<int>(sequence.values.size());
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  int cycles = 0;
+  for (; cycles < kMaxCycles && std::chrono::steady_clock::now() < deadline; ++cycles) {
+    const int until = std::min(kTotal, static_cast<int>(sequence.values.size()) + kPerCycle);
+    if (!ReadNumbers(*client, &sequence, until) || sequence.gaps != 0 || !in_order()) break;
+    if (until == kTotal) break;
+    // The stream ends and the browser is back at once.
+    client->socket().Close();
+    client = std::make_unique<SseClient>();
+    ASSERT_TRUE(client->Open(receiver.port(), "/events/cycle", {{"Last-Event-ID", sequence.last_id}}));
+  }
+  const bool lost = sequence.gaps != 0 || !in_order();
+  if (!lost) {
+    EXPECT_TRUE(ReadNumbers(*client, &sequence, kTotal));
+  }
+  traffic.join();
+  EXPECT_EQ(published.load(), kTotal);
+  ASSERT_FALSE(lost) << "after reconnect " << cycles << ": expected message " << sequence.values.size() - 1
+                     << ", got " << sequence.values.back() << " (gaps: " << sequence.gaps << " " << sequence.last_gap
+                     << ")";
+  EXPECT_GE(cycles, 20) << "too few reconnects to mean anything";
+  ExpectExactly(sequence.values, kTotal);
 }
 
 TEST_F(RedisResumeTest, SubscriberConnectionKilledMidTrafficLosesNothing) {

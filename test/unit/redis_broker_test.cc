@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "ssebridge/metrics.h"
 #include "ssebridge/pubsub_registry.h"
 #include "ssebridge/redis_address.h"
+#include "ssebridge/redis_scripts.h"
 
 namespace ssebridge {
 namespace {
@@ -287,6 +289,98 @@ TEST_F(RedisBrokerTest, ARedisOutageIsReportedAndTheBrokerRecoversWithItsSubscri
   ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return sink.Has("data: back\n"); }));
   EXPECT_FALSE(sink.Has("lost"));
   EXPECT_EQ(refused->calls, 1);
+  EXPECT_EQ(replay->calls, 1);
+}
+
+// Publishes one resumable message on `channel` from the test's own
+// connection, synchronously, as another process would; returns its id.
+std::string PublishElsewhere(const RedisServer& redis, const std::string& channel, const std::string& data) {
+  testing_redis::Reply id = redis.Command({"EVAL", kPublishScript, "1", kClockKey,
+                                           "{\"event\":\"message\",\"data\":\"" + data + "\"", "1000",
+                                           "3600000", channel});
+  return id.type == REDIS_REPLY_STRING ? id.str : "";
+}
+
+// A browser whose stream ended (say, at a stream-age limit) reconnects at
+// once with Last-Event-ID: the channel's only stream goes and a new one comes
+// in the same loop turn, so the relay sends UNSUBSCRIBE and the new SUBSCRIBE
+// waits behind it for a round trip. A message another process publishes
+// while the resume is being answered must reach the new stream, from the
+// replay or live. It is published the moment the resume is answered, from
+// the test's own connection, which is where the hole was: after the read, and
+// (about one cycle in three) before Redis had the new subscription.
+TEST_F(RedisBrokerTest, AMessagePublishedWhileAStreamResubscribesReachesTheResumedStream) {
+  const std::string channel = "resub";
+  std::vector<std::unique_ptr<RecordingSink>> sinks;
+  sinks.push_back(std::make_unique<RecordingSink>());
+  // The channel's one stream is always subscribers_.back() (TearDown ends it).
+  subscribers_.push_back(registry_.Subscribe(sinks.back().get(), {channel}));
+  auto numsub = [&] {
+    testing_redis::Reply reply = redis_.Command({"PUBSUB", "NUMSUB", channel});
+    return reply.elements.size() == 2 ? reply.elements[1].integer : -1;
+  };
+  ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return numsub() == 1; }));
+  std::string last_id = PublishElsewhere(redis_, channel, "first");
+  ASSERT_FALSE(last_id.empty());
+  ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return sinks.back()->Has("id: " + last_id + "\n"); }));
+
+  constexpr int kMaxCycles = 200;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  int cycles = 0;
+  int published_before_subscribed = 0;
+  std::vector<std::string> lost;
+  for (; cycles < kMaxCycles && lost.empty() && std::chrono::steady_clock::now() < deadline; ++cycles) {
+    // The old stream ends and the new one resumes, in one turn.
+    registry_.Unsubscribe(subscribers_.back());
+    sinks.push_back(std::make_unique<RecordingSink>());
+    RecordingSink* sink = sinks.back().get();
+    subscribers_.back() = registry_.Subscribe(sink, {channel});
+    const std::string window_data = "w" + std::to_string(cycles);
+    std::string window_id;
+    auto replay = std::make_shared<Answer<ReplayResult>>();
+    broker_->Replay({channel}, last_id, [&, replay](ReplayResult result) {
+      ++replay->calls;
+      replay->result = std::move(result);
+      if (numsub() == 0) ++published_before_subscribed;
+      window_id = PublishElsewhere(redis_, channel, window_data);
+    });
+    ASSERT_TRUE(Await(replay)) << "cycle " << cycles;
+    ASSERT_FALSE(window_id.empty());
+    ASSERT_FALSE(replay->result.gap) << replay->result.gap_reason;
+    // A marker published once Redis surely has the subscription arrives
+    // live, after anything published before it: then the window message
+    // has arrived or never will.
+    ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return numsub() == 1; }));
+    const std::string marker_id = PublishElsewhere(redis_, channel, "m" + std::to_string(cycles));
+    ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return sink->Has("id: " + marker_id + "\n"); })) << "cycle " << cycles;
+    const std::string wanted = "id: " + window_id + "\n";
+    const bool replayed = std::any_of(replay->result.frames.begin(), replay->result.frames.end(),
+                                      [&](const FrameRef& frame) { return frame->raw().find(wanted) == 0; });
+    if (!replayed && !sink->Has(wanted)) lost.push_back(window_id);
+    last_id = marker_id;
+  }
+  EXPECT_TRUE(lost.empty()) << "message " << (lost.empty() ? "" : lost[0]) << " lost in cycle " << cycles << " ("
+                            << published_before_subscribed << " of " << cycles
+                            << " published before Redis had the new subscription)";
+  // The read runs once Redis has the subscription, so the window message
+  // always comes live.
+  EXPECT_EQ(published_before_subscribed, 0);
+  if (lost.empty()) {
+    EXPECT_GE(cycles, 20) << "too few cycles in the time bound to mean anything";
+  }
+}
+
+TEST_F(RedisBrokerTest, ShutdownAnswersAResumeStillWaitingForItsSubscriptionOnce) {
+  RecordingSink sink;
+  subscribers_.push_back(registry_.Subscribe(&sink, {"waiting"}));
+  // Nothing has run on the loop: Redis cannot have confirmed the SUBSCRIBE.
+  auto replay = Replay({"waiting"}, "1");
+  broker_->Shutdown();
+  completions_.RunAll();
+  ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return replay->calls > 0; }));
+  EXPECT_FALSE(replay->ran_inside_call);
+  EXPECT_TRUE(replay->result.gap);
+  EXPECT_EQ(replay->result.gap_reason, "unavailable");
   EXPECT_EQ(replay->calls, 1);
 }
 

@@ -2,7 +2,9 @@
 // decoding with envelope recognition, frame reuse for one message arriving on
 // several channels, confirmation -> clock read -> covered (and the serial that
 // voids a read for an older subscription), catch-up ordering after an outage,
-// and the bounds of the catch-up: the hold and the refill read.
+// and the bounds of the catch-up: the hold and the refill read; a resume's
+// read waiting for its topics' subscriptions in every order of idle, active,
+// confirmation and loss.
 
 #include "ssebridge/redis_live_relay.h"
 
@@ -46,7 +48,10 @@ History::Limits Retention() {
 
 class RedisLiveRelayTest : public testing::Test {
  protected:
-  RedisLiveRelayTest() { relay_.subscriptions_settled = [this] { return settled_; }; }
+  RedisLiveRelayTest() {
+    relay_.subscriptions_settled = [this] { return settled_; };
+    relay_.subscriber_ready = [this] { return subscriber_up_; };
+  }
   ~RedisLiveRelayTest() override {
     for (PubsubRegistry::Subscriber* subscriber : subscribers_) registry_.Unsubscribe(subscriber);
   }
@@ -54,6 +59,11 @@ class RedisLiveRelayTest : public testing::Test {
   void Subscribe(RecordingSink* sink, const std::vector<std::string>& topics) {
     subscribers_.push_back(registry_.Subscribe(sink, topics));
     for (const std::string& topic : topics) relay_.OnTopicActive(topic);
+  }
+  // The registry forgets subscription i (the test tells the relay).
+  void Unsubscribe(size_t i) {
+    registry_.Unsubscribe(subscribers_[i]);
+    subscribers_.erase(subscribers_.begin() + static_cast<ptrdiff_t>(i));
   }
   // Redis confirms the topic and answers the clock read with `clock`.
   void Confirm(const std::string& topic, uint64_t clock) {
@@ -85,6 +95,7 @@ class RedisLiveRelayTest : public testing::Test {
   RedisHistoryReader reader_{&redis_, &completions_, &counters_, &history_, &limits_};
   RedisLiveRelay relay_{Options(4096), &redis_, &reader_, &registry_, &history_, &counters_, FakeMillis};
   bool settled_ = true;
+  bool subscriber_up_ = true;
   std::vector<PubsubRegistry::Subscriber*> subscribers_;
 };
 
@@ -252,6 +263,126 @@ TEST_F(RedisLiveRelayTest, AFailedRefillLeavesNothingCoveredUntilTheClockIsReadA
   EXPECT_EQ(relay_.LocalAfter({"a"}), std::nullopt);
   redis_.Answer(Bulk("20"));
   EXPECT_THAT(relay_.LocalAfter({"a"}), Optional(20u));
+}
+
+// ------------------------------------------- resumes of topics not yet subscribed
+
+TEST_F(RedisLiveRelayTest, AResumeOfATopicThatWentIdleAndCameBackReadsOnlyOnceTheNewSubscriptionIsConfirmed) {
+  RecordingSink old_stream;
+  Subscribe(&old_stream, {"a"});
+  Confirm("a", 5);
+  EXPECT_THAT(relay_.LocalAfter({"a"}), Optional(5u));
+  // The stream ends and its browser is back in the same turn: UNSUBSCRIBE
+  // is in flight and the new SUBSCRIBE waits behind it.
+  Unsubscribe(0);
+  relay_.OnTopicIdle("a");
+  RecordingSink stream;
+  Subscribe(&stream, {"a"});
+  int reads = 0;
+  relay_.WhenSubscribed({"a"}, 5, [&] { ++reads; });
+  EXPECT_EQ(reads, 0);
+  EXPECT_EQ(relay_.waiting_reads(), 1u);
+  EXPECT_EQ(relay_.LocalAfter({"a"}), std::nullopt);  // The old coverage went with the old subscription.
+  // A message the old subscription still carried reaches the new stream
+  // (which holds it until its replay), and proves nothing about coverage.
+  Push("a", 6);
+  EXPECT_THAT(stream.Ids(), ElementsAre(6));
+  EXPECT_EQ(relay_.LocalAfter({"a"}), std::nullopt);
+  EXPECT_EQ(reads, 0);
+  // Redis confirms the new subscription: the read runs now, after it took
+  // effect, and the clock read for the new subscription is on its way.
+  relay_.OnConfirmed("a");
+  EXPECT_EQ(reads, 1);
+  EXPECT_EQ(relay_.waiting_reads(), 0u);
+  EXPECT_THAT(redis_.Answer(Bulk("9")), ElementsAre("GET", kClockKey));
+  EXPECT_THAT(relay_.LocalAfter({"a"}), Optional(9u));
+  relay_.OnConfirmed("a");  // A repeated confirmation runs nothing twice.
+  EXPECT_EQ(reads, 1);
+}
+
+TEST_F(RedisLiveRelayTest, AResumeReadsAtOnceWhenItsTopicsAreConfirmedElseWhenTheLastOfThemIs) {
+  RecordingSink stream;
+  Subscribe(&stream, {"a", "b"});
+  Confirm("a", 5);
+  int reads = 0;
+  relay_.WhenSubscribed({"a", "b"}, 5, [&] { ++reads; });
+  EXPECT_EQ(reads, 0);
+  relay_.OnConfirmed("b");
+  EXPECT_EQ(reads, 1);
+  redis_.Answer(Bulk("7"));
+  relay_.WhenSubscribed({"a", "b"}, 5, [&] { ++reads; });
+  EXPECT_EQ(reads, 2);
+  // A name the relay does not track (the control channel) delivers nothing
+  // to streams: nothing to wait for.
+  relay_.WhenSubscribed({"ssebridge:control"}, std::nullopt, [&] { ++reads; });
+  EXPECT_EQ(reads, 3);
+  EXPECT_EQ(relay_.waiting_reads(), 0u);
+}
+
+TEST_F(RedisLiveRelayTest, AResumeWhoseTopicGoesIdleWhileItWaitsReadsThen) {
+  RecordingSink stream;
+  Subscribe(&stream, {"a"});
+  int reads = 0;
+  relay_.WhenSubscribed({"a"}, 5, [&] { ++reads; });
+  EXPECT_EQ(reads, 0);
+  Unsubscribe(0);
+  relay_.OnTopicIdle("a");
+  EXPECT_EQ(reads, 1);
+  EXPECT_EQ(relay_.waiting_reads(), 0u);
+}
+
+TEST_F(RedisLiveRelayTest, AResumeWhileTheSubscriberIsDownReadsAtOnceAndTheRefillReachesBackToItsId) {
+  subscriber_up_ = false;
+  settled_ = false;
+  RecordingSink stream;
+  Subscribe(&stream, {"a"});  // New: no position, no confirmation coming yet.
+  int reads = 0;
+  relay_.WhenSubscribed({"a"}, 5, [&] { ++reads; });
+  EXPECT_EQ(reads, 1);  // It must not wait for Redis to come back.
+  EXPECT_TRUE(relay_.catching_up());
+  // Back and subscribed: what was published between the read and the
+  // subscription is refilled from the resume's id.
+  subscriber_up_ = true;
+  settled_ = true;
+  relay_.OnConfirmed("a");
+  ASSERT_EQ(redis_.sent.size(), 1u);
+  EXPECT_THAT(std::vector<std::string>(redis_.sent.front().args.end() - 2, redis_.sent.front().args.end()),
+              ElementsAre("a", "5"));
+  redis_.Answer(Refill(9, {6, 7}));
+  EXPECT_THAT(stream.Ids(), ElementsAre(6, 7));
+  EXPECT_FALSE(relay_.catching_up());
+  EXPECT_THAT(relay_.LocalAfter({"a"}), Optional(9u));
+}
+
+TEST_F(RedisLiveRelayTest, AResumeWaitingWhenTheSubscriberIsLostReadsThenAndTheRefillReachesBackToItsId) {
+  RecordingSink stream;
+  Subscribe(&stream, {"a"});
+  int reads = 0;
+  relay_.WhenSubscribed({"a"}, 5, [&] { ++reads; });
+  EXPECT_EQ(reads, 0);
+  subscriber_up_ = false;
+  relay_.OnSubscriberLost();
+  EXPECT_EQ(reads, 1);
+  EXPECT_EQ(relay_.waiting_reads(), 0u);
+  subscriber_up_ = true;
+  relay_.OnConfirmed("a");
+  ASSERT_EQ(redis_.sent.size(), 1u);
+  EXPECT_THAT(std::vector<std::string>(redis_.sent.front().args.end() - 2, redis_.sent.front().args.end()),
+              ElementsAre("a", "5"));
+  redis_.Answer(Refill(8, {6}));
+  EXPECT_THAT(stream.Ids(), ElementsAre(6));
+  EXPECT_EQ(reads, 1);
+}
+
+TEST_F(RedisLiveRelayTest, WaitingReadsRunOnceWhenTheOwnerShutsDown) {
+  RecordingSink stream;
+  Subscribe(&stream, {"a"});
+  int reads = 0;
+  relay_.WhenSubscribed({"a"}, 5, [&] { ++reads; });
+  relay_.RunWaitingReads();
+  EXPECT_EQ(reads, 1);
+  relay_.OnConfirmed("a");
+  EXPECT_EQ(reads, 1);
 }
 
 }  // namespace
