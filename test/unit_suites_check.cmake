@@ -1,0 +1,27 @@
+# Fails when unit_tests holds a test suite that no per-file ctest filter names
+# (see test/CMakeLists.txt), so such a suite cannot silently stop running.
+# Arguments: -DTEST_BINARY=path -DKNOWN_SUITES=a;b;c
+execute_process(COMMAND ${TEST_BINARY} --gtest_list_tests OUTPUT_VARIABLE listing RESULT_VARIABLE status)
+if(NOT status EQUAL 0)
+  message(FATAL_ERROR "${TEST_BINARY} --gtest_list_tests failed: ${status}")
+endif()
+string(REPLACE "\n" ";" lines "${listing}")
+set(missing "")
+set(count 0)
+foreach(line IN LISTS lines)
+  # Suite lines are the unindented ones: "Suite." or "Prefix/Suite." (then a comment for typed suites).
+  if(line MATCHES "^([A-Za-z0-9_]+/)?([A-Za-z0-9_]+)\\.")
+    math(EXPR count "${count} + 1")
+    list(FIND KNOWN_SUITES ${CMAKE_MATCH_2} found)
+    if(found EQUAL -1)
+      list(APPEND missing ${CMAKE_MATCH_2})
+    endif()
+  endif()
+endforeach()
+if(count EQUAL 0)
+  message(FATAL_ERROR "no suites listed by ${TEST_BINARY}")
+endif()
+if(missing)
+  message(FATAL_ERROR "suites run by no ctest (declare them with TEST, TEST_F or TEST_P at the start of a line): ${missing}")
+endif()
+message(STATUS "${count} suites, each run by its file's ctest")
