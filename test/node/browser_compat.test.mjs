@@ -283,7 +283,9 @@ async function idle(bridgePort) {
 }
 
 const cases = [];
-function testCase(name, fn) { cases.push({ name, fn }); }
+// Cases on the shared bridge run one after the other (each waits for the
+// previous page to leave); a case with a bridge of its own runs beside them.
+function testCase(name, fn, { alone = false } = {}) { cases.push({ name, fn, alone }); }
 
 testCase('a) native EventSource: named events and a signal without data', async (env) => {
   const page = await env.newPage();
@@ -375,10 +377,13 @@ testCase('d) Alfresco session lifetime: --max-stream-age 1 loses and repeats not
   const metrics = await (await fetch(`http://127.0.0.1:${env.agingBridge}/metrics`)).text();
   const aged = Number(/^ssebridge_streams_aged_total (\d+)$/m.exec(metrics)[1]);
   assert.ok(aged >= opens - 1, `aged ${aged}, opens ${opens}`);
-});
+}, { alone: true });
 
 async function main() {
   const started = Date.now();
+  // Chromium starts while the servers do.
+  const launching = chromium.launch({ executablePath: kChromium, timeout: 30000 });
+  launching.catch(() => {});  // Reported below, once the servers are up.
   const pageServer = await startPageServer();
   const pagePort = pageServer.address().port;
   const pagesOrigin = `http://127.0.0.1:${pagePort}`;
@@ -393,32 +398,35 @@ async function main() {
 
   let browser;
   try {
-    browser = await chromium.launch({ executablePath: kChromium, timeout: 30000 });
+    browser = await launching;
   } catch (error) {
     throw new Error(`Chromium (${kChromium}) did not start; scripts/deps.sh --test installs it: ${error.message}`);
   }
   let failures = 0;
-  try {
-    for (const { name, fn } of cases) {
-      const caseStarted = Date.now();
-      const context = await browser.newContext();
-      const env = {
-        bridge, agingBridge, redis, fifo, seeds,
-        pages: pagesOrigin,
-        nginx: `http://127.0.0.1:${nginxPort}`,
-        newPage: () => context.newPage(),
-      };
-      try {
-        await fn(env);
-        console.log(`ok   ${name} (${Date.now() - caseStarted} ms)`);
-      } catch (error) {
-        ++failures;
-        console.log(`FAIL ${name}: ${error.stack || error}`);
-      } finally {
-        await context.close();
-        await idle(bridge).catch(() => {});
-      }
+  const runCase = async ({ name, fn, alone }) => {
+    const caseStarted = Date.now();
+    const context = await browser.newContext();
+    const env = {
+      bridge, agingBridge, redis, fifo, seeds,
+      pages: pagesOrigin,
+      nginx: `http://127.0.0.1:${nginxPort}`,
+      newPage: () => context.newPage(),
+    };
+    try {
+      await fn(env);
+      console.log(`ok   ${name} (${Date.now() - caseStarted} ms)`);
+    } catch (error) {
+      ++failures;
+      console.log(`FAIL ${name}: ${error.stack || error}`);
+    } finally {
+      await context.close();
+      if (!alone) await idle(bridge).catch(() => {});
     }
+  };
+  try {
+    const beside = Promise.all(cases.filter((c) => c.alone).map(runCase));
+    for (const testcase of cases.filter((c) => !c.alone)) await runCase(testcase);
+    await beside;
   } finally {
     await browser.close();
     pageServer.close();
