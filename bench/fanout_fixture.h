@@ -117,6 +117,7 @@ class FanOutFixture {
       [](ssebridge::LoopScheduler::Entry*) {},
       [](ssebridge::LoopScheduler::Entry*) {},
       [](ssebridge::LoopScheduler::Entry*) {},
+      [](ssebridge::LoopScheduler::Entry*) {},
   };
 
   uv_loop_t loop_;

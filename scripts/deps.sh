@@ -21,8 +21,11 @@ esac
 packages=(cmake make gcc g++ pkg-config libuv1-dev libhiredis-dev node-llhttp nlohmann-json3-dev)
 if [[ "$tier" == --test || "$tier" == --test-full ]]; then
   # Unit and integration tests: GoogleTest, the real servers they start, ps/pgrep
-  # for the harness, and Node.js for the WHATWG EventSource framing test.
-  packages+=(libgtest-dev libgmock-dev redis-server nginx procps)
+  # for the harness, Node.js for the WHATWG EventSource framing test, and for
+  # the browser test Debian's Chromium (driven by playwright-core, which
+  # downloads no browser of its own) and curl (the publisher cyclone-sse's
+  # README shows).
+  packages+=(libgtest-dev libgmock-dev redis-server nginx procps chromium curl)
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi
@@ -48,8 +51,12 @@ if ((${#missing[@]})); then
 fi
 
 if [[ "$tier" == --test || "$tier" == --test-full ]]; then
-  # The independent EventSource client used by the framing test (pinned by package-lock.json).
-  if [[ ! -f test/node/node_modules/eventsource/package.json ]]; then
+  # The independent EventSource client used by the framing test, and
+  # playwright-core and jQuery for the browser test (pinned by package-lock.json;
+  # playwright-core stays at 1.61, the last release that supports the Node.js 18
+  # Debian 12 ships).
+  if [[ ! -f test/node/node_modules/eventsource/package.json || ! -f test/node/node_modules/playwright-core/package.json ||
+        ! -f test/node/node_modules/jquery/package.json ]]; then
     (cd test/node && npm ci --no-audit --no-fund --loglevel=error)
   fi
 fi

@@ -227,6 +227,10 @@ const std::vector<OptionSpec>& Options() {
       {"poll-hold", true, false,
        "seconds messages are kept for a long-polling client between its polls; 0 = none (default 15)",
        UnsignedSetter(&Config::poll_hold_seconds, 0, 3600)},
+      // At most 30 days: AgeBuckets' jitter arithmetic stays in 64 bits.
+      {"max-stream-age", true, false,
+       "seconds after which a stream ends (jittered 90-110%) so its client reconnects; 0 = never (default 0)",
+       UnsignedSetter(&Config::max_stream_age_seconds, 0, 30u * 86400)},
   };
   return kOptions;
 }

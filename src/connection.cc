@@ -20,6 +20,7 @@ const LoopScheduler::Actions Connection::kSchedulerActions = {
     [](LoopScheduler::Entry* entry) { static_cast<Connection*>(entry)->OnLingerTimeout(); },
     [](LoopScheduler::Entry* entry) { static_cast<Connection*>(entry)->SendHeartbeat(); },
     [](LoopScheduler::Entry* entry) { static_cast<Connection*>(entry)->OnPollTimeout(); },
+    [](LoopScheduler::Entry* entry) { static_cast<Connection*>(entry)->OnStreamAged(); },
 };
 
 const Transport::Events Connection::kTransportEvents = {
@@ -184,6 +185,8 @@ void Connection::StartStream(const HttpRequest& request, const SubscribeRequest&
     Connection* self = owner->FindConnection(id);
     return self != nullptr ? &self->stream_ : nullptr;
   });
+  // The request's deadline is untracked above, so the hook is free for the age.
+  scheduler().TrackStreamAge(this);
   LOG_DEBUG("stream %llu opened by %s for %zu channel(s)", static_cast<unsigned long long>(id_), Peer().c_str(),
             subscribe.channels.size());
   ScheduleFlush();
@@ -236,6 +239,11 @@ bool Connection::AnswerPollIfReady() {
   state_ = State::kLingering;
   session_.reset();  // Called from the scheduler's flush: no session call is on the stack.
   return true;
+}
+
+void Connection::OnStreamAged() {
+  if (state_ != State::kStreaming || closing()) return;
+  stream_.EndByAge();
 }
 
 void Connection::OnPollTimeout() {

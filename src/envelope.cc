@@ -57,7 +57,8 @@ bool DecodeEnvelopeFast(std::string_view payload, Message* out) {
     return true;
   });
   if (!read || !reader.AtEnd()) return false;
-  if (!seen_event || !seen_data) return false;
+  // Without "data" the envelope is a bare signal: delivered with empty data.
+  if (!seen_event) return false;
   if (message.event.empty() || !IsValidSseFieldValue(message.event)) return false;
   if (seen_id && !IsValidSseFieldValue(message.id)) return false;
   if (resumable && !ParseEventId(message.id, &message.sequence)) message.sequence = 0;
@@ -80,11 +81,13 @@ FullDecode DecodeFull(std::string_view payload, Message* out) {
   if (parsed != JsonParseStatus::kOk || !document.is_object()) return FullDecode::kNotEnvelope;
   auto event = document.find("event");
   auto data = document.find("data");
-  if (event == document.end() || !event->is_string() || data == document.end()) return FullDecode::kNotEnvelope;
+  // "data" may be left out: {"event":"todochanged"} is a signal without a
+  // payload (IntraMine's broadcasts), sent with an empty data line.
+  if (event == document.end() || !event->is_string()) return FullDecode::kNotEnvelope;
   Message message;
   message.event = event->get<std::string>();
   if (message.event.empty() || !IsValidSseFieldValue(message.event)) return FullDecode::kNotEnvelope;
-  size_t known_keys = 2;
+  size_t known_keys = data == document.end() ? 1 : 2;
   if (auto id = document.find("id"); id != document.end()) {
     if (id->is_string()) {
       message.id = id->get<std::string>();
@@ -108,7 +111,9 @@ FullDecode DecodeFull(std::string_view payload, Message* out) {
     ++known_keys;
   }
   if (document.size() != known_keys) return FullDecode::kNotEnvelope;
-  if (data->is_string()) {
+  if (data == document.end()) {
+    message.data.clear();
+  } else if (data->is_string()) {
     message.data = data->get<std::string>();
   } else {
     message.data = data->dump();

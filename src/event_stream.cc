@@ -1,5 +1,7 @@
 #include "ssebridge/event_stream.h"
 
+#include <algorithm>
+
 #include "ssebridge/client_registry.h"
 #include "ssebridge/config.h"
 #include "ssebridge/event_id.h"
@@ -224,6 +226,29 @@ void EventStream::EndByRequest(const char* why) {
   }
   if ((flags_ & kEnded) != 0) return;
   LOG_INFO("stream %s ended: %s", host_->Peer().c_str(), why);
+  EndAndRelease();
+}
+
+void EventStream::EndByAge() {
+  // A stream cut off is closed at its next flush anyway, without a retry.
+  if ((flags_ & (kEnded | kCutOff)) != 0) return;
+  ++context_->counters->streams_aged;
+  LOG_DEBUG("stream %s ended: reached --max-stream-age", host_->Peer().c_str());
+  if (registered_) {
+    context_->clients->Remove(this);
+    registered_ = false;
+  }
+  // Never longer than what the operator configured with --retry.
+  const uint32_t retry_ms = std::min(kAgedRetryMs, context_->config->retry_ms);
+  std::string retry;
+  AppendSseRetry(&retry, retry_ms);
+  queue_->PushUnbounded(Frame::FromPayload(retry), chunked_);
+  EndAndRelease();
+}
+
+// Queues the end, gives up the channels and has the connection closed once
+// the queue is written. Frames queued before stay: they leave first.
+void EventStream::EndAndRelease() {
   End();
   // It takes no more frames: its channels go now, not when its client closes.
   if (subscriber_ != nullptr) {

@@ -6,7 +6,11 @@
 namespace ssebridge {
 
 LoopScheduler::LoopScheduler(uv_loop_t* loop, Timeouts timeouts, Actions actions)
-    : loop_(loop), timeouts_(timeouts), actions_(actions) {
+    : loop_(loop),
+      timeouts_(timeouts),
+      actions_(actions),
+      ages_(timeouts.max_stream_age_ms, uv_now(loop)),
+      jitter_state_(uv_hrtime()) {
   uv_prepare_init(loop_, &prepare_);
   prepare_.data = this;
   uv_timer_init(loop_, &sweep_timer_);
@@ -101,6 +105,23 @@ void LoopScheduler::TrackStream(Entry* entry) {
   stream_list_.MoveToBack(&entry->stream_hook, entry);
 }
 
+uint32_t LoopScheduler::NextJitter() {
+  uint64_t z = (jitter_state_ += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return static_cast<uint32_t>((z ^ (z >> 31)) >> 32);
+}
+
+void LoopScheduler::TrackStreamAge(Entry* entry) {
+  if (!ages_.enabled()) return;
+  IntrusiveList<Entry>::Remove(&entry->deadline_hook);
+  ages_.Add(&entry->deadline_hook, entry, now_ms(), ages_.JitteredAgeMs(NextJitter()));
+}
+
+void LoopScheduler::OnStreamAged(void* entry, void* self) {
+  static_cast<LoopScheduler*>(self)->actions_.stream_aged(static_cast<Entry*>(entry));
+}
+
 void LoopScheduler::Forget(Entry* entry) {
   IntrusiveList<Entry>::Remove(&entry->deadline_hook);
   IntrusiveList<Entry>::Remove(&entry->stream_hook);
@@ -127,6 +148,8 @@ void LoopScheduler::Sweep() {
     IntrusiveList<Entry>::Remove(&entry->deadline_hook);
     actions_.poll_timeout(entry);
   }
+  // Each aged stream queues its end and asks for a flush; none closes here.
+  ages_.Expire(now, &LoopScheduler::OnStreamAged, this);
   if (on_sweep_) on_sweep_(now);
   while (Entry* entry = stream_list_.Front()) {
     if (now - entry->last_write_ms < timeouts_.heartbeat_ms) break;

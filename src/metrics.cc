@@ -56,6 +56,8 @@ std::string RenderPrometheus(const Counters& c, const Gauges& g) {
          "Socket writes to event streams; deliveries per write show how much batching happens.", c.stream_writes);
   Append(&out, "ssebridge_slow_consumer_disconnects_total", "counter",
          "Streams closed because their queue exceeded --client-buffer-bytes.", c.slow_consumer_disconnects);
+  Append(&out, "ssebridge_streams_aged_total", "counter",
+         "Streams ended by --max-stream-age (their clients reconnect).", c.streams_aged);
   Append(&out, "ssebridge_header_timeouts_total", "counter", "Connections closed by --header-timeout.",
          c.header_timeouts);
   Append(&out, "ssebridge_redis_reconnects_total", "counter", "Redis connections re-established.", c.redis_reconnects);

@@ -100,9 +100,12 @@ bool ParsePublishJsonFast(std::string_view body, size_t max_channels, PublishReq
   for (const std::string& name : channels) {
     if (!AddChannel(name, &unique, max_channels).empty()) return false;
   }
-  if (out->channels.empty() || !seen_data) return false;
+  // A named event may come without data (an IntraMine-style signal); an
+  // unnamed one without data is the full path's 400.
+  if (out->channels.empty() || (!seen_data && !seen_event)) return false;
   if (seen_event && !ValidateEventName(out->event).empty()) return false;
   if (!seen_event) out->event.clear();
+  if (!seen_data) out->data.clear();
   out->data_is_json = false;
   return true;
 }
@@ -140,8 +143,17 @@ PublishParseResult ParseJson(std::string_view body, size_t max_channels, Publish
     if (std::string e = ValidateEventName(out->event); !e.empty()) return Error(400, e);
   }
   auto data = document.find("data");
-  if (data == document.end()) return Error(400, "missing \"data\"");
-  if (data->is_string()) {
+  if (data == document.end()) {
+    // A signal such as IntraMine's "todochanged" names an event and carries
+    // nothing; it is sent with an empty data line, because browsers never
+    // dispatch an event without one. Without a name it would be an empty
+    // "message", which is almost certainly a forgotten field.
+    if (document.find("event") == document.end()) {
+      return Error(400, "missing \"data\" (only a publish that names an \"event\" may leave it out)");
+    }
+    out->data.clear();
+    out->data_is_json = false;
+  } else if (data->is_string()) {
     out->data = data->get<std::string>();
     out->data_is_json = false;
   } else {
@@ -155,6 +167,7 @@ PublishParseResult ParseJson(std::string_view body, size_t max_channels, Publish
 PublishParseResult ParseForm(std::string_view body, size_t max_channels, PublishRequest* out) {
   UniqueChannels unique(&out->channels, max_channels);
   bool have_message = false;
+  bool have_event = false;
   for (const auto& [key, value] : ParseQuery(body)) {
     if (key == "channel" || key == "channels") {
       if (std::string e = AddChannel(value, &unique, max_channels); !e.empty()) return Error(400, e);
@@ -163,11 +176,15 @@ PublishParseResult ParseForm(std::string_view body, size_t max_channels, Publish
       have_message = true;
     } else if (key == "event") {
       out->event = value;
+      have_event = true;
       if (std::string e = ValidateEventName(out->event); !e.empty()) return Error(400, e);
     }
   }
   if (out->channels.empty()) return Error(400, "no channel given: add channel=<name>");
-  if (!have_message) return Error(400, "missing message: add message=<text>");
+  // As in JSON: a named event may be a bare signal, an unnamed one may not.
+  if (!have_message && !have_event) {
+    return Error(400, "missing message: add message=<text> (only a publish with event=<name> may leave it out)");
+  }
   // Browsers decode event streams as UTF-8; reject bytes they would mangle.
   if (!IsValidUtf8(out->data)) return Error(400, "message is not valid UTF-8");
   if (!IsValidUtf8(out->event)) return Error(400, "event name is not valid UTF-8");

@@ -39,6 +39,7 @@ LoopScheduler::Timeouts SchedulerTimeouts(const Config& config, uint64_t linger_
   timeouts.heartbeat_ms = static_cast<uint64_t>(config.heartbeat_seconds) * 1000;
   timeouts.write_delay_ms = config.write_delay_ms;
   timeouts.poll_ms = static_cast<uint64_t>(config.poll_timeout_seconds) * 1000;
+  timeouts.max_stream_age_ms = static_cast<uint64_t>(config.max_stream_age_seconds) * 1000;
   return timeouts;
 }
 

@@ -50,6 +50,9 @@ struct Config {
   std::string fifo_path;             // Empty: no FIFO.
   uint32_t poll_timeout_seconds = 25;        // Longest a long poll waits before it is answered with a heartbeat.
   uint32_t poll_hold_seconds = 15;           // How long messages are held for a poller between polls; 0: no hold.
+  // Alfresco SSE's session lifetime (docs/compat.md): a stream ends after
+  // this many seconds, jittered 90-110%, and the client reconnects. 0: never.
+  uint32_t max_stream_age_seconds = 0;
 };
 
 }  // namespace ssebridge

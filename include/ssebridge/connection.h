@@ -73,6 +73,8 @@ class Connection final : public LoopScheduler::Entry, private EventStream::Host 
   void SendHeartbeat() { stream_.SendHeartbeat(); }
   // A long poll waited --poll-timeout: it is answered with a heartbeat.
   void OnPollTimeout();
+  // A stream reached its --max-stream-age: it ends, and the client reconnects.
+  void OnStreamAged();
 
   uint64_t id() const { return id_; }
   State state() const { return state_; }

@@ -1,8 +1,11 @@
 // Envelopes: how a named event (and its id) travels through a Redis channel.
 //
-// A Redis payload is an envelope when it is a JSON object with a string
-// "event", a "data" key, optionally "id" (string) and "retry" (non-negative
-// integer), and no other keys. Anything else is delivered unchanged as data.
+// A Redis payload is an envelope when it is a JSON object with a non-empty
+// string "event", optionally "data" (any JSON value), "id" (string) and
+// "retry" (non-negative integer), and no other keys. Anything else is
+// delivered unchanged as data. An envelope without "data" is a signal (an
+// IntraMine-style "todochanged"): it is delivered with empty data, because
+// browsers dispatch no event that lacks a data line.
 //
 // Envelopes written by ssebridge's publish script also carry
 // "resumable": true; their decimal id is then an ordered, resumable id (the
@@ -35,7 +38,8 @@ bool DecodeEnvelope(std::string_view payload, Message* out, bool* too_deep = nul
 
 // The two halves of DecodeEnvelope, for tests and the differential fuzzer.
 // The fast one only takes the common shape (string "event", "data" and "id",
-// boolean "resumable", each at most once, no "retry") and returns false for
+// boolean "resumable", each at most once, "data" possibly absent, no "retry")
+// and returns false for
 // anything else, including envelopes the full one would accept; when it
 // returns true the full one returns true with the same Message.
 bool DecodeEnvelopeFast(std::string_view payload, Message* out);

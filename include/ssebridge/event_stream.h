@@ -92,6 +92,15 @@ class EventStream final : public StreamSink {
   bool HoldsTopic(std::string_view name) const;
   void EndByRequest(const char* why);
 
+  // --max-stream-age: like EndByRequest, but first a short `retry:` so the
+  // client reconnects promptly (with Last-Event-ID, so it loses no message
+  // with an id), counted in streams_aged and logged at debug level only
+  // (with a million streams, thousands end every second).
+  void EndByAge();
+  // The retry an aged stream is sent: short, because the ages are already
+  // jittered, so reconnects do not arrive together anyway.
+  static constexpr uint32_t kAgedRetryMs = 250;
+
   // The connection is closing: unsubscribes; no frame is taken after it.
   void Stop();
 
@@ -112,6 +121,7 @@ class EventStream final : public StreamSink {
   bool IsNewMessage(const FrameRef& frame);
   void CutOffSlowConsumer(const char* what, size_t bytes);
   void ScheduleFlush() { context_->scheduler->ScheduleFlush(entry_); }
+  void EndAndRelease();
 
   BridgeContext* context_;
   WriteQueue* queue_;

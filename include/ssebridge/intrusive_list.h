@@ -47,6 +47,16 @@ class IntrusiveList {
 
   T* Front() const { return empty() ? nullptr : static_cast<T*>(head_.next->owner); }
 
+  // Unlinks the first element and returns its owner, or nullptr when empty.
+  // For lists whose owner does not know which of its hooks is linked here.
+  T* PopFront() {
+    if (empty()) return nullptr;
+    ListHook* hook = head_.next;
+    T* owner = static_cast<T*>(hook->owner);
+    Remove(hook);
+    return owner;
+  }
+
  private:
   ListHook head_;
 };

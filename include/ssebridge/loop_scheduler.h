@@ -12,6 +12,8 @@
 //    long poll waiting for something to answer), each ordered by start time
 //    because all entries share one timeout;
 //  - the stream list, ordered by last write, for heartbeats;
+//  - the age buckets (--max-stream-age): coarse buckets of streams by when
+//    they end (AgeBuckets), on the deadline hook a stream no longer uses;
 //  - the sweep timer that walks those lists from the front and stops at the
 //    first entry not yet due.
 //
@@ -26,6 +28,7 @@
 
 #include <uv.h>
 
+#include "ssebridge/age_buckets.h"
 #include "ssebridge/intrusive_list.h"
 
 namespace ssebridge {
@@ -37,7 +40,9 @@ class LoopScheduler {
  public:
   // A connection's places in the lists. Embedded in the connection.
   struct Entry {
-    ListHook deadline_hook;  // Reading (request timeout) or lingering list.
+    // Reading (request timeout), lingering or polling list; for a stream,
+    // which needs none of those, its age bucket.
+    ListHook deadline_hook;
     ListHook stream_hook;    // Heartbeat list, ordered by last write.
     ListHook flush_hook;     // Flush this turn, or after --write-delay.
     bool flush_delayed = false;  // flush_hook is in the delayed list.
@@ -53,6 +58,7 @@ class LoopScheduler {
     void (*linger_timeout)(Entry*);
     void (*heartbeat)(Entry*);
     void (*poll_timeout)(Entry*);
+    void (*stream_aged)(Entry*);  // Reached its --max-stream-age.
   };
 
   struct Timeouts {
@@ -61,6 +67,7 @@ class LoopScheduler {
     uint64_t heartbeat_ms = 0;  // --heartbeat
     uint64_t write_delay_ms = 0;  // --write-delay; 0 flushes in the same turn.
     uint64_t poll_ms = 25000;     // --poll-timeout
+    uint64_t max_stream_age_ms = 0;  // --max-stream-age; 0: streams never age.
   };
 
   LoopScheduler(uv_loop_t* loop, Timeouts timeouts, Actions actions);
@@ -99,6 +106,10 @@ class LoopScheduler {
   // Records a write now and moves the stream to the back of the heartbeat list.
   void TrackStream(Entry* entry);
   void UntrackStream(Entry* entry) { IntrusiveList<Entry>::Remove(&entry->stream_hook); }
+  // A stream that has just started ends after its jittered --max-stream-age
+  // (a no-op when the option is off). It takes the entry's deadline hook:
+  // call it after the request's deadline was untracked.
+  void TrackStreamAge(Entry* entry);
   // Leaves every list (the connection is closing).
   void Forget(Entry* entry);
 
@@ -113,9 +124,11 @@ class LoopScheduler {
   static void OnPrepare(uv_prepare_t* handle);
   static void OnSweep(uv_timer_t* timer);
   static void OnWriteDelay(uv_timer_t* timer);
+  static void OnStreamAged(void* entry, void* self);
 
   void ScheduleFlushSlow(Entry* entry);
   void ScheduleDelayedFlushSlow(Entry* entry);
+  uint32_t NextJitter();
 
   uv_loop_t* loop_;
   Timeouts timeouts_;
@@ -132,6 +145,8 @@ class LoopScheduler {
   IntrusiveList<Entry> lingering_list_;
   IntrusiveList<Entry> polling_list_;
   IntrusiveList<Entry> stream_list_;
+  AgeBuckets ages_;
+  uint64_t jitter_state_;  // Splitmix64 state: the jitter needs spread, not secrecy.
   bool closed_ = false;
 };
 

@@ -23,6 +23,7 @@ struct Counters {
   uint64_t deliveries = 0;             // Frames queued to streams.
   uint64_t stream_writes = 0;          // Socket writes to streams (several frames may share one).
   uint64_t slow_consumer_disconnects = 0;
+  uint64_t streams_aged = 0;           // Streams ended by --max-stream-age.
   uint64_t header_timeouts = 0;
   uint64_t redis_reconnects = 0;
   uint64_t publish_failures = 0;       // 503 answers: message not handed to Redis.

@@ -10,7 +10,9 @@ namespace ssebridge {
 struct PublishRequest {
   std::vector<std::string> channels;  // Validated, deduplicated, never patterns.
   std::string event;                  // Empty: the default type "message".
-  std::string data;                   // The text subscribers receive.
+  // The text subscribers receive. Empty for a signal: a named event
+  // published without data (sent with one empty data line).
+  std::string data;
   // True when `data` is the compact serialization of a non-string JSON value
   // (so it can be embedded verbatim in an envelope); false for plain text.
   bool data_is_json = false;

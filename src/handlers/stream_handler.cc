@@ -99,6 +99,11 @@ void HandleStream(Exchange& exchange) {
   }
   if (is_poll) subscribe.poll = poll;
   if (subscribe.register_client && !PrepareRegistration(exchange, &subscribe)) return;
+  // Channels the bridge adds go in here, before the stream starts: the
+  // private channel above, and (the security issue) a channel per
+  // authenticated user for Alfresco-style per-user messages. Everything after
+  // this point, --max-stream-age and the reconnect with Last-Event-ID
+  // included, treats them like the channels the URL named.
   IpAddress client;
   bool counted = false;
   if (RefuseOverStreamLimit(exchange, &client, &counted)) return;

@@ -77,6 +77,7 @@ TEST_F(ConfigTest, DefaultsWithNoInput) {
   EXPECT_EQ(c.max_channels_per_subscribe, 1000u);
   EXPECT_EQ(c.history_max_channels, 100000u);
   EXPECT_EQ(c.max_replay_messages, 10000u);
+  EXPECT_EQ(c.max_stream_age_seconds, 0u);  // Streams never age unless asked.
   EXPECT_TRUE(files_read_.empty());  // No --config, no SSEBRIDGE_CONFIG: no file is read.
 }
 
@@ -109,6 +110,7 @@ std::vector<OptionCase> OptionCases() {
       {"max-channels-per-subscribe", "9", [](const Config& c) { return c.max_channels_per_subscribe == 9; }},
       {"history-max-channels", "500", [](const Config& c) { return c.history_max_channels == 500; }},
       {"max-replay-messages", "25", [](const Config& c) { return c.max_replay_messages == 25; }},
+      {"max-stream-age", "60", [](const Config& c) { return c.max_stream_age_seconds == 60; }},
   };
 }
 
@@ -276,6 +278,9 @@ TEST_F(ConfigTest, OutOfRangeValuesAreRejected) {
   EXPECT_THAT(Load({"--max-replay-messages", "0"}).error, HasSubstr("--max-replay-messages"));
   EXPECT_THAT(Load({"--retry", "99999999999999999999999"}).error, HasSubstr("--retry"));
   EXPECT_EQ(Load({"--heartbeat", "86400"}).error, "");
+  // Thirty days at most: the age buckets' jitter arithmetic stays in 64 bits.
+  EXPECT_THAT(Load({"--max-stream-age", "2592001"}).error, HasSubstr("--max-stream-age"));
+  EXPECT_EQ(Load({"--max-stream-age", "2592000"}).error, "");
 }
 
 TEST_F(ConfigTest, NonNumericValuesAreRejected) {

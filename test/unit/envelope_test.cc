@@ -79,7 +79,31 @@ TEST(DecodeEnvelopeTest, RejectsBadEvent) {
   EXPECT_FALSE(Decode(R"({"data":"d"})").has_value());
 }
 
-TEST(DecodeEnvelopeTest, RejectsMissingData) { EXPECT_FALSE(Decode(R"({"event":"e"})").has_value()); }
+// IntraMine's broadcasts are bare signals ("todochanged"): a named event with
+// nothing to carry. Without data the envelope still decodes, to empty data,
+// which the frame encoder turns into one empty data line.
+TEST(DecodeEnvelopeTest, NamedEventWithoutDataIsASignal) {
+  std::optional<Message> m = Decode(R"({"event":"todochanged"})");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->event, "todochanged");
+  EXPECT_EQ(m->data, "");
+  std::optional<Message> with_id = Decode(R"({"event":"todochanged","id":"17","resumable":true})");
+  ASSERT_TRUE(with_id.has_value());
+  EXPECT_EQ(with_id->data, "");
+  EXPECT_EQ(with_id->sequence, 17u);
+  std::optional<Message> with_retry = Decode(R"({"retry":10,"event":"todochanged"})");
+  ASSERT_TRUE(with_retry.has_value());
+  EXPECT_EQ(with_retry->data, "");
+  EXPECT_EQ(*with_retry->retry_ms, 10u);
+}
+
+TEST(DecodeEnvelopeTest, WithoutDataStillNeedsAValidEventAndNoOtherKeys) {
+  EXPECT_FALSE(Decode(R"({})").has_value());
+  EXPECT_FALSE(Decode(R"({"event":""})").has_value());
+  EXPECT_FALSE(Decode(R"({"event":7})").has_value());
+  EXPECT_FALSE(Decode(R"({"event":"e","payload":"x"})").has_value());
+  EXPECT_FALSE(Decode(R"({"id":"1"})").has_value());
+}
 
 TEST(DecodeEnvelopeTest, RejectsBadIdAndRetry) {
   EXPECT_FALSE(Decode(R"({"event":"e","data":"d","id":true})").has_value());
@@ -163,6 +187,8 @@ TEST(DecodeEnvelopeFastTest, AgreesWithTheFullParserOnEscapesAndRejections) {
       R"({"data":"a\nb\u00e9\ud83d\ude00","event":"m"})",
       R"(  { "event" : "e" , "data" : "" , "resumable" : false }  )",
       R"({"event":"e","data":"x","id":"not-a-number","resumable":true})",
+      R"({"event":"todochanged"})",
+      R"({"id":"5","event":"todochanged","resumable":true})",
   };
   for (const char* payload : accepted) {
     Message fast, full;
@@ -180,6 +206,7 @@ TEST(DecodeEnvelopeFastTest, AgreesWithTheFullParserOnEscapesAndRejections) {
       R"({"event":"e\nf","data":"x"})",                   // event with LF
       R"({"event":"e","data":"x"} trailing)",
       R"({"event":"e","data":"x","resumable":"yes"})",
+      R"({"event":""})",                                  // a signal still needs a name
   };
   for (const char* payload : rejected) {
     Message fast, full;

@@ -36,6 +36,7 @@ const LoopScheduler::Actions kActions = {
     [](LoopScheduler::Entry*) {},
     [](LoopScheduler::Entry*) {},
     [](LoopScheduler::Entry*) {},
+    [](LoopScheduler::Entry*) {},
 };
 
 FrameRef Event(uint64_t id) {
@@ -69,6 +70,7 @@ class EventStreamTest : public ::testing::Test, public LoopScheduler::Entry, pri
     return loop;
   }
   std::string Peer() const override { return "test-peer"; }
+  void CloseAfterStreamEnd() override { ++close_requests_; }
 
   void Start(std::optional<std::string> last_event_id = std::nullopt, bool chunked = false) {
     SubscribeRequest request;
@@ -105,6 +107,7 @@ class EventStreamTest : public ::testing::Test, public LoopScheduler::Entry, pri
   BridgeContext context_;
   WriteQueue queue_{4096};
   EventStream stream_{&context_, &queue_, this, this};
+  int close_requests_ = 0;
 };
 
 TEST_F(EventStreamTest, StartQueuesThePreambleSubscribesAndLiveFramesFollowOnceEach) {
@@ -249,6 +252,41 @@ TEST_F(EventStreamTest, HeartbeatOnlyWhenNothingIsQueued) {
   stream_.SendHeartbeat();
   EXPECT_EQ(Sent(), ":\n\n");
   EXPECT_TRUE(stream_hook.linked());
+}
+
+TEST_F(EventStreamTest, AnAgedStreamGetsAShortRetryThenItsEndAndGivesUpItsChannels) {
+  config_.retry_ms = 3000;
+  Start(std::nullopt, /*chunked=*/true);
+  Sent();
+  Publish(1);  // Queued before the end: it still leaves, first.
+  stream_.EndByAge();
+  EXPECT_EQ(counters_.streams_aged, 1u);
+  EXPECT_FALSE(stream_.subscribed());
+  EXPECT_EQ(close_requests_, 1);
+  EXPECT_EQ(Sent(), "10\r\nid: 1\ndata: m1\n\n\r\nc\r\nretry: 250\n\n\r\n0\r\n\r\n");
+  // Nothing follows the end, and it ends once.
+  Publish(2);
+  stream_.EndByAge();
+  stream_.EndByRequest("again");
+  EXPECT_EQ(Sent(), "");
+  EXPECT_EQ(counters_.streams_aged, 1u);
+  EXPECT_EQ(close_requests_, 1);
+}
+
+TEST_F(EventStreamTest, AnAgedStreamNeverAsksForALongerRetryThanConfigured) {
+  config_.retry_ms = 100;
+  Start();
+  Sent();
+  stream_.EndByAge();
+  EXPECT_EQ(Sent(), "retry: 100\n\n");  // Raw framing: the connection's close ends it.
+}
+
+TEST_F(EventStreamTest, AStreamCutOffOrEndedIsNotAged) {
+  Start();
+  stream_.CutOff("test");
+  stream_.EndByAge();
+  EXPECT_EQ(counters_.streams_aged, 0u);
+  EXPECT_EQ(close_requests_, 0);
 }
 
 }  // namespace

@@ -117,6 +117,7 @@ const LoopScheduler::Actions kNoActions = {
     [](LoopScheduler::Entry*) {},
     [](LoopScheduler::Entry*) {},
     [](LoopScheduler::Entry*) {},
+    [](LoopScheduler::Entry*) {},
 };
 
 // Owns the uv loop; declared first so that it is initialised before the

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
 #include <vector>
 
 #include "ssebridge/completion_queue.h"
@@ -30,6 +32,7 @@ const LoopScheduler::Actions kActions = {
       g_scheduler->TrackStream(e);
     },
     [](LoopScheduler::Entry* e) { Record("poll", e); },
+    [](LoopScheduler::Entry* e) { Record("aged", e); },
 };
 
 class LoopSchedulerTest : public ::testing::Test {
@@ -156,6 +159,64 @@ TEST_F(LoopSchedulerTest, APollIsTimedOutAfterThePollTimeoutNotTheRequestTimeout
   late.deadline_start_ms -= 10000;
   scheduler.Sweep();
   EXPECT_EQ(g_calls.size(), 1u);
+}
+
+TEST_F(LoopSchedulerTest, StreamsAgeOnTheSweepTimerWithoutATimerOfTheirOwn) {
+  LoopScheduler::Timeouts timeouts;
+  timeouts.max_stream_age_ms = 400;
+  LoopScheduler& scheduler = Make(timeouts);
+  scheduler.Start(nullptr, nullptr, nullptr);
+  Probe first, second, answered;
+  first.id = 1;
+  second.id = 2;
+  answered.id = 3;
+  const uint64_t started = uv_now(&loop_);
+  for (Probe* probe : {&first, &second, &answered}) scheduler.TrackStreamAge(probe);
+  EXPECT_TRUE(first.deadline_hook.linked());
+  scheduler.Sweep();
+  EXPECT_TRUE(g_calls.empty());  // Not before 90% of its age.
+  // A stream that ends otherwise first (its end is being written) leaves the
+  // age bucket for the linger list, so it is never aged as well.
+  scheduler.TrackLingering(&answered);
+  scheduler.UntrackDeadline(&answered);
+  // Only the scheduler's own 250 ms sweep timer runs: three handles, no more.
+  while (g_calls.size() < 2) {
+    ASSERT_LT(uv_now(&loop_) - started, 5000u) << "no stream aged";
+    uv_run(&loop_, UV_RUN_ONCE);
+  }
+  const uint64_t elapsed = uv_now(&loop_) - started;
+  EXPECT_GE(elapsed, 360u);  // 90% of 400 ms.
+  // 110%, rounded up to a bucket (250 ms), plus a sweep interval.
+  EXPECT_LE(elapsed, 440u + 250u + 250u + 100u);
+  std::vector<std::string> calls = g_calls;
+  std::sort(calls.begin(), calls.end());
+  EXPECT_EQ(calls, (std::vector<std::string>{"aged1", "aged2"}));
+  EXPECT_FALSE(first.deadline_hook.linked());
+  EXPECT_FALSE(answered.deadline_hook.linked());
+}
+
+TEST_F(LoopSchedulerTest, WithoutAMaxStreamAgeStreamsAreNotTracked) {
+  LoopScheduler& scheduler = Make({});
+  scheduler.Start(nullptr, nullptr, nullptr);
+  Probe stream;
+  stream.id = 1;
+  scheduler.TrackStreamAge(&stream);
+  EXPECT_FALSE(stream.deadline_hook.linked());
+}
+
+TEST_F(LoopSchedulerTest, AForgottenStreamNeverAges) {
+  LoopScheduler::Timeouts timeouts;
+  timeouts.max_stream_age_ms = 1;
+  LoopScheduler& scheduler = Make(timeouts);
+  scheduler.Start(nullptr, nullptr, nullptr);
+  Probe closed, open;
+  closed.id = 1;
+  open.id = 2;
+  scheduler.TrackStreamAge(&closed);
+  scheduler.TrackStreamAge(&open);
+  scheduler.Forget(&closed);  // The connection closed.
+  while (g_calls.empty()) uv_run(&loop_, UV_RUN_ONCE);
+  EXPECT_EQ(g_calls, (std::vector<std::string>{"aged2"}));
 }
 
 }  // namespace

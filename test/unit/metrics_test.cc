@@ -75,6 +75,7 @@ Counters DistinctCounters() {
   c.replays_truncated = 121;
   c.redis_catch_up_overflows = 122;
   c.redis_catch_up_cutoffs = 123;
+  c.streams_aged = 124;
   return c;
 }
 
@@ -117,6 +118,7 @@ TEST(MetricsTest, EveryMetricHasHelpTypeAndItsValue) {
       {"ssebridge_messages_received_total", "counter", "107"},
       {"ssebridge_deliveries_total", "counter", "108"},
       {"ssebridge_slow_consumer_disconnects_total", "counter", "109"},
+      {"ssebridge_streams_aged_total", "counter", "124"},
       {"ssebridge_header_timeouts_total", "counter", "110"},
       {"ssebridge_redis_reconnects_total", "counter", "111"},
       {"ssebridge_publish_failures_total", "counter", "112"},

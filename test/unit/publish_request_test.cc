@@ -101,6 +101,29 @@ TEST(PublishRequestJsonTest, InvalidEventNamesAre400) {
 
 TEST(PublishRequestJsonTest, MissingDataIs400) { ExpectStatus(400, kJson, R"({"channel":"c"})"); }
 
+// IntraMine broadcasts a bare "todochanged": a named event is a complete
+// publish without data, and goes out with empty data.
+TEST(PublishRequestJsonTest, NamedEventWithoutDataIsASignal) {
+  PublishRequest r = ParseOk(kJson, R"({"channel":"todo","event":"todochanged"})");
+  EXPECT_EQ(r.channels, std::vector<std::string>{"todo"});
+  EXPECT_EQ(r.event, "todochanged");
+  EXPECT_EQ(r.data, "");
+  EXPECT_FALSE(r.data_is_json);
+  // The full path (taken here because of the repeated key) agrees.
+  PublishRequest full = ParseOk(kJson, R"({"channel":"todo","event":"x","event":"todochanged"})");
+  EXPECT_EQ(full.event, "todochanged");
+  EXPECT_EQ(full.data, "");
+  EXPECT_FALSE(full.data_is_json);
+}
+
+TEST(PublishRequestJsonTest, SignalWithABadEventNameIs400) {
+  ExpectStatus(400, kJson, R"({"channel":"c","event":""})");
+  ExpectStatus(400, kJson, R"({"channel":"c","event":"a
+b"})");
+  ExpectStatus(400, kJson, R"({"channel":"c","event":null})");
+  ExpectStatus(400, kJson, R"({"event":"todochanged"})");  // Still needs a channel.
+}
+
 TEST(PublishRequestJsonTest, MissingChannelIs400) {
   ExpectStatus(400, kJson, R"({"data":"x"})");
   ExpectStatus(400, kJson, R"({"channels":[],"data":"x"})");
@@ -182,6 +205,13 @@ TEST(PublishRequestFormTest, ContentTypeWithCharset) {
 }
 
 TEST(PublishRequestFormTest, MissingMessageIs400) { ExpectStatus(400, kForm, "channel=a"); }
+
+TEST(PublishRequestFormTest, NamedEventWithoutMessageIsASignal) {
+  PublishRequest r = ParseOk(kForm, "channel=todo&event=todochanged");
+  EXPECT_EQ(r.event, "todochanged");
+  EXPECT_EQ(r.data, "");
+  ExpectStatus(400, kForm, "channel=todo&event=");
+}
 
 TEST(PublishRequestFormTest, MissingChannelIs400) { ExpectStatus(400, kForm, "message=x"); }
 
@@ -319,6 +349,8 @@ TEST(PublishFastPathTest, AgreesWithTheFullParserOrDeclines) {
       {R"({"channel":"a*","data":"x"})", false},            // Pattern: a 400 from the full path.
       {R"({"channel":"","data":"x"})", false},
       {R"({"channel":"a"})", false},                        // Missing data.
+      {R"({"channel":"a","event":"todochanged"})", true},  // A signal: no data needed.
+      {R"({"event":"e","channel":"a"})", true},
       {R"({"channel":"a","event":"","data":"x"})", false},
       {R"({"channel":"a","event":"x\ny","data":"x"})", false},
       {R"({"channels":[],"data":"x"})", false},

@@ -58,6 +58,7 @@ const LoopScheduler::Actions kNoConnections = {
     [](LoopScheduler::Entry*) {},
     [](LoopScheduler::Entry*) {},
     [](LoopScheduler::Entry*) {},
+    [](LoopScheduler::Entry*) {},
 };
 
 class RedisBrokerTest : public ::testing::Test {
