@@ -12,6 +12,13 @@
 
 namespace ssebridge {
 
+// --anonymous-publish: who may publish without a token.
+enum class AnonymousPublish {
+  kOff,
+  kOn,
+  kLocal,  // Only clients on this host (loopback).
+};
+
 struct Config {
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8080;
@@ -50,6 +57,17 @@ struct Config {
   std::string fifo_path;             // Empty: no FIFO.
   uint32_t poll_timeout_seconds = 25;        // Longest a long poll waits before it is answered with a heartbeat.
   uint32_t poll_hold_seconds = 15;           // How long messages are held for a poller between polls; 0: no hold.
+  // Access (docs/security.md). Key files are read when the Authorizer is built (MakeAuthorizer).
+  std::string jwt_secret;                    // HS256/384/512 secret.
+  std::string jwt_secret_file;               // ... or a file holding it (one trailing newline dropped).
+  std::string jwt_public_key_file;           // PEM RSA or EC public key for RS*/ES* tokens.
+  uint32_t jwt_leeway_seconds = 0;           // Clock skew allowed on exp and nbf.
+  std::string jwt_audience;                  // Non-empty: tokens must name it in "aud".
+  std::string jwt_issuer;                    // Non-empty: tokens must have this "iss".
+  std::string jwt_cookie;                    // Cookie that may carry the token; empty: none.
+  std::string jwt_claims_key = "ssebridge";  // Claim holding {"subscribe":[...],"publish":[...]}.
+  bool anonymous_subscribe = true;           // Streams without a token.
+  AnonymousPublish anonymous_publish = AnonymousPublish::kLocal;
 };
 
 }  // namespace ssebridge
