@@ -238,6 +238,9 @@ const std::vector<OptionSpec>& Options() {
       {"poll-timeout", true, false,
        "seconds a long poll waits for a message before it is answered with a heartbeat (default 25)",
        UnsignedSetter(&Config::poll_timeout_seconds, 1, 3600)},
+      {"poll-hold", true, false,
+       "seconds messages are kept for a long-polling client between its polls; 0 = none (default 15)",
+       UnsignedSetter(&Config::poll_hold_seconds, 0, 3600)},
       // Access: tokens and the anonymous policy (docs/security.md).
       {"jwt-secret", true, false, "HMAC secret for HS256/384/512 tokens (prefer --jwt-secret-file: flags are visible in ps)",
        [](Config& c, const std::string& v) {
@@ -288,9 +291,6 @@ const std::vector<OptionSpec>& Options() {
          return ParseAnonymousPublish(v, &c.anonymous_publish) ? std::string()
                                                                : "expected on, off or local, got '" + v + "'";
        }},
-      {"poll-hold", true, false,
-       "seconds messages are kept for a long-polling client between its polls; 0 = none (default 15)",
-       UnsignedSetter(&Config::poll_hold_seconds, 0, 3600)},
   };
   return kOptions;
 }
