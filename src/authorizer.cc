@@ -160,7 +160,10 @@ AccessDecision Authorizer::Identify(const HttpRequest& request, std::string_view
   }
   if (token.empty() && !policy_.cookie_name.empty()) {
     if (const std::string* cookie = request.Header("cookie")) {
-      if (auto value = CookieValue(*cookie, policy_.cookie_name)) token = std::string(*value);
+      if (auto value = CookieValue(*cookie, policy_.cookie_name)) {
+        token = std::string(*value);
+        out->from_cookie = true;
+      }
     }
   }
   if (token.empty()) return decision;
@@ -203,6 +206,11 @@ AccessDecision Authorizer::Decide(const Principal& principal, AccessAction actio
                 : policy_.anonymous_publish == AnonymousPublish::kOn ||
                       (policy_.anonymous_publish == AnonymousPublish::kLocal && principal.local);
   if (anonymous_allowed) return decision;
+  if (!subscribe && principal.authenticated && principal.from_cookie) {
+    // Cross-site requests carry the cookie too: publishing from it would be a
+    // request forgery waiting to happen.
+    return Unauthenticated("a token in a cookie does not allow publishing: send it as Authorization: Bearer");
+  }
   if (!principal.authenticated) {
     if (subscribe) return Unauthenticated("a token is required to subscribe");
     return Unauthenticated(policy_.anonymous_publish == AnonymousPublish::kLocal

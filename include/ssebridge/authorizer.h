@@ -40,6 +40,10 @@ struct Principal {
   bool authenticated = false;
   // The client is this host (loopback), not relayed by an untrusted proxy.
   bool local = false;
+  // The token came from the --jwt-cookie cookie. A browser attaches cookies
+  // to requests other sites make it send (a form POST, a link), so such a
+  // token allows subscribing only, never publishing.
+  bool from_cookie = false;
   AccessGrants grants;
 };
 

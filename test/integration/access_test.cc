@@ -165,6 +165,13 @@ TEST_F(AccessTest, TheCookieAndTheQueryCarryTokensAndAccessTokenIsNeverAGetPubli
   SseClient by_cookie;
   ASSERT_TRUE(by_cookie.Open(port(), "/events/news", {{"Cookie", "theme=dark; sse_token=" + AliceToken()}}));
   EXPECT_EQ(by_cookie.head().status, 200);
+  // The cookie would ride along on a forged cross-site POST: it never publishes.
+  std::optional<HttpResponse> cookie_publish =
+      Publish(R"({"channel":"orders.1","data":"x"})", {{"Cookie", "sse_token=" + AliceToken()}});
+  ASSERT_TRUE(cookie_publish);
+  EXPECT_EQ(cookie_publish->status, 401);
+  EXPECT_NE(cookie_publish->body.find("a token in a cookie does not allow publishing"), std::string::npos)
+      << cookie_publish->body;
   // access_token on a stream URL is a credential, not a GET publish of an
   // event called "access_token".
   SseClient by_query;

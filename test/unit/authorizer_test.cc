@@ -65,6 +65,21 @@ TEST(AuthorizerTest, FindsTheTokenInTheHeaderTheQueryOrTheCookie) {
   EXPECT_FALSE(principal.authenticated);
 }
 
+TEST(AuthorizerTest, ACookieTokenSubscribesButNeverPublishes) {
+  Authorizer authorizer = Closed("t");
+  Principal principal;
+  ASSERT_TRUE(authorizer.Identify(WithHeader("cookie", "t=" + AliceToken()), "", false, kNow, &principal).allowed());
+  EXPECT_TRUE(principal.from_cookie);
+  EXPECT_TRUE(authorizer.Decide(principal, AccessAction::kSubscribe, {"news"}).allowed());
+  AccessDecision publish = authorizer.Decide(principal, AccessAction::kPublish, {"orders.1"});
+  EXPECT_EQ(publish.status, 401);
+  EXPECT_NE(publish.message.find("cookie"), std::string::npos);
+  // The same token in the header publishes.
+  ASSERT_TRUE(authorizer.Identify(WithHeader("authorization", "Bearer " + AliceToken()), "", false, kNow, &principal)
+                  .allowed());
+  EXPECT_TRUE(authorizer.Decide(principal, AccessAction::kPublish, {"orders.1"}).allowed());
+}
+
 TEST(AuthorizerTest, TheHeaderWinsOverTheQueryAndTheQueryOverTheCookie) {
   Authorizer authorizer = Closed("t");
   const std::string bob = Mint(JWT_ALG_HS256, kSecret, R"({"sub":"bob"})");
