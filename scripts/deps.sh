@@ -18,7 +18,8 @@ esac
 # Building: cmake only recommends make, and --no-install-recommends below does
 # not bring recommendations, so the build tool and both compilers are named
 # (gcc for llhttp's C sources, g++ for ours).
-packages=(cmake make gcc g++ pkg-config libuv1-dev libhiredis-dev node-llhttp nlohmann-json3-dev)
+# libjwt-dev verifies tokens; libssl-dev (libcrypto) reads the type of a PEM public key.
+packages=(cmake make gcc g++ pkg-config libuv1-dev libhiredis-dev node-llhttp nlohmann-json3-dev libjwt-dev libssl-dev)
 if [[ "$tier" == --test || "$tier" == --test-full ]]; then
   # Unit and integration tests: GoogleTest, the real servers they start, ps/pgrep
   # for the harness, Node.js for the WHATWG EventSource framing test, and for

@@ -49,6 +49,12 @@ bool ParseIpAddress(std::string_view text, IpAddress* out) {
   return true;
 }
 
+bool IsLoopback(const IpAddress& address) {
+  if (address.is_v4()) return address.bytes[12] == 127;
+  static const std::array<uint8_t, 16> kIpv6Loopback = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  return address.bytes == kIpv6Loopback;
+}
+
 bool IpAddressFromSockaddr(const sockaddr* address, IpAddress* out) {
   if (address->sa_family == AF_INET) {
     const auto* v4 = reinterpret_cast<const sockaddr_in*>(address);

@@ -177,6 +177,15 @@ ConfigLoadResult LoadConfig(const std::vector<std::string>& args, const EnvLooku
   return result;
 }
 
+std::optional<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream stream(path, std::ios::binary);
+  if (!stream) return std::nullopt;
+  std::ostringstream contents;
+  contents << stream.rdbuf();
+  if (stream.bad()) return std::nullopt;
+  return contents.str();
+}
+
 ConfigLoadResult LoadConfigFromProcess(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   auto env = [](const std::string& name) -> std::optional<std::string> {
@@ -184,15 +193,7 @@ ConfigLoadResult LoadConfigFromProcess(int argc, char** argv) {
     if (value == nullptr) return std::nullopt;
     return std::string(value);
   };
-  auto read_file = [](const std::string& path) -> std::optional<std::string> {
-    std::ifstream stream(path, std::ios::binary);
-    if (!stream) return std::nullopt;
-    std::ostringstream contents;
-    contents << stream.rdbuf();
-    if (stream.bad()) return std::nullopt;
-    return contents.str();
-  };
-  return LoadConfig(args, env, read_file);
+  return LoadConfig(args, env, ReadWholeFile);
 }
 
 std::string ConfigUsage() {

@@ -89,6 +89,20 @@ std::string ParseOnOff(const std::string& text, bool* out) {
   return "";
 }
 
+// "on", "off" or "local" for --anonymous-publish.
+bool ParseAnonymousPublish(std::string_view text, AnonymousPublish* out) {
+  if (text == "on" || text == "true" || text == "1" || text == "yes") {
+    *out = AnonymousPublish::kOn;
+  } else if (text == "off" || text == "false" || text == "0" || text == "no") {
+    *out = AnonymousPublish::kOff;
+  } else if (text == "local") {
+    *out = AnonymousPublish::kLocal;
+  } else {
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 const std::vector<OptionSpec>& Options() {
@@ -231,6 +245,56 @@ const std::vector<OptionSpec>& Options() {
       {"max-stream-age", true, false,
        "seconds after which a stream ends (jittered 90-110%) so its client reconnects; 0 = never (default 0)",
        UnsignedSetter(&Config::max_stream_age_seconds, 0, 30u * 86400)},
+      // Access: tokens and the anonymous policy (docs/security.md).
+      {"jwt-secret", true, false, "HMAC secret for HS256/384/512 tokens (prefer --jwt-secret-file: flags are visible in ps)",
+       [](Config& c, const std::string& v) {
+         c.jwt_secret = v;
+         return std::string();
+       }},
+      {"jwt-secret-file", true, false, "file holding the HMAC secret for HS256/384/512 tokens",
+       [](Config& c, const std::string& v) {
+         if (v.empty()) return std::string("must not be empty");
+         c.jwt_secret_file = v;
+         return std::string();
+       }},
+      {"jwt-public-key", true, false, "PEM file with the RSA or EC public key for RS*/ES* tokens",
+       [](Config& c, const std::string& v) {
+         if (v.empty()) return std::string("must not be empty");
+         c.jwt_public_key_file = v;
+         return std::string();
+       }},
+      {"jwt-leeway", true, false, "seconds of clock skew allowed on a token's exp and nbf (default 0)",
+       UnsignedSetter(&Config::jwt_leeway_seconds, 0, 86400)},
+      {"jwt-audience", true, false, "tokens must name this in their aud claim (default: aud not checked)",
+       [](Config& c, const std::string& v) {
+         c.jwt_audience = v;
+         return std::string();
+       }},
+      {"jwt-issuer", true, false, "tokens must have this iss claim (default: iss not checked)",
+       [](Config& c, const std::string& v) {
+         c.jwt_issuer = v;
+         return std::string();
+       }},
+      {"jwt-cookie", true, false, "name of a cookie that may carry the token (default none)",
+       [](Config& c, const std::string& v) {
+         if (v.find_first_of("=; \t\r\n,") != std::string::npos) return "not a cookie name: '" + v + "'";
+         c.jwt_cookie = v;
+         return std::string();
+       }},
+      {"jwt-claims-key", true, false, "claim holding a token's subscribe and publish lists (default ssebridge)",
+       [](Config& c, const std::string& v) {
+         if (v.empty()) return std::string("must not be empty");
+         c.jwt_claims_key = v;
+         return std::string();
+       }},
+      {"anonymous-subscribe", true, false, "on/off: clients without a token may subscribe (default on)",
+       [](Config& c, const std::string& v) { return ParseOnOff(v, &c.anonymous_subscribe); }},
+      {"anonymous-publish", true, false,
+       "on, off or local: who may publish without a token; local = clients on loopback (default local)",
+       [](Config& c, const std::string& v) {
+         return ParseAnonymousPublish(v, &c.anonymous_publish) ? std::string()
+                                                               : "expected on, off or local, got '" + v + "'";
+       }},
   };
   return kOptions;
 }

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "ssebridge/authorizer.h"
 #include "ssebridge/config.h"
 #include "ssebridge/cors_policy.h"
 #include "ssebridge/exchange.h"
@@ -158,10 +159,12 @@ void Connection::Respond(int status, std::string_view content_type, std::string_
 void Connection::RespondError(int status, const std::string& message, const HttpRequest& request, bool keep_alive,
                               HeaderList extra) {
   ++counters().http_errors;
+  // The target may carry a token (access_token=...): logged with it redacted.
+  const std::string target = TargetForLog(request.target);
   if (status >= 500 || status == 404 || status == 405) {
-    LOG_INFO("%s %s -> %d: %s", request.method.c_str(), request.target.c_str(), status, message.c_str());
+    LOG_INFO("%s %s -> %d: %s", request.method.c_str(), target.c_str(), status, message.c_str());
   } else {
-    LOG_INFO("%s %s -> %d: %s (from %s)", request.method.c_str(), request.target.c_str(), status, message.c_str(),
+    LOG_INFO("%s %s -> %d: %s (from %s)", request.method.c_str(), target.c_str(), status, message.c_str(),
              Peer().c_str());
   }
   Respond(status, "application/json", JsonErrorBody(message), request, std::move(extra), keep_alive);

@@ -56,6 +56,12 @@ void EventStream::Start(const SubscribeRequest& request, bool chunked, Finder fi
     }
   }
   if (!poll) context_->scheduler->TrackStream(entry_);
+  // A long poll is answered within --poll-timeout and every poll presents
+  // its token again, so only streams are ended when their token expires.
+  if (!poll && request.credential_ttl_ms && context_->expiries != nullptr) {
+    expiry_ = context_->expiries->Add(context_->scheduler->now_ms() + *request.credential_ttl_ms, this);
+    expiry_tracked_ = true;
+  }
   if (request.last_event_id) {
     flags_ |= kReplaying;
     ParseEventId(*request.last_event_id, &last_sent_id_);
@@ -258,7 +264,22 @@ void EventStream::EndAndRelease() {
   host_->CloseAfterStreamEnd();
 }
 
+void EventStream::EndTokenExpired() {
+  expiry_tracked_ = false;  // The sweep took the entry out.
+  if ((flags_ & kEnded) != 0) return;
+  ++context_->counters->streams_token_expired;
+  // A named event without an id, so it never moves the client's Last-Event-ID.
+  static const FrameRef kTokenExpired = Frame::FromPayload(
+      "event: token-expired\ndata: {\"error\":\"the token has expired; reconnect with a fresh one\"}\n\n");
+  queue_->PushUnbounded(kTokenExpired, chunked_);
+  EndByRequest("its token expired");
+}
+
 void EventStream::Stop() {
+  if (expiry_tracked_) {
+    context_->expiries->Remove(expiry_);
+    expiry_tracked_ = false;
+  }
   if (registered_) {
     context_->clients->Remove(this);
     registered_ = false;

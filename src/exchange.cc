@@ -20,4 +20,14 @@ IpAddress Exchange::ClientAddress() const {
   return SelectClientAddress(peer_, forwarded, trusted);
 }
 
+bool Exchange::ClientIsLocal() const {
+  if (!IsLoopback(peer_)) return false;
+  const std::vector<CidrRange>& trusted = *context_->trusted_proxies;
+  if (!trusted.empty() && InAnyRange(trusted, peer_)) return IsLoopback(ClientAddress());
+  for (const auto& header : request_.headers) {
+    if (header.first == "x-forwarded-for" || header.first == "forwarded" || header.first == "x-real-ip") return false;
+  }
+  return true;
+}
+
 }  // namespace ssebridge

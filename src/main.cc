@@ -6,6 +6,7 @@
 
 #include <uv.h>
 
+#include "ssebridge/authorizer.h"
 #include "ssebridge/broker.h"
 #include "ssebridge/broker_factory.h"
 #include "ssebridge/config_loader.h"
@@ -50,8 +51,18 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   RaiseOpenFileLimit();
 
+  // Key files are read now, so a bad key stops the start like a bad option.
+  std::string access_error;
+  std::unique_ptr<ssebridge::Authorizer> authorizer =
+      ssebridge::MakeAuthorizer(loaded.config, ssebridge::ReadWholeFile, &access_error);
+  if (!authorizer) {
+    fprintf(stderr, "ssebridge: %s\n", access_error.c_str());
+    return 2;
+  }
+
   uv_loop_t* loop = uv_default_loop();
   ssebridge::Server server(loop, loaded.config);
+  server.AttachAuthorizer(std::move(authorizer));
   server.AttachBroker(ssebridge::MakeBroker(loop, server.config(), &server.completions(), &server.registry(),
                                             &server.counters()));
   uv_signal_t sigint;

@@ -22,6 +22,14 @@ void AppendLabelled(std::string* out, const char* name, const char* label, const
 
 }  // namespace
 
+void CountAuthFailure(Counters* counters, std::string_view reason) {
+  size_t index = 2;  // "malformed"
+  for (size_t i = 0; i < kAuthFailureReasonCount; ++i) {
+    if (reason == kAuthFailureReasons[i]) index = i;
+  }
+  ++counters->auth_failures[index];
+}
+
 std::string RenderPrometheus(const Counters& c, const Gauges& g) {
   std::string out;
   out.reserve(4096);
@@ -54,6 +62,13 @@ std::string RenderPrometheus(const Counters& c, const Gauges& g) {
   Append(&out, "ssebridge_deliveries_total", "counter", "Messages queued to streams.", c.deliveries);
   Append(&out, "ssebridge_stream_writes_total", "counter",
          "Socket writes to event streams; deliveries per write show how much batching happens.", c.stream_writes);
+  AppendHead(&out, "ssebridge_auth_failures_total", "counter",
+             "Requests refused by the access policy (401 or 403), by reason.");
+  for (size_t i = 0; i < kAuthFailureReasonCount; ++i) {
+    AppendLabelled(&out, "ssebridge_auth_failures_total", "reason", kAuthFailureReasons[i], c.auth_failures[i]);
+  }
+  Append(&out, "ssebridge_streams_token_expired_total", "counter",
+         "Streams ended with a token-expired event because their token expired.", c.streams_token_expired);
   Append(&out, "ssebridge_slow_consumer_disconnects_total", "counter",
          "Streams closed because their queue exceeded --client-buffer-bytes.", c.slow_consumer_disconnects);
   Append(&out, "ssebridge_streams_aged_total", "counter",

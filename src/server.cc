@@ -79,6 +79,9 @@ Server::Server(uv_loop_t* loop, Config config)
   context_.limit_log = &limit_log_;
   context_.scheduler = &scheduler_;
   context_.cors = &cors_;
+  authorizer_ = std::make_unique<Authorizer>(AccessPolicyFrom(config_), nullptr);
+  context_.authorizer = authorizer_.get();
+  context_.expiries = &expiries_;
   context_.owner = this;
   context_.read_buffer = read_buffer_.get();
   context_.read_buffer_size = kReadBufferSize;
@@ -94,6 +97,11 @@ void Server::AttachBroker(std::unique_ptr<Broker> broker) {
   registry_.set_listener(broker_.get());
   broker_->set_client_command_handler(
       MakeClientCommandReceiver(&clients_, &completions_, config_.max_channels_per_subscribe));
+}
+
+void Server::AttachAuthorizer(std::unique_ptr<Authorizer> authorizer) {
+  authorizer_ = std::move(authorizer);
+  context_.authorizer = authorizer_.get();
 }
 
 int Server::Start() {
@@ -145,6 +153,7 @@ int Server::Start() {
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
   LOG_INFO("demo page: http://%s:%u%s/ (Ctrl-C or SIGTERM stops the bridge)", host.c_str(), port_,
            config_.base_path.c_str());
+  LogAccessPolicy();
   return 0;
 }
 
@@ -272,8 +281,26 @@ void Server::OnConnectionClosed(Connection* /*connection*/) {
   if (shutting_down_) MaybeFinishShutdown();
 }
 
+void Server::LogAccessPolicy() const {
+  static const char* const kPublish[] = {"off", "on", "local (loopback clients)"};
+  LOG_INFO("access: tokens %s; without one, subscribe %s, publish %s",
+           authorizer_->accepts_tokens() ? "accepted" : "not configured",
+           config_.anonymous_subscribe ? "on" : "off", kPublish[static_cast<int>(config_.anonymous_publish)]);
+  // Anyone who can reach a non-loopback listener could publish anything.
+  IpAddress listen_address;
+  const bool loopback_only = ParseIpAddress(config_.listen_host, &listen_address) ? IsLoopback(listen_address)
+                                                                                : config_.listen_host == "localhost";
+  if (!loopback_only && config_.anonymous_publish == AnonymousPublish::kOn) {
+    LOG_WARN("listening on %s with --anonymous-publish on: anyone who can reach this address may publish to "
+             "every channel; use --anonymous-publish local or off and tokens (docs/security.md)",
+             config_.listen_host.c_str());
+  }
+}
+
 void Server::SweepClients(uint64_t now) {
   broker_->Maintain(MonotonicMillis());
+  // Streams whose token has expired end with a token-expired event.
+  expiries_.ExpireDue(now, [](EventStream* stream) { stream->EndTokenExpired(); });
   poll_holds_.Expire(now);
   if (now - last_client_sweep_ms_ >= kClientSweepMs) {
     last_client_sweep_ms_ = now;

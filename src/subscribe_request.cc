@@ -21,9 +21,10 @@ bool IsStreamParameter(std::string_view key) {
   // What a stream reads, with jQuery's cache buster (`_`), the id some
   // clients add (`uuid`) and the long-poll parameters: pages send them on
   // stream URLs, and they must never turn a subscription into a publish.
+  // access_token carries a credential (authorizer.h), never a channel or an event.
   static constexpr std::string_view kNames[] = {"channel", "channels", "channels[]", "lastEventId", "last_event_id",
                                                 "_",       "uuid",     "poll",       "cursor",
-                                                "client_id", "register"};
+                                                "client_id", "register", "access_token"};
   for (std::string_view name : kNames) {
     if (key == name) return true;
   }

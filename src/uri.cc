@@ -92,4 +92,18 @@ void SplitTarget(std::string_view target, std::string_view* path, std::string_vi
   }
 }
 
+std::optional<std::string_view> CookieValue(std::string_view header, std::string_view name) {
+  size_t start = 0;
+  while (start < header.size()) {
+    size_t end = header.find(';', start);
+    if (end == std::string_view::npos) end = header.size();
+    std::string_view pair = header.substr(start, end - start);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    size_t equals = pair.find('=');
+    if (equals != std::string_view::npos && pair.substr(0, equals) == name) return pair.substr(equals + 1);
+    start = end + 1;
+  }
+  return std::nullopt;
+}
+
 }  // namespace ssebridge

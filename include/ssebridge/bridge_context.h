@@ -14,6 +14,7 @@
 
 namespace ssebridge {
 
+class Authorizer;
 class Broker;
 class ClientLimits;
 class ClientRegistry;
@@ -23,6 +24,7 @@ class LogLimiter;
 class LoopScheduler;
 class PollHolds;
 class PubsubRegistry;
+class StreamExpiries;
 struct CidrRange;
 struct Config;
 struct Counters;
@@ -62,6 +64,10 @@ struct BridgeContext {
   LogLimiter* limit_log = nullptr;
   LoopScheduler* scheduler = nullptr;
   const CorsPolicy* cors = nullptr;
+  // Who may subscribe and publish; every subscribing or publishing route asks it.
+  const Authorizer* authorizer = nullptr;
+  // Streams whose token expires, ended by the sweep (null: streams never expire).
+  StreamExpiries* expiries = nullptr;
   ConnectionOwner* owner = nullptr;
   // One read buffer for the whole loop: input is parsed before the read
   // callback returns, so idle streams cost no read buffer at all.

@@ -26,6 +26,9 @@ struct IpAddress {
   bool operator!=(const IpAddress& other) const { return bytes != other.bytes; }
 };
 
+// 127.0.0.0/8 or ::1: a client on this host.
+bool IsLoopback(const IpAddress& address);
+
 // Parses a literal address ("10.0.0.1", "::1", "[::1]"). Returns false on
 // anything else, including host names, ports and zone ids.
 bool ParseIpAddress(std::string_view text, IpAddress* out);

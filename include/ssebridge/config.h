@@ -12,6 +12,13 @@
 
 namespace ssebridge {
 
+// --anonymous-publish: who may publish without a token.
+enum class AnonymousPublish {
+  kOff,
+  kOn,
+  kLocal,  // Only clients on this host (loopback).
+};
+
 struct Config {
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8080;
@@ -53,6 +60,17 @@ struct Config {
   // Alfresco SSE's session lifetime (docs/compat.md): a stream ends after
   // this many seconds, jittered 90-110%, and the client reconnects. 0: never.
   uint32_t max_stream_age_seconds = 0;
+  // Access (docs/security.md). Key files are read when the Authorizer is built (MakeAuthorizer).
+  std::string jwt_secret;                    // HS256/384/512 secret.
+  std::string jwt_secret_file;               // ... or a file holding it (one trailing newline dropped).
+  std::string jwt_public_key_file;           // PEM RSA or EC public key for RS*/ES* tokens.
+  uint32_t jwt_leeway_seconds = 0;           // Clock skew allowed on exp and nbf.
+  std::string jwt_audience;                  // Non-empty: tokens must name it in "aud".
+  std::string jwt_issuer;                    // Non-empty: tokens must have this "iss".
+  std::string jwt_cookie;                    // Cookie that may carry the token; empty: none.
+  std::string jwt_claims_key = "ssebridge";  // Claim holding {"subscribe":[...],"publish":[...]}.
+  bool anonymous_subscribe = true;           // Streams without a token.
+  AnonymousPublish anonymous_publish = AnonymousPublish::kLocal;
 };
 
 }  // namespace ssebridge

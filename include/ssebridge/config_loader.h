@@ -27,6 +27,9 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string& na
 // Reads a whole file; returns nullopt when it cannot be read. Injected for tests.
 using FileReader = std::function<std::optional<std::string>(const std::string& path)>;
 
+// The FileReader of the real process: the whole file, or nullopt.
+std::optional<std::string> ReadWholeFile(const std::string& path);
+
 ConfigLoadResult LoadConfig(const std::vector<std::string>& args, const EnvLookup& env,
                             const FileReader& read_file);
 

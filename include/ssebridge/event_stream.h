@@ -21,6 +21,7 @@
 #include "ssebridge/broker.h"
 #include "ssebridge/loop_scheduler.h"
 #include "ssebridge/pubsub_registry.h"
+#include "ssebridge/stream_expiry.h"
 #include "ssebridge/subscribe_request.h"
 #include "ssebridge/write_queue.h"
 
@@ -100,6 +101,11 @@ class EventStream final : public StreamSink {
   // The retry an aged stream is sent: short, because the ages are already
   // jittered, so reconnects do not arrive together anyway.
   static constexpr uint32_t kAgedRetryMs = 250;
+  // The token the stream was opened with has expired (the sweep found its
+  // entry in context->expiries due and took it out): queues the final
+  // `token-expired` event, then ends like EndByRequest, so the client
+  // reconnects with a fresh token and resumes with Last-Event-ID.
+  void EndTokenExpired();
 
   // The connection is closing: unsubscribes; no frame is taken after it.
   void Stop();
@@ -135,6 +141,7 @@ class EventStream final : public StreamSink {
   uint64_t last_sent_id_ = 0;  // Newest resumable id queued; older or equal ids are duplicates.
   bool chunked_ = false;       // Stream framing: chunked (HTTP/1.1) or raw (1.0).
   bool registered_ = false;    // In context_->clients (it leaves in Stop or EndByRequest).
+  bool expiry_tracked_ = false;  // In context_->expiries under expiry_.
   // Anything but a live stream taking frames, in one byte so that the fan-out
   // path tests it once.
   static constexpr uint8_t kReplaying = 1;  // Holding live frames until the replay arrives.
@@ -144,6 +151,9 @@ class EventStream final : public StreamSink {
   // before the answer), so every frame asks for the flush that answers it.
   static constexpr uint8_t kPolling = 8;
   uint8_t flags_ = 0;
+  // After the one-byte members, so that they share a word: a stream opened
+  // with an expiring token is found again by the sweep through this.
+  StreamExpiries::Handle expiry_;
 };
 
 }  // namespace ssebridge

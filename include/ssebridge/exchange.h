@@ -69,6 +69,12 @@ class Exchange {
   // The client's address for per-client limits: the peer, or what a trusted
   // proxy says in X-Forwarded-For.
   IpAddress ClientAddress() const;
+  // The client is on this host (loopback), for --anonymous-publish local. A
+  // request a loopback peer says it forwarded (X-Forwarded-For, Forwarded,
+  // X-Real-IP) comes from elsewhere unless the peer is a --trusted-proxy and
+  // the client it names is local too: a proxy on the same host must not make
+  // every remote client local.
+  bool ClientIsLocal() const;
 
   // A complete answer now. The request's CORS headers come first, then `extra`.
   virtual void Respond(int status, std::string_view content_type, std::string_view body, HeaderList extra = {}) = 0;

@@ -2,10 +2,19 @@
 // together with gauges read from the live objects.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace ssebridge {
+
+// The reasons a request is refused by the access policy, as the labels of
+// ssebridge_auth_failures_total (authorizer.h and jwt_verifier.h produce them).
+inline constexpr const char* kAuthFailureReasons[] = {
+    "missing_token", "forbidden", "malformed", "algorithm", "signature", "expired", "not_yet_valid",
+    "audience_or_issuer"};
+inline constexpr size_t kAuthFailureReasonCount = sizeof(kAuthFailureReasons) / sizeof(kAuthFailureReasons[0]);
 
 struct Counters {
   uint64_t connections_accepted = 0;
@@ -37,7 +46,14 @@ struct Counters {
   uint64_t redis_catch_up_overflows = 0;  // Catch-up holds or refills that passed their bound.
   uint64_t redis_catch_up_cutoffs = 0;    // Streams cut off because of them.
   uint64_t redis_history_reads = 0;    // Fetch-script calls (coalesced across streams).
+  // Requests answered 401 or 403 by the access policy, by reason (kAuthFailureReasons).
+  uint64_t auth_failures[kAuthFailureReasonCount] = {};
+  uint64_t streams_token_expired = 0;  // Streams ended because their token expired.
 };
+
+// Counts one refusal under `reason` (one of kAuthFailureReasons; anything
+// else counts as "malformed").
+void CountAuthFailure(Counters* counters, std::string_view reason);
 
 struct Gauges {
   uint64_t open_connections = 0;

@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "ssebridge/acceptor.h"
+#include "ssebridge/authorizer.h"
 #include "ssebridge/bridge_context.h"
 #include "ssebridge/client_limits.h"
 #include "ssebridge/completion_queue.h"
@@ -24,6 +25,7 @@
 #include "ssebridge/client_registry.h"
 #include "ssebridge/poll_holds.h"
 #include "ssebridge/pubsub_registry.h"
+#include "ssebridge/stream_expiry.h"
 
 namespace ssebridge {
 
@@ -42,6 +44,11 @@ class Server : public ConnectionOwner {
   // The broker (see MakeBroker), built on completions(), registry() and
   // counters(); called once, before Start().
   void AttachBroker(std::unique_ptr<Broker> broker);
+
+  // The access policy with its token keys (see MakeAuthorizer). Until one is
+  // attached, the configuration's anonymous policy applies and no token is
+  // accepted. Called before Start().
+  void AttachAuthorizer(std::unique_ptr<Authorizer> authorizer);
 
   // Binds, listens (also the control port and the FIFO, when configured) and
   // starts the broker. Returns 0 or a libuv error code.
@@ -88,6 +95,9 @@ class Server : public ConnectionOwner {
   // through the broker like POST /publish, or a command.
   void HandleControlLine(std::string_view line, const std::string& source);
   void LogStatus();
+  // The access policy in one line; a warning when a non-loopback listener
+  // lets anyone publish.
+  void LogAccessPolicy() const;
   void SweepClients(uint64_t now);
   void MaybeFinishShutdown();
 
@@ -109,6 +119,8 @@ class Server : public ConnectionOwner {
   LogLimiter overload_log_;
   uint64_t last_client_sweep_ms_ = 0;
   CorsPolicy cors_;
+  std::unique_ptr<Authorizer> authorizer_;
+  StreamExpiries expiries_;
   LoopScheduler scheduler_;
   BridgeContext context_;
   uv_timer_t shutdown_timer_;

@@ -22,6 +22,10 @@ struct SubscribeRequest {
   // client_id (choosing one for register=1) and adds the private channel.
   std::string client_id;
   bool register_client = false;
+  // Milliseconds until the token the stream was opened with expires (its
+  // exp plus --jwt-leeway); unset without a token or exp. The stream then
+  // ends with a `token-expired` event (EventStream::EndTokenExpired).
+  std::optional<uint64_t> credential_ttl_ms;
 };
 
 // `rest` is the path after "/events/" (percent-encoded), `query` the raw query.
@@ -44,7 +48,8 @@ class UniqueChannels;
 std::string AddStreamChannel(const std::string& name, UniqueChannels* channels, size_t max_channels);
 
 // True for the query parameters a stream URL understands (channel, channels,
-// channels[], lastEventId, last_event_id, poll, cursor, client_id, register) or ignores (_, uuid). A query with any
+// channels[], lastEventId, last_event_id, poll, cursor, client_id, register,
+// access_token) or ignores (_, uuid). A query with any
 // other parameter is a publish by query (W3C SSE-Server style), not a
 // subscription.
 bool IsStreamParameter(std::string_view key);

@@ -31,4 +31,8 @@ std::optional<std::vector<std::string>> DecodePathSegments(std::string_view rest
 // Splits a request target into path and query (without '?'); drops any fragment.
 void SplitTarget(std::string_view target, std::string_view* path, std::string_view* query);
 
+// The value of cookie `name` in a Cookie header ("a=1; b=2"), if present;
+// the value as sent (not decoded).
+std::optional<std::string_view> CookieValue(std::string_view header, std::string_view name);
+
 }  // namespace ssebridge

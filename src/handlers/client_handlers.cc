@@ -8,6 +8,7 @@
 #include "ssebridge/client_id.h"
 #include "ssebridge/config.h"
 #include "ssebridge/exchange.h"
+#include "ssebridge/handlers/access_check.h"
 #include "ssebridge/handlers/publish_handler.h"
 #include "ssebridge/http_response.h"
 #include "ssebridge/json_quote.h"
@@ -36,6 +37,11 @@ std::string TooManyChannels(size_t max_channels) {
 // Applies the command to a stream on this process, else hands it to the
 // broker for the other processes (Redis mode: 202 once Redis has it), else 404.
 void Execute(Exchange& exchange, const ClientCommand& command) {
+  // A publisher operation on the client's private channel (and, to add or
+  // remove, on the channels named): the publish policy decides.
+  std::vector<std::string> channels{PrivateChannel(command.client)};
+  channels.insert(channels.end(), command.channels.begin(), command.channels.end());
+  if (!CheckAccess(exchange, AccessAction::kPublish, channels)) return;
   BridgeContext& context = exchange.context();
   const size_t max_channels = context.config->max_channels_per_subscribe;
   size_t topics = 0;

@@ -6,6 +6,7 @@
 #include "ssebridge/broker.h"
 #include "ssebridge/config.h"
 #include "ssebridge/exchange.h"
+#include "ssebridge/handlers/access_check.h"
 #include "ssebridge/json_quote.h"
 #include "ssebridge/log.h"
 #include "ssebridge/loop_scheduler.h"
@@ -60,6 +61,7 @@ void HandlePublish(Exchange& exchange) {
     exchange.RespondError(parsed.status, parsed.error);
     return;
   }
+  if (!CheckAccess(exchange, AccessAction::kPublish, publish.channels)) return;
   // A message no stream can queue would cut every reading subscriber off as
   // a slow consumer.
   if (std::string too_large = TooLargeToQueue(publish, config.client_buffer_bytes); !too_large.empty()) {

@@ -8,6 +8,7 @@
 #include "ssebridge/broker.h"
 #include "ssebridge/config.h"
 #include "ssebridge/exchange.h"
+#include "ssebridge/handlers/access_check.h"
 #include "ssebridge/handlers/publish_handler.h"
 #include "ssebridge/metrics.h"
 #include "ssebridge/query_publish.h"
@@ -44,6 +45,8 @@ void HandleQueryPublish(Exchange& exchange) {
     exchange.RespondError(400, error);
     return;
   }
+  // Every message of the query goes to the same channels.
+  if (!CheckAccess(exchange, AccessAction::kPublish, messages[0].channels)) return;
   // All or nothing as far as checks go: one oversized message refuses the request.
   for (const PublishRequest& message : messages) {
     if (std::string too_large = TooLargeToQueue(message, config.client_buffer_bytes); !too_large.empty()) {

@@ -6,6 +6,7 @@
 
 #include "ssebridge/bridge_context.h"
 #include "ssebridge/exchange.h"
+#include "ssebridge/handlers/access_check.h"
 #include "ssebridge/json_quote.h"
 #include "ssebridge/poll_holds.h"
 #include "ssebridge/pubsub_registry.h"
@@ -48,6 +49,9 @@ std::string StatsJson(const BridgeContext& context) {
 }
 
 void HandleStats(Exchange& exchange) {
+  // Every channel's name is listed: only a publisher allowed on all of them may see it.
+  static const std::vector<std::string> kAllChannels{"*"};
+  if (!CheckAccess(exchange, AccessAction::kPublish, kAllChannels)) return;
   exchange.Respond(200, "application/json", StatsJson(exchange.context()));
 }
 

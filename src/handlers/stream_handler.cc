@@ -1,9 +1,12 @@
 #include "ssebridge/handlers/stream_handler.h"
 
+#include <ctime>
+
 #include "ssebridge/handlers/query_publish_handler.h"
 #include "ssebridge/query_publish.h"
 
 #include "ssebridge/bridge_context.h"
+#include "ssebridge/handlers/access_check.h"
 #include "ssebridge/client_id.h"
 #include "ssebridge/config.h"
 #include "ssebridge/exchange.h"
@@ -98,6 +101,14 @@ void HandleStream(Exchange& exchange) {
     return;
   }
   if (is_poll) subscribe.poll = poll;
+  // Checked on the channels the client named: a registered stream's private
+  // channel is added by the bridge below.
+  Principal principal;
+  if (!CheckAccess(exchange, AccessAction::kSubscribe, subscribe.channels, &principal)) return;
+  if (principal.authenticated && principal.grants.valid_until != 0) {
+    const int64_t left = principal.grants.valid_until - static_cast<int64_t>(time(nullptr));
+    subscribe.credential_ttl_ms = left > 0 ? static_cast<uint64_t>(left) * 1000 : 0;
+  }
   if (subscribe.register_client && !PrepareRegistration(exchange, &subscribe)) return;
   // Channels the bridge adds go in here, before the stream starts: the
   // private channel above, and (the security issue) a channel per

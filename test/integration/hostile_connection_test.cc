@@ -256,8 +256,11 @@ TEST_F(HostileConnectionTest, PublishRatePerAddressAnswers429WithRetryAfter) {
 }
 
 TEST_F(HostileConnectionTest, ForwardedForIsBelievedOnlyFromATrustedProxy) {
+  // The forwarded clients are remote, so anonymous publishing must be on for
+  // them (by default only local clients publish without a token); the rate
+  // limit is what is tested here.
   StartBridge({"--max-publish-rate-per-ip", "1", "--publish-burst-per-ip", "2", "--trusted-proxy", "127.0.0.2",
-               "--trusted-proxy", "10.0.0.0/8"});
+               "--trusted-proxy", "10.0.0.0/8", "--anonymous-publish", "on"});
   auto publish = [&](const std::string& source, const std::string& forwarded_for) {
     std::optional<HttpResponse> response =
         RawRequest(PublishRequestBytes("xff", "m", "X-Forwarded-For: " + forwarded_for + "\r\n"), source);

@@ -2,6 +2,7 @@
 // ConnectionOwner (it counts the closing and close callbacks per connection),
 // builds the BridgeContext with the embedded broker and a LoopScheduler, and
 // drives a real Connection over a loopback socket pair.
+#include "ssebridge/authorizer.h"
 #include "ssebridge/connection.h"
 
 #include <arpa/inet.h>
@@ -59,6 +60,7 @@ class ConnectionTest : public ::testing::Test, public ConnectionOwner {
     context_.limit_log = &limit_log_;
     context_.scheduler = scheduler_.get();
     context_.cors = &cors_;
+    context_.authorizer = &authorizer_;
     context_.owner = this;
     context_.read_buffer = read_buffer_;
     context_.read_buffer_size = sizeof read_buffer_;
@@ -173,6 +175,7 @@ class ConnectionTest : public ::testing::Test, public ConnectionOwner {
   std::vector<CidrRange> trusted_proxies_;
   LogLimiter limit_log_;
   CorsPolicy cors_{std::vector<std::string>{}};
+  Authorizer authorizer_{AccessPolicy{}, nullptr};  // The defaults: these clients are on loopback.
   std::unique_ptr<LoopScheduler> scheduler_;
   BridgeContext context_;
   char read_buffer_[64 * 1024];

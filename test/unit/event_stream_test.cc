@@ -71,6 +71,8 @@ class EventStreamTest : public ::testing::Test, public LoopScheduler::Entry, pri
   }
   std::string Peer() const override { return "test-peer"; }
   void CloseAfterStreamEnd() override { ++close_requests_; }
+  // For a second stream in a test (the base is private).
+  EventStream::Host* host() { return this; }
 
   void Start(std::optional<std::string> last_event_id = std::nullopt, bool chunked = false) {
     SubscribeRequest request;
@@ -124,6 +126,57 @@ TEST_F(EventStreamTest, StartQueuesThePreambleSubscribesAndLiveFramesFollowOnceE
   EXPECT_EQ(g_flushes, 0);
   EXPECT_EQ(Sent(), "id: 1\ndata: m1\n\nid: 2\ndata: m2\n\n");
   EXPECT_EQ(g_flushes, 1);  // One flush for the three frames.
+}
+
+TEST_F(EventStreamTest, ATokenThatExpiresEndsTheStreamWithATokenExpiredEventThroughTheIndex) {
+  StreamExpiries expiries;
+  context_.expiries = &expiries;
+  SubscribeRequest request;
+  request.channels = {"a"};
+  request.credential_ttl_ms = 2000;
+  stream_.Start(request, true, [this] { return &stream_; });
+  ASSERT_EQ(expiries.size(), 1u);
+  Sent();
+  Publish(1);
+  // Not due before its time; due after it.
+  int ended = 0;
+  expiries.ExpireDue(scheduler_.now_ms() + 1999, [&](EventStream*) { ++ended; });
+  EXPECT_EQ(ended, 0);
+  expiries.ExpireDue(scheduler_.now_ms() + 2000, [&](EventStream* stream) {
+    EXPECT_EQ(stream, &stream_);
+    stream->EndTokenExpired();
+  });
+  const std::string sent = Sent();
+  // The live frame, then the event, then the final chunk, in that order.
+  const size_t data = sent.find("data: m1");
+  const size_t event = sent.find("event: token-expired\ndata: {\"error\":");
+  const size_t final_chunk = sent.rfind("0\r\n\r\n");
+  ASSERT_NE(data, std::string::npos) << sent;
+  ASSERT_NE(event, std::string::npos) << sent;
+  EXPECT_LT(data, event);
+  EXPECT_EQ(final_chunk, sent.size() - 5);
+  EXPECT_FALSE(stream_.subscribed());
+  EXPECT_EQ(counters_.streams_token_expired, 1u);
+  // Stop after the sweep took the entry must not touch the index again.
+  stream_.Stop();
+  EXPECT_EQ(expiries.size(), 0u);
+}
+
+TEST_F(EventStreamTest, AStreamThatClosesLeavesTheExpiryIndex) {
+  StreamExpiries expiries;
+  context_.expiries = &expiries;
+  SubscribeRequest request;
+  request.channels = {"a"};
+  request.credential_ttl_ms = 60000;
+  stream_.Start(request, false, [this] { return &stream_; });
+  EXPECT_EQ(expiries.size(), 1u);
+  stream_.Stop();
+  EXPECT_EQ(expiries.size(), 0u);
+  // A long poll is never entered: each poll presents its token again.
+  EventStream poll(&context_, &queue_, this, host());
+  poll.Start(request, false, [&poll] { return &poll; }, true);
+  EXPECT_EQ(expiries.size(), 0u);
+  poll.Stop();
 }
 
 TEST_F(EventStreamTest, APollsPreambleIsTheRetryLineAloneAndItHasNoHeartbeats) {

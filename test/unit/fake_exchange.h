@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "ssebridge/authorizer.h"
 #include "ssebridge/bridge_context.h"
 #include "ssebridge/broker.h"
 #include "ssebridge/client_limits.h"
@@ -145,6 +146,7 @@ class HandlerTest : public ::testing::Test, protected LoopOwner {
     context_.limit_log = &limit_log_;
     context_.scheduler = &scheduler_;
     context_.cors = &cors_;
+    context_.authorizer = &authorizer_;
     context_.owner = &owner_;
   }
   ~HandlerTest() override {
@@ -185,6 +187,9 @@ class HandlerTest : public ::testing::Test, protected LoopOwner {
   std::vector<CidrRange> trusted_;
   LogLimiter limit_log_;
   FakeOwner owner_;
+  // Anyone may do anything unless a test installs another policy: the
+  // handler tests are about other rules.
+  Authorizer authorizer_{AccessPolicy{true, AnonymousPublish::kOn, ""}, nullptr};
   BridgeContext context_;
 };
 

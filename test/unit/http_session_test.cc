@@ -228,8 +228,9 @@ TEST_F(HttpSessionTest, AnswersPastTheHardLimitCutTheClientOffOnce) {
 }
 
 TEST(ConnectionFootprint, DoesNotGrow) {
-  // 616 bytes before the session and transport were split out (x86-64, glibc).
-  EXPECT_LE(sizeof(Connection), 616u);
+  // 616 bytes before the session and transport were split out (x86-64, glibc);
+  // 8 more for the stream's place in the token-expiry index (stream_expiry.h).
+  EXPECT_LE(sizeof(Connection), 624u);
 }
 
 }  // namespace

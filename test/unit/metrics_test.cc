@@ -76,6 +76,8 @@ Counters DistinctCounters() {
   c.redis_catch_up_overflows = 122;
   c.redis_catch_up_cutoffs = 123;
   c.streams_aged = 124;
+  for (size_t i = 0; i < kAuthFailureReasonCount; ++i) c.auth_failures[i] = 130 + i;
+  c.streams_token_expired = 140;
   return c;
 }
 
@@ -133,6 +135,15 @@ TEST(MetricsTest, EveryMetricHasHelpTypeAndItsValue) {
       {"ssebridge_replays_truncated_total", "counter", "121"},
       {"ssebridge_redis_catch_up_overflows_total", "counter", "122"},
       {"ssebridge_redis_catch_up_cutoffs_total", "counter", "123"},
+      {"ssebridge_auth_failures_total{reason=\"missing_token\"}", "", "130"},
+      {"ssebridge_auth_failures_total{reason=\"forbidden\"}", "", "131"},
+      {"ssebridge_auth_failures_total{reason=\"malformed\"}", "", "132"},
+      {"ssebridge_auth_failures_total{reason=\"algorithm\"}", "", "133"},
+      {"ssebridge_auth_failures_total{reason=\"signature\"}", "", "134"},
+      {"ssebridge_auth_failures_total{reason=\"expired\"}", "", "135"},
+      {"ssebridge_auth_failures_total{reason=\"not_yet_valid\"}", "", "136"},
+      {"ssebridge_auth_failures_total{reason=\"audience_or_issuer\"}", "", "137"},
+      {"ssebridge_streams_token_expired_total", "counter", "140"},
       {"ssebridge_history_messages", "gauge", "207"},
       {"ssebridge_history_bytes", "gauge", "208"},
       {"ssebridge_history_channels", "gauge", "209"},
@@ -149,8 +160,16 @@ TEST(MetricsTest, EveryMetricHasHelpTypeAndItsValue) {
     EXPECT_TRUE(it->second.has_value) << name;
     EXPECT_EQ(it->second.value, value) << name;
   }
-  // The labelled family adds one entry of its own (its HELP and TYPE).
-  EXPECT_EQ(samples.size(), expected.size() + 1) << "unexpected extra metrics";
+  // Each of the two labelled families adds one entry of its own (its HELP and TYPE).
+  EXPECT_EQ(samples.size(), expected.size() + 2) << "unexpected extra metrics";
+}
+
+TEST(MetricsTest, AnUnknownAuthFailureReasonCountsAsMalformed) {
+  Counters counters;
+  CountAuthFailure(&counters, "forbidden");
+  CountAuthFailure(&counters, "no such reason");
+  EXPECT_EQ(counters.auth_failures[1], 1u);
+  EXPECT_EQ(counters.auth_failures[2], 1u);
 }
 
 TEST(MetricsTest, HelpAndTypePrecedeTheSample) {
