@@ -56,11 +56,6 @@ Server::Server(uv_loop_t* loop, Config config)
       config_(std::move(config)),
       poll_holds_(&registry_, PollHoldOptions(config_)),
       read_buffer_(new char[kReadBufferSize]),
-      acceptor_(loop, &counters_,
-                BuildResponse(503, "application/json",
-                              JsonErrorBody("server out of file descriptors; try again later"),
-                              {{"Retry-After", "1"}}, 1, false),
-                [this](int fd, const sockaddr_storage& peer) { OnAccepted(fd, peer); }),
       client_limits_(ClientLimitOptions(config_)),
       cors_(config_.cors_origins),
       scheduler_(loop, SchedulerTimeouts(config_, kLingerMs), Connection::kSchedulerActions) {
@@ -107,43 +102,73 @@ int Server::Start() {
   // are publishers whose bucket has not refilled yet.
   client_limits_.set_max_entries(65536 + static_cast<size_t>(max_connections_));
 
-  sockaddr_storage address{};
-  int rc = uv_ip4_addr(config_.listen_host.c_str(), config_.listen_port, reinterpret_cast<sockaddr_in*>(&address));
-  if (rc != 0) rc = uv_ip6_addr(config_.listen_host.c_str(), config_.listen_port, reinterpret_cast<sockaddr_in6*>(&address));
-  if (rc != 0) {
-    // A host name such as "localhost": resolve synchronously once at start-up.
-    uv_getaddrinfo_t resolver;
-    addrinfo hints{};
-    hints.ai_socktype = SOCK_STREAM;
-    rc = uv_getaddrinfo(loop_, &resolver, nullptr, config_.listen_host.c_str(), nullptr, &hints);
-    if (rc != 0) {
-      LOG_ERROR("cannot resolve listen host '%s': %s", config_.listen_host.c_str(), uv_strerror(rc));
-      return rc;
-    }
-    memcpy(&address, resolver.addrinfo->ai_addr, resolver.addrinfo->ai_addrlen);
-    reinterpret_cast<sockaddr_in*>(&address)->sin_port = htons(config_.listen_port);
-    uv_freeaddrinfo(resolver.addrinfo);
-  }
-  rc = acceptor_.Listen(reinterpret_cast<const sockaddr*>(&address), 4096);
-  if (rc != 0) {
-    LOG_ERROR("cannot listen on %s:%u: %s", config_.listen_host.c_str(), config_.listen_port, uv_strerror(rc));
-    return rc;
-  }
-  port_ = acceptor_.port();
+  int rc = StartListeners();
+  if (rc != 0) return rc;
   rc = StartLineSources();
   if (rc != 0) return rc;
 
   scheduler_.Start(&completions_, broker_.get(), [this](uint64_t now) { SweepClients(now); });
   broker_->Start();
   started_ = true;
-  LOG_INFO("listening on %s:%u (%s broker, base path '%s', max %u connections)", config_.listen_host.c_str(), port_,
-           broker_->kind(), config_.base_path.c_str(), max_connections_);
+  for (const auto& acceptor : acceptors_) {
+    // One line per listener, in the form scripts and tests look for.
+    LOG_INFO("listening on %s (%s broker, base path '%s', max %u connections%s)",
+             acceptor->address().ToString(acceptor->port()).c_str(), broker_->kind(), config_.base_path.c_str(),
+             max_connections_, acceptor->is_unix() || !config_.reuse_port ? "" : ", port shared (SO_REUSEPORT)");
+  }
   // A newcomer's first question after starting it: where to look and how to stop.
-  std::string host = config_.listen_host;
-  if (host == "0.0.0.0" || host == "::") host = host == "::" ? "::1" : "127.0.0.1";
-  if (host.find(':') != std::string::npos) host = "[" + host + "]";
-  LOG_INFO("demo page: http://%s:%u%s/ (Ctrl-C or SIGTERM stops the bridge)", host.c_str(), port_,
-           config_.base_path.c_str());
+  for (const auto& acceptor : acceptors_) {
+    if (acceptor->is_unix()) continue;
+    std::string host = acceptor->address().host;
+    if (host == "0.0.0.0" || host == "::") host = host == "::" ? "::1" : "127.0.0.1";
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    LOG_INFO("demo page: http://%s:%u%s/ (Ctrl-C or SIGTERM stops the bridge)", host.c_str(), acceptor->port(),
+             config_.base_path.c_str());
+    break;
+  }
+  return 0;
+}
+
+int Server::StartListeners() {
+  Acceptor::UnixSocketOptions unix_options;
+  unix_options.mode_set = config_.unix_socket_mode_set;
+  unix_options.mode = config_.unix_socket_mode;
+  unix_options.uid = config_.unix_socket_uid;
+  unix_options.gid = config_.unix_socket_gid;
+  const std::string overload_answer =
+      BuildResponse(503, "application/json", JsonErrorBody("server out of file descriptors; try again later"),
+                    {{"Retry-After", "1"}}, 1, false);
+  for (const ListenAddress& address : config_.listen) {
+    auto acceptor = std::make_unique<Acceptor>(loop_, &counters_, overload_answer,
+                                               [this](int fd, const sockaddr_storage& peer) { OnAccepted(fd, peer); },
+                                               address);
+    int rc = 0;
+    if (address.is_unix()) {
+      std::string error;
+      rc = acceptor->ListenUnix(address.path, unix_options, kListenBacklog, &error);
+      if (rc != 0) LOG_ERROR("cannot listen on %s: %s", address.ToString().c_str(), error.c_str());
+    } else {
+      sockaddr_storage resolved{};
+      socklen_t length = 0;
+      std::string error = ResolveTcpAddress(address, &resolved, &length);
+      if (!error.empty()) {
+        LOG_ERROR("cannot listen on %s: %s", address.ToString().c_str(), error.c_str());
+        rc = UV_EINVAL;
+      } else {
+        rc = acceptor->Listen(reinterpret_cast<const sockaddr*>(&resolved), kListenBacklog, config_.reuse_port);
+        if (rc != 0) {
+          LOG_ERROR("cannot listen on %s: %s%s", address.ToString().c_str(), uv_strerror(rc),
+                    rc == UV_EADDRINUSE && !config_.reuse_port
+                        ? " (another process has the port; --reuse-port lets several ssebridge processes share it)"
+                        : "");
+        }
+      }
+    }
+    // Kept even when it failed, so that Shutdown() closes its handles.
+    acceptors_.push_back(std::move(acceptor));
+    if (rc != 0) return rc;
+    if (port_ == 0 && !address.is_unix()) port_ = acceptors_.back()->port();
+  }
   return 0;
 }
 
@@ -298,7 +323,7 @@ void Server::Shutdown() {
   shutting_down_ = true;
   context_.shutting_down = true;
   LOG_INFO("shutting down: %zu connection(s) open", connections_.size());
-  acceptor_.Close();
+  for (const auto& acceptor : acceptors_) acceptor->Close();
   if (control_) control_->Close();
   if (fifo_) fifo_->Close();
   std::vector<uint64_t> ids;

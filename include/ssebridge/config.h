@@ -7,14 +7,20 @@
 #include <string>
 #include <vector>
 
+#include "ssebridge/listen_address.h"
 #include "ssebridge/log.h"
 #include "ssebridge/redis_address.h"
 
 namespace ssebridge {
 
 struct Config {
-  std::string listen_host = "127.0.0.1";
-  uint16_t listen_port = 8080;
+  // Where clients connect: --listen, repeatable; TCP and Unix sockets.
+  std::vector<ListenAddress> listen = {ListenAddress()};
+  bool reuse_port = false;               // SO_REUSEPORT on TCP listeners.
+  bool unix_socket_mode_set = false;     // Else the socket file keeps the mode the umask gives it.
+  uint32_t unix_socket_mode = 0;
+  int64_t unix_socket_uid = -1;          // -1: the file keeps the process's user (group).
+  int64_t unix_socket_gid = -1;
   std::string redis_url;                 // Empty: embedded in-process broker.
   RedisAddress redis_address;            // redis_url as the option table parsed it.
   std::string base_path;                 // "" or "/prefix" without a trailing slash.

@@ -51,6 +51,7 @@ class Server : public ConnectionOwner {
   // loop then runs out of work. Idempotent.
   void Shutdown();
 
+  // The port of the first TCP listener (0 when there is none).
   uint16_t port() const { return port_; }
   uint16_t control_port() const;
   uv_loop_t* loop() const { return loop_; }
@@ -75,6 +76,7 @@ class Server : public ConnectionOwner {
   static constexpr unsigned kReadBufferSize = 64 * 1024;
   static constexpr uint64_t kLingerMs = 2000;
   static constexpr uint64_t kShutdownGraceMs = 4000;
+  static constexpr int kListenBacklog = 4096;
 
   // Per-client entries are swept this often; an idle entry lives at most
   // this long after its bucket refilled.
@@ -83,6 +85,8 @@ class Server : public ConnectionOwner {
   static void OnShutdownDeadline(uv_timer_t* timer);
 
   void OnAccepted(int fd, const sockaddr_storage& peer);
+  // One acceptor per --listen address, in order; stops at the first failure.
+  int StartListeners();
   int StartLineSources();
   // One line from the control port or the FIFO (control_line.h): a publish
   // through the broker like POST /publish, or a command.
@@ -102,7 +106,7 @@ class Server : public ConnectionOwner {
   // After the broker: its holds unsubscribe (telling the broker) when destroyed.
   PollHolds poll_holds_;
   std::unique_ptr<char[]> read_buffer_;
-  Acceptor acceptor_;
+  std::vector<std::unique_ptr<Acceptor>> acceptors_;
   ClientLimits client_limits_;
   std::vector<CidrRange> trusted_proxies_;
   LogLimiter limit_log_;
