@@ -217,6 +217,15 @@ const std::vector<OptionSpec>& Options() {
       {"allow-commands", false, false,
        "accept the commands 'status' and 'halt' on the control port and the FIFO (default off)",
        [](Config& c, const std::string& v) { return ParseOnOff(v, &c.allow_commands); }},
+      {"drain-seconds", true, false,
+       "on SIGTERM, seconds over which open streams are ended, each told to reconnect after a jittered delay "
+       "(default 5; 0 ends them at once, like SIGINT)",
+       UnsignedSetter(&Config::drain_seconds, 0, 3600)},
+      {"log-file", true, false, "append log lines to this file instead of stderr; SIGHUP reopens it (default none)",
+       [](Config& c, const std::string& v) {
+         c.log_file = v;
+         return std::string();
+       }},
       {"poll-timeout", true, false,
        "seconds a long poll waits for a message before it is answered with a heartbeat (default 25)",
        UnsignedSetter(&Config::poll_timeout_seconds, 1, 3600)},

@@ -78,6 +78,8 @@ Server::Server(uv_loop_t* loop, Config config)
   context_.read_buffer_size = kReadBufferSize;
   uv_timer_init(loop_, &shutdown_timer_);
   shutdown_timer_.data = this;
+  uv_timer_init(loop_, &drain_timer_);
+  drain_timer_.data = this;
 }
 
 Server::~Server() = default;
@@ -318,22 +320,72 @@ size_t Server::queued_bytes() const {
   return bytes;
 }
 
-void Server::Shutdown() {
-  if (shutting_down_) return;
+void Server::Drain(uint64_t window_ms) {
+  if (shutting_down_) {
+    // Asked again to hurry (SIGINT during a SIGTERM drain): the rest now.
+    if (window_ms == 0 && drain_batches_left_ > 0) {
+      LOG_INFO("ending the remaining streams at once");
+      drain_batches_left_ = 1;
+      EndStreamBatch();
+      MaybeFinishShutdown();
+    }
+    return;
+  }
   shutting_down_ = true;
   context_.shutting_down = true;
-  LOG_INFO("shutting down: %zu connection(s) open", connections_.size());
   for (const auto& acceptor : acceptors_) acceptor->Close();
   if (control_) control_->Close();
   if (fifo_) fifo_->Close();
+  // Logged once nothing is accepted any more, so that whoever reads this
+  // line knows new connections are refused.
+  size_t streams = 0;
+  for (const auto& entry : connections_) streams += entry.second->is_open_stream() ? 1 : 0;
+  LOG_INFO("shutting down: %zu connection(s) open, %zu stream(s) to end %s%s", connections_.size(), streams,
+           window_ms == 0 ? "at once" : "over ",
+           window_ms == 0 ? "" : (std::to_string(window_ms) + " ms").c_str());
   std::vector<uint64_t> ids;
   ids.reserve(connections_.size());
   for (const auto& entry : connections_) ids.push_back(entry.first);
   for (uint64_t id : ids) {
-    if (Connection* connection = FindConnection(id)) connection->EndGracefully();
+    Connection* connection = FindConnection(id);
+    if (connection != nullptr && !connection->is_open_stream()) connection->EndGracefully();
   }
-  uv_timer_start(&shutdown_timer_, OnShutdownDeadline, kShutdownGraceMs, 0);
+  drain_batches_left_ = std::clamp<uint64_t>(window_ms / kDrainBatchMs, 1, kMaxDrainBatches);
+  const uint64_t spacing = window_ms / drain_batches_left_;
+  drain_jitter_ms_ = std::max(spacing, kMinRetryJitterMs);
+  jitter_random_.seed(static_cast<uint32_t>(uv_hrtime()));
+  EndStreamBatch();
+  if (drain_batches_left_ > 0) uv_timer_start(&drain_timer_, OnDrainTimer, spacing, spacing);
   MaybeFinishShutdown();
+}
+
+void Server::OnDrainTimer(uv_timer_t* timer) {
+  auto* self = static_cast<Server*>(timer->data);
+  self->EndStreamBatch();
+  self->MaybeFinishShutdown();
+}
+
+void Server::EndStreamBatch() {
+  if (drain_batches_left_ == 0) return;
+  // Streams that started during the drain (a request that was being read
+  // when it began) are open streams too, and are ended with a later batch.
+  std::vector<Connection*> open;
+  for (const auto& entry : connections_) {
+    if (entry.second->is_open_stream()) open.push_back(entry.second);
+  }
+  const size_t count = (open.size() + drain_batches_left_ - 1) / drain_batches_left_;
+  for (size_t i = 0; i < count; ++i) {
+    open[i]->EndStream(static_cast<uint32_t>(jitter_random_() % drain_jitter_ms_));
+  }
+  --drain_batches_left_;
+  LOG_DEBUG("drain: ended %zu stream(s), %zu left, %llu batch(es) to go", count, open.size() - count,
+            static_cast<unsigned long long>(drain_batches_left_));
+  if (drain_batches_left_ == 0) {
+    uv_timer_stop(&drain_timer_);
+    // Whatever is still open this long after the last batch (a client that
+    // does not read its final chunk, a request still arriving) is closed.
+    uv_timer_start(&shutdown_timer_, OnShutdownDeadline, kShutdownGraceMs, 0);
+  }
 }
 
 void Server::OnShutdownDeadline(uv_timer_t* timer) {
@@ -355,6 +407,7 @@ void Server::MaybeFinishShutdown() {
   completions_.RunAll();
   scheduler_.Close();
   uv_close(reinterpret_cast<uv_handle_t*>(&shutdown_timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&drain_timer_), nullptr);
 }
 
 }  // namespace ssebridge

@@ -55,6 +55,8 @@ struct Config {
   uint16_t control_port = 0;         // 0 picks a free port (logged).
   std::string fifo_path;             // Empty: no FIFO.
   uint32_t poll_timeout_seconds = 25;        // Longest a long poll waits before it is answered with a heartbeat.
+  uint32_t drain_seconds = 5;               // SIGTERM: streams are ended spread over this long.
+  std::string log_file;                     // Empty: log to stderr as inherited.
   uint32_t poll_hold_seconds = 15;           // How long messages are held for a poller between polls; 0: no hold.
 };
 
