@@ -17,12 +17,14 @@ esac
 
 # Building: cmake only recommends make, and --no-install-recommends below does
 # not bring recommendations, so the build tool and both compilers are named
-# (gcc for llhttp's C sources, g++ for ours).
-packages=(cmake make gcc g++ pkg-config libuv1-dev libhiredis-dev node-llhttp nlohmann-json3-dev)
+# (gcc for llhttp's C sources, g++ for ours). libsystemd-dev: sd_notify for
+# systemd's Type=notify readiness and watchdog.
+packages=(cmake make gcc g++ pkg-config libuv1-dev libhiredis-dev node-llhttp nlohmann-json3-dev libsystemd-dev)
 if [[ "$tier" == --test || "$tier" == --test-full ]]; then
   # Unit and integration tests: GoogleTest, the real servers they start, ps/pgrep
-  # for the harness, and Node.js for the WHATWG EventSource framing test.
-  packages+=(libgtest-dev libgmock-dev redis-server nginx procps)
+  # for the harness, Node.js for the WHATWG EventSource framing test, and
+  # systemd for systemd-analyze, which checks the shipped unit.
+  packages+=(libgtest-dev libgmock-dev redis-server nginx procps systemd)
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi

@@ -112,6 +112,7 @@ int Server::Start() {
   scheduler_.Start(&completions_, broker_.get(), [this](uint64_t now) { SweepClients(now); });
   broker_->Start();
   started_ = true;
+  if (notifier_.enabled() && !broker_->ready()) LOG_INFO("service manager: ready once Redis is connected");
   for (const auto& acceptor : acceptors_) {
     // One line per listener, in the form scripts and tests look for.
     LOG_INFO("listening on %s (%s broker, base path '%s', max %u connections%s)",
@@ -128,6 +129,7 @@ int Server::Start() {
              config_.base_path.c_str());
     break;
   }
+  NotifyReadyIfServing();
   return 0;
 }
 
@@ -298,7 +300,19 @@ void Server::OnConnectionClosed(Connection* /*connection*/) {
   if (shutting_down_) MaybeFinishShutdown();
 }
 
+void Server::NotifyReadyIfServing() {
+  if (notifier_.ready_sent() || shutting_down_ || !started_ || !broker_->ready()) return;
+  std::string where;
+  for (const auto& acceptor : acceptors_) {
+    where += (where.empty() ? "" : ", ") + acceptor->address().ToString(acceptor->port());
+  }
+  notifier_.Ready("listening on " + where + " (" + broker_->kind() + " broker)");
+}
+
 void Server::SweepClients(uint64_t now) {
+  // Both from the loop's own timer: a loop that stops turning stops pinging.
+  notifier_.MaybePing(now);
+  NotifyReadyIfServing();
   broker_->Maintain(MonotonicMillis());
   poll_holds_.Expire(now);
   if (now - last_client_sweep_ms_ >= kClientSweepMs) {
@@ -333,6 +347,7 @@ void Server::Drain(uint64_t window_ms) {
   }
   shutting_down_ = true;
   context_.shutting_down = true;
+  notifier_.Stopping("draining " + std::to_string(connections_.size()) + " connection(s)");
   for (const auto& acceptor : acceptors_) acceptor->Close();
   if (control_) control_->Close();
   if (fifo_) fifo_->Close();

@@ -25,6 +25,7 @@
 #include "ssebridge/client_registry.h"
 #include "ssebridge/poll_holds.h"
 #include "ssebridge/pubsub_registry.h"
+#include "ssebridge/service_notifier.h"
 
 namespace ssebridge {
 
@@ -111,6 +112,8 @@ class Server : public ConnectionOwner {
   void HandleControlLine(std::string_view line, const std::string& source);
   void LogStatus();
   void SweepClients(uint64_t now);
+  // READY=1 once listening and the broker is ready (Redis connected).
+  void NotifyReadyIfServing();
   void MaybeFinishShutdown();
 
   uv_loop_t* loop_;
@@ -131,6 +134,7 @@ class Server : public ConnectionOwner {
   LogLimiter overload_log_;
   uint64_t last_client_sweep_ms_ = 0;
   CorsPolicy cors_;
+  ServiceNotifier notifier_;
   LoopScheduler scheduler_;
   BridgeContext context_;
   uv_timer_t shutdown_timer_;
