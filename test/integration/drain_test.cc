@@ -108,8 +108,9 @@ TEST(DrainTest, SigtermEndsStreamsSpreadOverTheDrainWindowWithJitteredRetries) {
   ASSERT_TRUE(status.has_value());
   EXPECT_EQ(*status, 0);
 
-  // The histogram of end times, in tenths of the window.
-  std::vector<int> bins(11, 0);
+  // The histogram of end times, in bins of the batch spacing (250 ms).
+  constexpr int kBins = 8;
+  std::vector<int> bins(kBins + 1, 0);
   int not_ended = 0;
   int in_first_tenth = 0;
   int in_second_half = 0;
@@ -119,7 +120,7 @@ TEST(DrainTest, SigtermEndsStreamsSpreadOverTheDrainWindowWithJitteredRetries) {
       ++not_ended;
       continue;
     }
-    const int bin = std::min(10, static_cast<int>(e.ms / (kDrainMs / 10)));
+    const int bin = std::min(kBins, static_cast<int>(e.ms / (kDrainMs / kBins)));
     ++bins[bin];
     if (e.ms < kDrainMs / 10) ++in_first_tenth;
     if (e.ms >= kDrainMs / 2) ++in_second_half;
@@ -130,10 +131,13 @@ TEST(DrainTest, SigtermEndsStreamsSpreadOverTheDrainWindowWithJitteredRetries) {
   }
   std::ostringstream histogram;
   histogram << "stream end times after SIGTERM (--drain-seconds 2, " << kStreams << " streams):\n";
-  for (int i = 0; i < 11; ++i) {
+  for (int i = 0; i <= kBins; ++i) {
     char label[64];
-    snprintf(label, sizeof label, i < 10 ? "  %4.0f-%4.0f ms " : "  >=%4.0f ms    ", i * kDrainMs / 10,
-             (i + 1) * kDrainMs / 10);
+    if (i < kBins) {
+      snprintf(label, sizeof label, "  %4.0f-%4.0f ms ", i * kDrainMs / kBins, (i + 1) * kDrainMs / kBins);
+    } else {
+      snprintf(label, sizeof label, "  >=%4.0f ms    ", kDrainMs);
+    }
     histogram << label << std::string(static_cast<size_t>(bins[i]), '#') << " " << bins[i] << "\n";
   }
   printf("%s", histogram.str().c_str());
