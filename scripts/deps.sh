@@ -18,15 +18,18 @@ esac
 # Building: cmake only recommends make, and --no-install-recommends below does
 # not bring recommendations, so the build tool and both compilers are named
 # (gcc for llhttp's C sources, g++ for ours).
-# libjwt-dev verifies tokens; libssl-dev (libcrypto) reads the type of a PEM public key.
-packages=(cmake make gcc g++ pkg-config libuv1-dev libhiredis-dev node-llhttp nlohmann-json3-dev libjwt-dev libssl-dev)
+# libjwt-dev verifies tokens; libssl-dev (libcrypto) reads the type of a PEM
+# public key; libsystemd-dev: sd_notify for systemd's Type=notify readiness
+# and watchdog.
+packages=(cmake make gcc g++ pkg-config libuv1-dev libhiredis-dev node-llhttp nlohmann-json3-dev libjwt-dev libssl-dev
+          libsystemd-dev)
 if [[ "$tier" == --test || "$tier" == --test-full ]]; then
   # Unit and integration tests: GoogleTest, the real servers they start, ps/pgrep
-  # for the harness, Node.js for the WHATWG EventSource framing test, and for
+  # for the harness, Node.js for the WHATWG EventSource framing test, for
   # the browser test Debian's Chromium (driven by playwright-core, which
   # downloads no browser of its own) and curl (the publisher cyclone-sse's
-  # README shows).
-  packages+=(libgtest-dev libgmock-dev redis-server nginx procps chromium curl)
+  # README shows), and systemd for systemd-analyze, which checks the shipped unit.
+  packages+=(libgtest-dev libgmock-dev redis-server nginx procps chromium curl systemd)
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi

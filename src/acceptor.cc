@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,8 +21,13 @@ uint64_t OpenFileLimit() {
 
 }  // namespace
 
-Acceptor::Acceptor(uv_loop_t* loop, Counters* counters, std::string overload_answer, AcceptCallback on_accept)
-    : loop_(loop), counters_(counters), overload_answer_(std::move(overload_answer)), on_accept_(std::move(on_accept)) {
+Acceptor::Acceptor(uv_loop_t* loop, Counters* counters, std::string overload_answer, AcceptCallback on_accept,
+                   ListenAddress address)
+    : loop_(loop),
+      counters_(counters),
+      overload_answer_(std::move(overload_answer)),
+      on_accept_(std::move(on_accept)),
+      address_(std::move(address)) {
   uv_timer_init(loop_, &resume_timer_);
   resume_timer_.data = this;
 }
@@ -29,22 +35,59 @@ Acceptor::Acceptor(uv_loop_t* loop, Counters* counters, std::string overload_ans
 Acceptor::~Acceptor() {
   if (fd_ >= 0) ::close(fd_);
   if (reserve_fd_ >= 0) ::close(reserve_fd_);
+  if (!closed_ && !unix_path_.empty()) RemoveSocketFileIfOurs(unix_path_, unix_identity_);
 }
 
 int Acceptor::OpenReserve() { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
 
-int Acceptor::Listen(const sockaddr* address, int backlog) {
+int Acceptor::Listen(const sockaddr* address, int backlog, bool reuse_port) {
   const socklen_t length = address->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
   fd_ = ::socket(address->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd_ < 0) return -errno;
   int one = 1;
   setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (::bind(fd_, address, length) != 0 || ::listen(fd_, backlog) != 0) return -errno;
+  if (reuse_port && setsockopt(fd_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) return -errno;
+  if (::bind(fd_, address, length) != 0) return -errno;
   sockaddr_storage bound{};
   socklen_t bound_length = sizeof bound;
   getsockname(fd_, reinterpret_cast<sockaddr*>(&bound), &bound_length);
   port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
                                             : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  return StartListening(backlog);
+}
+
+int Acceptor::ListenUnix(const std::string& path, const UnixSocketOptions& options, int backlog,
+                         std::string* error) {
+  sockaddr_un address{};
+  if (path.size() >= sizeof address.sun_path) {
+    *error = "the path is too long for a unix socket";
+    return UV_ENAMETOOLONG;
+  }
+  *error = ClaimSocketPath(path);
+  if (!error->empty()) return UV_EADDRINUSE;
+  fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) {
+    *error = strerror(errno);
+    return -errno;
+  }
+  address.sun_family = AF_UNIX;
+  memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  if (::bind(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    const int bind_error = errno;
+    *error = strerror(bind_error);
+    return -bind_error;
+  }
+  // From here on the file is ours: Close() removes it, also after a failure below.
+  unix_path_ = path;
+  *error = SecureSocketFile(path, options.mode_set, options.mode, options.uid, options.gid, &unix_identity_);
+  if (!error->empty()) return UV_EPERM;
+  int rc = StartListening(backlog);
+  if (rc != 0) *error = uv_strerror(rc);
+  return rc;
+}
+
+int Acceptor::StartListening(int backlog) {
+  if (::listen(fd_, backlog) != 0) return -errno;
   reserve_fd_ = OpenReserve();
   int rc = uv_poll_init(loop_, &poll_, fd_);
   if (rc != 0) return rc;
@@ -64,6 +107,10 @@ void Acceptor::Close() {
   fd_ = -1;
   if (reserve_fd_ >= 0) ::close(reserve_fd_);
   reserve_fd_ = -1;
+  // Removed as soon as we stop accepting, so that a proxy gets "no such
+  // file" at once and a successor can bind the path without waiting for
+  // this process to exit.
+  if (!unix_path_.empty()) RemoveSocketFileIfOurs(unix_path_, unix_identity_);
 }
 
 void Acceptor::OnReadable(uv_poll_t* poll, int status, int /*events*/) {

@@ -69,6 +69,14 @@ bool IpAddressFromSockaddr(const sockaddr* address, IpAddress* out) {
     memcpy(out->bytes.data(), &v6->sin6_addr, 16);
     return true;
   }
+  if (address->sa_family == AF_UNIX) {
+    static constexpr uint8_t kLoopback[4] = {127, 0, 0, 1};
+    IpAddress result;
+    memcpy(result.bytes.data(), kMappedPrefix, sizeof kMappedPrefix);
+    memcpy(result.bytes.data() + 12, kLoopback, sizeof kLoopback);
+    *out = result;
+    return true;
+  }
   return false;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "ssebridge/client_limits.h"
+#include "ssebridge/listen_address.h"
 #include "ssebridge/redis_address.h"
 
 namespace ssebridge {
@@ -34,35 +35,6 @@ std::function<std::string(Config&, const std::string&)> UnsignedSetter(T Config:
     if (error.empty()) config.*field = static_cast<T>(value);
     return error;
   };
-}
-
-std::string ParseHostPort(const std::string& text, std::string* host_out, uint16_t* port_out) {
-  std::string host;
-  std::string port;
-  if (!text.empty() && text[0] == '[') {
-    size_t close = text.find(']');
-    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      return "expected [IPV6]:PORT, got '" + text + "'";
-    }
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-  } else {
-    size_t colon = text.rfind(':');
-    if (colon == std::string::npos) return "expected HOST:PORT, got '" + text + "'";
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-  }
-  if (host.empty()) host = "0.0.0.0";
-  uint64_t port_number = 0;
-  std::string error = ParseUnsigned(port, 0, 65535, &port_number);
-  if (!error.empty()) return "bad port: " + error;
-  *host_out = host;
-  *port_out = static_cast<uint16_t>(port_number);
-  return "";
-}
-
-std::string ParseListen(const std::string& text, Config& config) {
-  return ParseHostPort(text, &config.listen_host, &config.listen_port);
 }
 
 std::string ParseBasePath(const std::string& text, Config& config) {
@@ -107,8 +79,32 @@ bool ParseAnonymousPublish(std::string_view text, AnonymousPublish* out) {
 
 const std::vector<OptionSpec>& Options() {
   static const std::vector<OptionSpec> kOptions = {
-      {"listen", true, false, "HOST:PORT to listen on (default 127.0.0.1:8080; port 0 picks a free one)",
-       [](Config& c, const std::string& v) { return ParseListen(v, c); }},
+      {"listen", true, true,
+       "HOST:PORT or unix:/PATH to listen on, repeatable (default 127.0.0.1:8080; port 0 picks a free one)",
+       [](Config& c, const std::string& v) {
+         ListenAddress address;
+         std::string error = ParseListenAddress(v, &address);
+         if (!error.empty()) return error;
+         for (const ListenAddress& existing : c.listen) {
+           if (existing == address && (address.is_unix() || address.port != 0)) {
+             return "'" + v + "' is given twice";
+           }
+         }
+         c.listen.push_back(address);
+         return std::string();
+       },
+       [](Config& c) { c.listen.clear(); }},
+      {"reuse-port", false, false,
+       "set SO_REUSEPORT on TCP listeners so several processes share one port (default off)",
+       [](Config& c, const std::string& v) { return ParseOnOff(v, &c.reuse_port); }},
+      {"unix-socket-mode", true, false, "octal mode of unix:/PATH socket files, e.g. 0660 (default: from the umask)",
+       [](Config& c, const std::string& v) {
+         std::string error = ParseSocketMode(v, &c.unix_socket_mode);
+         if (error.empty()) c.unix_socket_mode_set = true;
+         return error;
+       }},
+      {"unix-socket-owner", true, false, "USER[:GROUP] or :GROUP owning unix:/PATH socket files (default: the process's)",
+       [](Config& c, const std::string& v) { return ParseSocketOwner(v, &c.unix_socket_uid, &c.unix_socket_gid); }},
       {"redis", true, false,
        "Redis URL: redis://[user:password@]host[:port][/db] or unix:///path.sock (default: embedded broker)",
        [](Config& c, const std::string& v) {
@@ -235,6 +231,15 @@ const std::vector<OptionSpec>& Options() {
       {"allow-commands", false, false,
        "accept the commands 'status' and 'halt' on the control port and the FIFO (default off)",
        [](Config& c, const std::string& v) { return ParseOnOff(v, &c.allow_commands); }},
+      {"drain-seconds", true, false,
+       "on SIGTERM, seconds over which open streams are ended, each told to reconnect after a jittered delay "
+       "(default 5; 0 ends them at once, like SIGINT)",
+       UnsignedSetter(&Config::drain_seconds, 0, 3600)},
+      {"log-file", true, false, "append log lines to this file instead of stderr; SIGHUP reopens it (default none)",
+       [](Config& c, const std::string& v) {
+         c.log_file = v;
+         return std::string();
+       }},
       {"poll-timeout", true, false,
        "seconds a long poll waits for a message before it is answered with a heartbeat (default 25)",
        UnsignedSetter(&Config::poll_timeout_seconds, 1, 3600)},

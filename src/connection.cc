@@ -368,6 +368,12 @@ void Connection::EndGracefully() {
   }
 }
 
+void Connection::EndStream(uint32_t retry_ms) {
+  if (!is_open_stream()) return;
+  stream_.EndWithRetry(retry_ms);
+  close_after_flush_ = true;
+}
+
 void Connection::RejectOverloaded() {
   if (session_) session_->Reject(503, "too many connections; try again later");
 }

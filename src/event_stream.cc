@@ -200,6 +200,14 @@ void EventStream::SendHeartbeat() {
   ScheduleFlush();
 }
 
+void EventStream::EndWithRetry(uint32_t retry_ms) {
+  if ((flags_ & kEnded) != 0) return;
+  std::string retry;
+  AppendSseRetry(&retry, retry_ms);
+  queue_->PushUnbounded(Frame::FromPayload(retry), chunked_);
+  End();
+}
+
 void EventStream::End() {
   if ((flags_ & kEnded) != 0) return;
   flags_ |= kEnded;

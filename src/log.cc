@@ -3,7 +3,12 @@
 #include <cstdarg>
 #include <cstdio>
 #include <ctime>
+#include <fcntl.h>
 #include <sys/time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 namespace ssebridge {
 namespace {
@@ -21,6 +26,17 @@ bool ParseLogLevel(std::string_view text, LogLevel* level) {
     }
   }
   return false;
+}
+
+std::string OpenLogFile(const std::string& path) {
+  int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) return "cannot open log file '" + path + "': " + strerror(errno);
+  fflush(stderr);
+  const int rc = fd == STDERR_FILENO ? 0 : dup2(fd, STDERR_FILENO);
+  const int error = errno;
+  if (fd != STDERR_FILENO) close(fd);
+  if (rc < 0) return "cannot redirect the log to '" + path + "': " + strerror(error);
+  return "";
 }
 
 void SetLogLevel(LogLevel level) { g_level = level; }

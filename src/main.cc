@@ -3,6 +3,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <string>
 
 #include <uv.h>
 
@@ -17,8 +18,27 @@ namespace {
 
 void OnSignal(uv_signal_t* handle, int signal_number) {
   auto* server = static_cast<ssebridge::Server*>(handle->data);
-  LOG_INFO("received %s", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
-  server->Shutdown();
+  if (signal_number == SIGHUP) {
+    // Runs on the loop (uv_signal), not in the signal handler, so opening a
+    // file and logging are safe here.
+    const std::string& path = server->config().log_file;
+    if (path.empty()) {
+      LOG_INFO("received SIGHUP: no --log-file to reopen");
+      return;
+    }
+    std::string error = ssebridge::OpenLogFile(path);
+    if (error.empty()) {
+      LOG_INFO("received SIGHUP: log file %s reopened", path.c_str());
+    } else {
+      LOG_ERROR("received SIGHUP: %s; logging to the old file", error.c_str());
+    }
+    return;
+  }
+  // SIGTERM drains over --drain-seconds (supervisors send it for restarts);
+  // SIGINT, a person at a terminal, ends the streams at once.
+  const bool drain = signal_number == SIGTERM;
+  LOG_INFO("received %s", drain ? "SIGTERM" : "SIGINT");
+  server->Drain(drain ? static_cast<uint64_t>(server->config().drain_seconds) * 1000 : 0);
 }
 
 void RaiseOpenFileLimit() {
@@ -47,6 +67,13 @@ int main(int argc, char** argv) {
     return 0;
   }
   ssebridge::SetLogLevel(loaded.config.log_level);
+  if (!loaded.config.log_file.empty()) {
+    std::string error = ssebridge::OpenLogFile(loaded.config.log_file);
+    if (!error.empty()) {
+      fprintf(stderr, "ssebridge: --log-file: %s\n", error.c_str());
+      return 2;
+    }
+  }
   // A client that disappears mid-write must cost an EPIPE, not the process.
   signal(SIGPIPE, SIG_IGN);
   RaiseOpenFileLimit();
@@ -65,32 +92,31 @@ int main(int argc, char** argv) {
   server.AttachAuthorizer(std::move(authorizer));
   server.AttachBroker(ssebridge::MakeBroker(loop, server.config(), &server.completions(), &server.registry(),
                                             &server.counters()));
-  uv_signal_t sigint;
-  uv_signal_t sigterm;
-  uv_signal_init(loop, &sigint);
-  uv_signal_init(loop, &sigterm);
-  sigint.data = &server;
-  sigterm.data = &server;
   // Handlers go in before Start() announces the port: a supervisor (or test)
   // may send SIGTERM as soon as it reads "listening on", and that signal must
   // mean a clean shutdown, not the default action. The callbacks only run
   // inside uv_run(), after Start().
-  uv_signal_start(&sigint, OnSignal, SIGINT);
-  uv_signal_start(&sigterm, OnSignal, SIGTERM);
-  // Signal handles must not keep the loop alive once everything else is closed.
-  uv_unref(reinterpret_cast<uv_handle_t*>(&sigint));
-  uv_unref(reinterpret_cast<uv_handle_t*>(&sigterm));
+  uv_signal_t signals[3];
+  const int kSignals[3] = {SIGINT, SIGTERM, SIGHUP};
+  for (int i = 0; i < 3; ++i) {
+    uv_signal_init(loop, &signals[i]);
+    signals[i].data = &server;
+    uv_signal_start(&signals[i], OnSignal, kSignals[i]);
+    // Signal handles must not keep the loop alive once everything else is closed.
+    uv_unref(reinterpret_cast<uv_handle_t*>(&signals[i]));
+  }
+  auto close_signals = [&signals] {
+    for (uv_signal_t& handle : signals) uv_close(reinterpret_cast<uv_handle_t*>(&handle), nullptr);
+  };
   int rc = server.Start();
   if (rc != 0) {
     server.Shutdown();
-    uv_close(reinterpret_cast<uv_handle_t*>(&sigint), nullptr);
-    uv_close(reinterpret_cast<uv_handle_t*>(&sigterm), nullptr);
+    close_signals();
     uv_run(loop, UV_RUN_DEFAULT);
     return 1;
   }
   uv_run(loop, UV_RUN_DEFAULT);
-  uv_close(reinterpret_cast<uv_handle_t*>(&sigint), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&sigterm), nullptr);
+  close_signals();
   uv_run(loop, UV_RUN_DEFAULT);
   int close_rc = uv_loop_close(loop);
   if (close_rc != 0) LOG_WARN("loop closed with handles still open: %s", uv_strerror(close_rc));

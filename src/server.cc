@@ -57,11 +57,6 @@ Server::Server(uv_loop_t* loop, Config config)
       config_(std::move(config)),
       poll_holds_(&registry_, PollHoldOptions(config_)),
       read_buffer_(new char[kReadBufferSize]),
-      acceptor_(loop, &counters_,
-                BuildResponse(503, "application/json",
-                              JsonErrorBody("server out of file descriptors; try again later"),
-                              {{"Retry-After", "1"}}, 1, false),
-                [this](int fd, const sockaddr_storage& peer) { OnAccepted(fd, peer); }),
       client_limits_(ClientLimitOptions(config_)),
       cors_(config_.cors_origins),
       scheduler_(loop, SchedulerTimeouts(config_, kLingerMs), Connection::kSchedulerActions) {
@@ -87,6 +82,8 @@ Server::Server(uv_loop_t* loop, Config config)
   context_.read_buffer_size = kReadBufferSize;
   uv_timer_init(loop_, &shutdown_timer_);
   shutdown_timer_.data = this;
+  uv_timer_init(loop_, &drain_timer_);
+  drain_timer_.data = this;
 }
 
 Server::~Server() = default;
@@ -116,44 +113,76 @@ int Server::Start() {
   // are publishers whose bucket has not refilled yet.
   client_limits_.set_max_entries(65536 + static_cast<size_t>(max_connections_));
 
-  sockaddr_storage address{};
-  int rc = uv_ip4_addr(config_.listen_host.c_str(), config_.listen_port, reinterpret_cast<sockaddr_in*>(&address));
-  if (rc != 0) rc = uv_ip6_addr(config_.listen_host.c_str(), config_.listen_port, reinterpret_cast<sockaddr_in6*>(&address));
-  if (rc != 0) {
-    // A host name such as "localhost": resolve synchronously once at start-up.
-    uv_getaddrinfo_t resolver;
-    addrinfo hints{};
-    hints.ai_socktype = SOCK_STREAM;
-    rc = uv_getaddrinfo(loop_, &resolver, nullptr, config_.listen_host.c_str(), nullptr, &hints);
-    if (rc != 0) {
-      LOG_ERROR("cannot resolve listen host '%s': %s", config_.listen_host.c_str(), uv_strerror(rc));
-      return rc;
-    }
-    memcpy(&address, resolver.addrinfo->ai_addr, resolver.addrinfo->ai_addrlen);
-    reinterpret_cast<sockaddr_in*>(&address)->sin_port = htons(config_.listen_port);
-    uv_freeaddrinfo(resolver.addrinfo);
-  }
-  rc = acceptor_.Listen(reinterpret_cast<const sockaddr*>(&address), 4096);
-  if (rc != 0) {
-    LOG_ERROR("cannot listen on %s:%u: %s", config_.listen_host.c_str(), config_.listen_port, uv_strerror(rc));
-    return rc;
-  }
-  port_ = acceptor_.port();
+  int rc = StartListeners();
+  if (rc != 0) return rc;
   rc = StartLineSources();
   if (rc != 0) return rc;
 
   scheduler_.Start(&completions_, broker_.get(), [this](uint64_t now) { SweepClients(now); });
   broker_->Start();
   started_ = true;
-  LOG_INFO("listening on %s:%u (%s broker, base path '%s', max %u connections)", config_.listen_host.c_str(), port_,
-           broker_->kind(), config_.base_path.c_str(), max_connections_);
+  if (notifier_.enabled() && !broker_->ready()) LOG_INFO("service manager: ready once Redis is connected");
+  for (const auto& acceptor : acceptors_) {
+    // One line per listener, in the form scripts and tests look for.
+    LOG_INFO("listening on %s (%s broker, base path '%s', max %u connections%s)",
+             acceptor->address().ToString(acceptor->port()).c_str(), broker_->kind(), config_.base_path.c_str(),
+             max_connections_, acceptor->is_unix() || !config_.reuse_port ? "" : ", port shared (SO_REUSEPORT)");
+  }
   // A newcomer's first question after starting it: where to look and how to stop.
-  std::string host = config_.listen_host;
-  if (host == "0.0.0.0" || host == "::") host = host == "::" ? "::1" : "127.0.0.1";
-  if (host.find(':') != std::string::npos) host = "[" + host + "]";
-  LOG_INFO("demo page: http://%s:%u%s/ (Ctrl-C or SIGTERM stops the bridge)", host.c_str(), port_,
-           config_.base_path.c_str());
+  for (const auto& acceptor : acceptors_) {
+    if (acceptor->is_unix()) continue;
+    std::string host = acceptor->address().host;
+    if (host == "0.0.0.0" || host == "::") host = host == "::" ? "::1" : "127.0.0.1";
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    LOG_INFO("demo page: http://%s:%u%s/ (Ctrl-C or SIGTERM stops the bridge)", host.c_str(), acceptor->port(),
+             config_.base_path.c_str());
+    break;
+  }
   LogAccessPolicy();
+  NotifyReadyIfServing();
+  return 0;
+}
+
+int Server::StartListeners() {
+  Acceptor::UnixSocketOptions unix_options;
+  unix_options.mode_set = config_.unix_socket_mode_set;
+  unix_options.mode = config_.unix_socket_mode;
+  unix_options.uid = config_.unix_socket_uid;
+  unix_options.gid = config_.unix_socket_gid;
+  const std::string overload_answer =
+      BuildResponse(503, "application/json", JsonErrorBody("server out of file descriptors; try again later"),
+                    {{"Retry-After", "1"}}, 1, false);
+  for (const ListenAddress& address : config_.listen) {
+    auto acceptor = std::make_unique<Acceptor>(loop_, &counters_, overload_answer,
+                                               [this](int fd, const sockaddr_storage& peer) { OnAccepted(fd, peer); },
+                                               address);
+    int rc = 0;
+    if (address.is_unix()) {
+      std::string error;
+      rc = acceptor->ListenUnix(address.path, unix_options, kListenBacklog, &error);
+      if (rc != 0) LOG_ERROR("cannot listen on %s: %s", address.ToString().c_str(), error.c_str());
+    } else {
+      sockaddr_storage resolved{};
+      socklen_t length = 0;
+      std::string error = ResolveTcpAddress(address, &resolved, &length);
+      if (!error.empty()) {
+        LOG_ERROR("cannot listen on %s: %s", address.ToString().c_str(), error.c_str());
+        rc = UV_EINVAL;
+      } else {
+        rc = acceptor->Listen(reinterpret_cast<const sockaddr*>(&resolved), kListenBacklog, config_.reuse_port);
+        if (rc != 0) {
+          LOG_ERROR("cannot listen on %s: %s%s", address.ToString().c_str(), uv_strerror(rc),
+                    rc == UV_EADDRINUSE && !config_.reuse_port
+                        ? " (another process has the port; --reuse-port lets several ssebridge processes share it)"
+                        : "");
+        }
+      }
+    }
+    // Kept even when it failed, so that Shutdown() closes its handles.
+    acceptors_.push_back(std::move(acceptor));
+    if (rc != 0) return rc;
+    if (port_ == 0 && !address.is_unix()) port_ = acceptors_.back()->port();
+  }
   return 0;
 }
 
@@ -287,17 +316,32 @@ void Server::LogAccessPolicy() const {
            authorizer_->accepts_tokens() ? "accepted" : "not configured",
            config_.anonymous_subscribe ? "on" : "off", kPublish[static_cast<int>(config_.anonymous_publish)]);
   // Anyone who can reach a non-loopback listener could publish anything.
-  IpAddress listen_address;
-  const bool loopback_only = ParseIpAddress(config_.listen_host, &listen_address) ? IsLoopback(listen_address)
-                                                                                : config_.listen_host == "localhost";
-  if (!loopback_only && config_.anonymous_publish == AnonymousPublish::kOn) {
+  // Unix sockets are reachable only through the file system: local by construction.
+  if (config_.anonymous_publish != AnonymousPublish::kOn) return;
+  for (const ListenAddress& listen : config_.listen) {
+    if (listen.is_unix()) continue;
+    IpAddress address;
+    const bool loopback = ParseIpAddress(listen.host, &address) ? IsLoopback(address) : listen.host == "localhost";
+    if (loopback) continue;
     LOG_WARN("listening on %s with --anonymous-publish on: anyone who can reach this address may publish to "
              "every channel; use --anonymous-publish local or off and tokens (docs/security.md)",
-             config_.listen_host.c_str());
+             listen.ToString().c_str());
   }
 }
 
+void Server::NotifyReadyIfServing() {
+  if (notifier_.ready_sent() || shutting_down_ || !started_ || !broker_->ready()) return;
+  std::string where;
+  for (const auto& acceptor : acceptors_) {
+    where += (where.empty() ? "" : ", ") + acceptor->address().ToString(acceptor->port());
+  }
+  notifier_.Ready("listening on " + where + " (" + broker_->kind() + " broker)");
+}
+
 void Server::SweepClients(uint64_t now) {
+  // Both from the loop's own timer: a loop that stops turning stops pinging.
+  notifier_.MaybePing(now);
+  NotifyReadyIfServing();
   broker_->Maintain(MonotonicMillis());
   // Streams whose token has expired end with a token-expired event.
   expiries_.ExpireDue(now, [](EventStream* stream) { stream->EndTokenExpired(); });
@@ -321,22 +365,73 @@ size_t Server::queued_bytes() const {
   return bytes;
 }
 
-void Server::Shutdown() {
-  if (shutting_down_) return;
+void Server::Drain(uint64_t window_ms) {
+  if (shutting_down_) {
+    // Asked again to hurry (SIGINT during a SIGTERM drain): the rest now.
+    if (window_ms == 0 && drain_batches_left_ > 0) {
+      LOG_INFO("ending the remaining streams at once");
+      drain_batches_left_ = 1;
+      EndStreamBatch();
+      MaybeFinishShutdown();
+    }
+    return;
+  }
   shutting_down_ = true;
   context_.shutting_down = true;
-  LOG_INFO("shutting down: %zu connection(s) open", connections_.size());
-  acceptor_.Close();
+  notifier_.Stopping("draining " + std::to_string(connections_.size()) + " connection(s)");
+  for (const auto& acceptor : acceptors_) acceptor->Close();
   if (control_) control_->Close();
   if (fifo_) fifo_->Close();
+  // Logged once nothing is accepted any more, so that whoever reads this
+  // line knows new connections are refused.
+  size_t streams = 0;
+  for (const auto& entry : connections_) streams += entry.second->is_open_stream() ? 1 : 0;
+  LOG_INFO("shutting down: %zu connection(s) open, %zu stream(s) to end %s%s", connections_.size(), streams,
+           window_ms == 0 ? "at once" : "over ",
+           window_ms == 0 ? "" : (std::to_string(window_ms) + " ms").c_str());
   std::vector<uint64_t> ids;
   ids.reserve(connections_.size());
   for (const auto& entry : connections_) ids.push_back(entry.first);
   for (uint64_t id : ids) {
-    if (Connection* connection = FindConnection(id)) connection->EndGracefully();
+    Connection* connection = FindConnection(id);
+    if (connection != nullptr && !connection->is_open_stream()) connection->EndGracefully();
   }
-  uv_timer_start(&shutdown_timer_, OnShutdownDeadline, kShutdownGraceMs, 0);
+  drain_batches_left_ = std::clamp<uint64_t>(window_ms / kDrainBatchMs, 1, kMaxDrainBatches);
+  const uint64_t spacing = window_ms / drain_batches_left_;
+  drain_jitter_ms_ = std::max(spacing, kMinRetryJitterMs);
+  jitter_random_.seed(static_cast<uint32_t>(uv_hrtime()));
+  EndStreamBatch();
+  if (drain_batches_left_ > 0) uv_timer_start(&drain_timer_, OnDrainTimer, spacing, spacing);
   MaybeFinishShutdown();
+}
+
+void Server::OnDrainTimer(uv_timer_t* timer) {
+  auto* self = static_cast<Server*>(timer->data);
+  self->EndStreamBatch();
+  self->MaybeFinishShutdown();
+}
+
+void Server::EndStreamBatch() {
+  if (drain_batches_left_ == 0) return;
+  // Streams that started during the drain (a request that was being read
+  // when it began) are open streams too, and are ended with a later batch.
+  std::vector<Connection*> open;
+  for (const auto& entry : connections_) {
+    if (entry.second->is_open_stream()) open.push_back(entry.second);
+  }
+  const size_t count = (open.size() + drain_batches_left_ - 1) / drain_batches_left_;
+  for (size_t i = 0; i < count; ++i) {
+    open[i]->EndStream(static_cast<uint32_t>(jitter_random_() % drain_jitter_ms_));
+  }
+  --drain_batches_left_;
+  LOG_DEBUG("drain: ended %zu stream(s), %zu left, %llu batch(es) to go", count, open.size() - count,
+            static_cast<unsigned long long>(drain_batches_left_));
+  if (drain_batches_left_ == 0) {
+    uv_timer_stop(&drain_timer_);
+    // Whatever is still open this long after the last batch (a client that
+    // does not read its final chunk, a request still arriving) is closed.
+    uv_timer_start(&shutdown_timer_, OnShutdownDeadline, kShutdownGraceMs, 0);
+  }
 }
 
 void Server::OnShutdownDeadline(uv_timer_t* timer) {
@@ -358,6 +453,7 @@ void Server::MaybeFinishShutdown() {
   completions_.RunAll();
   scheduler_.Close();
   uv_close(reinterpret_cast<uv_handle_t*>(&shutdown_timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&drain_timer_), nullptr);
 }
 
 }  // namespace ssebridge

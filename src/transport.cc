@@ -1,6 +1,8 @@
 #include "ssebridge/transport.h"
 
 #include <arpa/inet.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "ssebridge/log.h"
@@ -26,7 +28,14 @@ int Transport::Open(int fd) {
     ::close(fd);
     return rc;
   }
-  uv_tcp_nodelay(&tcp_, 1);
+  // The handle is a uv_tcp_t for Unix sockets too: libuv's stream code is the
+  // same for both families, and one handle type keeps every connection the
+  // same size. Only Nagle's algorithm is TCP's alone.
+  sockaddr_storage local{};
+  socklen_t length = sizeof local;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) == 0 && local.ss_family != AF_UNIX) {
+    uv_tcp_nodelay(&tcp_, 1);
+  }
   return 0;
 }
 
@@ -57,6 +66,17 @@ std::string Transport::Peer() const {
       auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
       uv_ip6_name(v6, text, sizeof text);
       port = ntohs(v6->sin6_port);
+    } else if (address.ss_family == AF_UNIX) {
+      // Clients of a Unix socket are unnamed; the socket they came through
+      // (our end's name) and the descriptor tell connections apart.
+      length = sizeof address;
+      std::string name = "unix:";
+      if (uv_tcp_getsockname(&tcp_, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+        name += reinterpret_cast<sockaddr_un*>(&address)->sun_path;
+      }
+      uv_os_fd_t fd = -1;
+      uv_fileno(reinterpret_cast<const uv_handle_t*>(&tcp_), &fd);
+      return name + "#" + std::to_string(fd);
     }
   }
   return std::string(text) + ":" + std::to_string(port);

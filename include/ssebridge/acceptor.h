@@ -25,8 +25,10 @@
 
 #include <uv.h>
 
+#include "ssebridge/listen_address.h"
 #include "ssebridge/log.h"
 #include "ssebridge/metrics.h"
+#include "ssebridge/unix_socket_file.h"
 
 namespace ssebridge {
 
@@ -42,15 +44,35 @@ class Acceptor {
 
   // `overload_answer` is sent, best effort, to connections refused for lack
   // of descriptors.
-  Acceptor(uv_loop_t* loop, Counters* counters, std::string overload_answer, AcceptCallback on_accept);
+  // `address` is what --listen named, kept for log lines.
+  Acceptor(uv_loop_t* loop, Counters* counters, std::string overload_answer, AcceptCallback on_accept,
+           ListenAddress address = ListenAddress());
   ~Acceptor();
   Acceptor(const Acceptor&) = delete;
   Acceptor& operator=(const Acceptor&) = delete;
 
-  // Binds and listens. Returns 0 or a libuv error code.
-  int Listen(const sockaddr* address, int backlog);
+  // What a Unix socket file gets once bound (see unix_socket_file.h).
+  struct UnixSocketOptions {
+    bool mode_set = false;
+    uint32_t mode = 0;
+    int64_t uid = -1;  // -1: unchanged.
+    int64_t gid = -1;
+  };
+
+  // Binds a TCP address and listens. With `reuse_port`, SO_REUSEPORT lets
+  // other processes (with the same user id) bind the same address; the
+  // kernel then spreads new connections across them. Returns 0 or a libuv
+  // error code.
+  int Listen(const sockaddr* address, int backlog, bool reuse_port = false);
+  // Binds a Unix stream socket at `path` (removing a stale socket file
+  // first, never a live one), secures the file and listens. Returns 0, or a
+  // libuv error code with *error set to a sentence for the log.
+  int ListenUnix(const std::string& path, const UnixSocketOptions& options, int backlog, std::string* error);
   uint16_t port() const { return port_; }
-  // Stops accepting and closes the socket and the handles. Idempotent.
+  const ListenAddress& address() const { return address_; }
+  bool is_unix() const { return !unix_path_.empty(); }
+  // Stops accepting and closes the socket and the handles; a Unix socket's
+  // file is removed if it is still ours. Idempotent.
   void Close();
 
  private:
@@ -62,16 +84,21 @@ class Acceptor {
   void AnswerAndClose(int fd);
   void Pause(const char* what, int error);
   int OpenReserve();
+  // The shared tail of both Listen calls: listen(), the reserve, the poll.
+  int StartListening(int backlog);
 
   uv_loop_t* loop_;
   Counters* counters_;
   std::string overload_answer_;
   AcceptCallback on_accept_;
+  ListenAddress address_;
   uv_poll_t poll_;
   uv_timer_t resume_timer_;
   int fd_ = -1;
   int reserve_fd_ = -1;  // Held only to be given up when accept() hits the limit.
   uint16_t port_ = 0;
+  std::string unix_path_;            // Empty for TCP.
+  SocketFileIdentity unix_identity_; // The file we bound, to remove only that one.
   bool poll_initialised_ = false;
   bool closed_ = false;
   LogLimiter shed_log_;

@@ -33,7 +33,12 @@ bool IsLoopback(const IpAddress& address);
 // anything else, including host names, ports and zone ids.
 bool ParseIpAddress(std::string_view text, IpAddress* out);
 
-// Converts an AF_INET or AF_INET6 socket address. Returns false for others.
+// Converts an AF_INET or AF_INET6 socket address. A peer on a Unix socket
+// (AF_UNIX) is a local process, so it becomes 127.0.0.1: it counts as
+// loopback wherever loopback matters, all such peers share one per-client
+// entry (as connections from a proxy on 127.0.0.1 would), and
+// --trusted-proxy 127.0.0.1 trusts the X-Forwarded-For of a proxy that
+// connects through the socket. Returns false for other families.
 bool IpAddressFromSockaddr(const sockaddr* address, IpAddress* out);
 
 // An address range: "10.0.0.0/8", "2001:db8::/32", or one address (a /32 or

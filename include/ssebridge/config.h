@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "ssebridge/listen_address.h"
 #include "ssebridge/log.h"
 #include "ssebridge/redis_address.h"
 
@@ -20,8 +21,13 @@ enum class AnonymousPublish {
 };
 
 struct Config {
-  std::string listen_host = "127.0.0.1";
-  uint16_t listen_port = 8080;
+  // Where clients connect: --listen, repeatable; TCP and Unix sockets.
+  std::vector<ListenAddress> listen = {ListenAddress()};
+  bool reuse_port = false;               // SO_REUSEPORT on TCP listeners.
+  bool unix_socket_mode_set = false;     // Else the socket file keeps the mode the umask gives it.
+  uint32_t unix_socket_mode = 0;
+  int64_t unix_socket_uid = -1;          // -1: the file keeps the process's user (group).
+  int64_t unix_socket_gid = -1;
   std::string redis_url;                 // Empty: embedded in-process broker.
   RedisAddress redis_address;            // redis_url as the option table parsed it.
   std::string base_path;                 // "" or "/prefix" without a trailing slash.
@@ -56,6 +62,8 @@ struct Config {
   uint16_t control_port = 0;         // 0 picks a free port (logged).
   std::string fifo_path;             // Empty: no FIFO.
   uint32_t poll_timeout_seconds = 25;        // Longest a long poll waits before it is answered with a heartbeat.
+  uint32_t drain_seconds = 5;               // SIGTERM: streams are ended spread over this long.
+  std::string log_file;                     // Empty: log to stderr as inherited.
   uint32_t poll_hold_seconds = 15;           // How long messages are held for a poller between polls; 0: no hold.
   // Alfresco SSE's session lifetime (docs/compat.md): a stream ends after
   // this many seconds, jittered 90-110%, and the client reconnects. 0: never.

@@ -56,6 +56,9 @@ class Connection final : public LoopScheduler::Entry, private EventStream::Host 
 
   // Orderly end: streams get their final chunk, then FIN. Used on shutdown.
   void EndGracefully();
+  // A stream's orderly end during a drain: `retry: retry_ms`, the final
+  // chunk, then FIN. No-op for anything but an open stream.
+  void EndStream(uint32_t retry_ms);
 
   // Answers 503 and closes: the server is at --max-connections.
   void RejectOverloaded();
@@ -80,6 +83,8 @@ class Connection final : public LoopScheduler::Entry, private EventStream::Host 
   State state() const { return state_; }
   bool closing() const { return transport_.closing(); }
   bool is_stream() const { return state_ == State::kStreaming; }
+  // A stream that has not been told to end yet.
+  bool is_open_stream() const { return state_ == State::kStreaming && !stream_.ended() && !closing(); }
   size_t queued_bytes() const { return queue_.bytes(); }
   // One line for the "status" command: peer, state and, for a stream, its channels.
   std::string Describe() const;

@@ -80,6 +80,10 @@ class EventStream final : public StreamSink {
 
   // Orderly end (shutdown): the final chunk is queued and no frame follows.
   void End();
+  // The same after a `retry: retry_ms` line, so that the client reconnects
+  // after that delay (a drain gives each stream its own, with jitter).
+  void EndWithRetry(uint32_t retry_ms);
+  bool ended() const { return (flags_ & kEnded) != 0; }
 
   // The /clients endpoints, on a stream registered under a client id. They
   // never run inside a fan-out. AddTopics returns how many names were new;

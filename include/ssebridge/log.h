@@ -13,6 +13,13 @@ enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3, kOff = 4 };
 // Parses "debug", "info", "warn", "error", "off". Returns false on anything else.
 bool ParseLogLevel(std::string_view text, LogLevel* level);
 
+// Points the process's stderr, where every log line goes, at `path` (opened
+// for appending, created with mode 0640 if missing). Called at start-up and
+// again on SIGHUP, after a log rotation moved the file away: the new file
+// replaces the old one in a single dup2(), so no line is lost or split.
+// Returns "" or the reason it could not be opened (the old stderr stays).
+std::string OpenLogFile(const std::string& path);
+
 void SetLogLevel(LogLevel level);
 LogLevel GetLogLevel();
 

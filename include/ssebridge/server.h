@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <random>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -26,6 +27,7 @@
 #include "ssebridge/poll_holds.h"
 #include "ssebridge/pubsub_registry.h"
 #include "ssebridge/stream_expiry.h"
+#include "ssebridge/service_notifier.h"
 
 namespace ssebridge {
 
@@ -55,9 +57,18 @@ class Server : public ConnectionOwner {
   int Start();
 
   // Stops accepting, ends every stream cleanly and closes all handles; the
-  // loop then runs out of work. Idempotent.
-  void Shutdown();
+  // loop then runs out of work. Idempotent. The same as Drain(0).
+  void Shutdown() { Drain(0); }
 
+  // The graceful shutdown (SIGTERM): stops accepting at once, answers or
+  // closes every connection that is not a stream as Shutdown() does, and
+  // ends the streams in a few batches spread over `window_ms`, each with a
+  // `retry:` drawn at random below the batch spacing (at least 1 s), so
+  // that clients come back spread out rather than all at once. A later
+  // Drain(0) (SIGINT after SIGTERM) ends the remaining streams at once.
+  void Drain(uint64_t window_ms);
+
+  // The port of the first TCP listener (0 when there is none).
   uint16_t port() const { return port_; }
   uint16_t control_port() const;
   uv_loop_t* loop() const { return loop_; }
@@ -82,14 +93,26 @@ class Server : public ConnectionOwner {
   static constexpr unsigned kReadBufferSize = 64 * 1024;
   static constexpr uint64_t kLingerMs = 2000;
   static constexpr uint64_t kShutdownGraceMs = 4000;
+  static constexpr int kListenBacklog = 4096;
+  // A drain ends streams in batches this far apart, at most kMaxDrainBatches.
+  static constexpr uint64_t kDrainBatchMs = 250;
+  static constexpr uint64_t kMaxDrainBatches = 20;
+  // Streams ended together are told to reconnect within at least this long.
+  static constexpr uint64_t kMinRetryJitterMs = 1000;
 
   // Per-client entries are swept this often; an idle entry lives at most
   // this long after its bucket refilled.
   static constexpr uint64_t kClientSweepMs = 5000;
 
   static void OnShutdownDeadline(uv_timer_t* timer);
+  static void OnDrainTimer(uv_timer_t* timer);
+  // Ends the next share of the open streams: all that are left divided by
+  // the batches left (rounded up).
+  void EndStreamBatch();
 
   void OnAccepted(int fd, const sockaddr_storage& peer);
+  // One acceptor per --listen address, in order; stops at the first failure.
+  int StartListeners();
   int StartLineSources();
   // One line from the control port or the FIFO (control_line.h): a publish
   // through the broker like POST /publish, or a command.
@@ -99,6 +122,8 @@ class Server : public ConnectionOwner {
   // lets anyone publish.
   void LogAccessPolicy() const;
   void SweepClients(uint64_t now);
+  // READY=1 once listening and the broker is ready (Redis connected).
+  void NotifyReadyIfServing();
   void MaybeFinishShutdown();
 
   uv_loop_t* loop_;
@@ -112,7 +137,7 @@ class Server : public ConnectionOwner {
   // After the broker: its holds unsubscribe (telling the broker) when destroyed.
   PollHolds poll_holds_;
   std::unique_ptr<char[]> read_buffer_;
-  Acceptor acceptor_;
+  std::vector<std::unique_ptr<Acceptor>> acceptors_;
   ClientLimits client_limits_;
   std::vector<CidrRange> trusted_proxies_;
   LogLimiter limit_log_;
@@ -121,9 +146,14 @@ class Server : public ConnectionOwner {
   CorsPolicy cors_;
   std::unique_ptr<Authorizer> authorizer_;
   StreamExpiries expiries_;
+  ServiceNotifier notifier_;
   LoopScheduler scheduler_;
   BridgeContext context_;
   uv_timer_t shutdown_timer_;
+  uv_timer_t drain_timer_;  // One timer for all the drain's batches: no timer per stream.
+  uint64_t drain_batches_left_ = 0;
+  uint64_t drain_jitter_ms_ = kMinRetryJitterMs;
+  std::minstd_rand jitter_random_;
   uint16_t port_ = 0;
   uint32_t max_connections_ = 0;
   uint64_t next_connection_id_ = 1;

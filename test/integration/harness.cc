@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -369,6 +370,17 @@ bool Socket::Connect(int port, int receive_buffer, const std::string& source) {
   return connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
 }
 
+bool Socket::ConnectUnix(const std::string& path) {
+  Close();
+  fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) return false;
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.size() >= sizeof address.sun_path) return false;
+  memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  return connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+}
+
 bool Socket::SendAll(const std::string& data) {
   size_t sent = 0;
   while (sent < data.size()) {
@@ -522,6 +534,20 @@ std::optional<HttpResponse> HttpRequest(int port, const std::string& method, con
   return ReadResponse(socket, buffer, Millis(10000));
 }
 
+std::optional<HttpResponse> HttpRequestUnix(const std::string& path, const std::string& method,
+                                            const std::string& target, const std::string& body) {
+  Socket socket;
+  if (!socket.ConnectUnix(path)) return std::nullopt;
+  std::string request = method + " " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n";
+  if (!body.empty() || method == "POST") {
+    request += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  request += "\r\n" + body;
+  if (!socket.SendAll(request)) return std::nullopt;
+  std::string buffer;
+  return ReadResponse(socket, buffer, Millis(10000));
+}
+
 std::optional<HttpResponse> PublishJson(int port, const std::string& json) {
   return HttpRequest(port, "POST", "/publish", json, {{"Content-Type", "application/json"}});
 }
@@ -614,6 +640,17 @@ bool SseClient::Open(int port, const std::string& target,
                      const std::vector<std::pair<std::string, std::string>>& headers, bool http10,
                      int receive_buffer, const std::string& source) {
   if (!socket_.Connect(port, receive_buffer, source)) return false;
+  return Handshake(target, headers, http10);
+}
+
+bool SseClient::OpenUnix(const std::string& path, const std::string& target,
+                         const std::vector<std::pair<std::string, std::string>>& headers) {
+  if (!socket_.ConnectUnix(path)) return false;
+  return Handshake(target, headers, false);
+}
+
+bool SseClient::Handshake(const std::string& target, const std::vector<std::pair<std::string, std::string>>& headers,
+                          bool http10) {
   std::string request = "GET " + target + (http10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n") +
                         "Host: 127.0.0.1\r\nAccept: text/event-stream\r\n";
   for (const auto& [name, value] : headers) request += name + ": " + value + "\r\n";

@@ -161,6 +161,8 @@ class Socket {
   // `source` binds the local end to a loopback address such as "127.0.0.2",
   // so tests can play several clients.
   bool Connect(int port, int receive_buffer = 0, const std::string& source = "");
+  // Connects to a Unix stream socket.
+  bool ConnectUnix(const std::string& path);
   bool SendAll(const std::string& data);
   // Sends without blocking for longer than `stall` at a time: returns the
   // number of bytes the peer took before it stopped taking more.
@@ -191,6 +193,10 @@ std::optional<HttpResponse> ReadResponse(Socket& socket, std::string& buffer, Mi
 std::optional<HttpResponse> HttpRequest(int port, const std::string& method, const std::string& target,
                                         const std::string& body = "",
                                         const std::vector<std::pair<std::string, std::string>>& headers = {});
+
+// One request on a fresh connection to a Unix socket; a body is sent as JSON.
+std::optional<HttpResponse> HttpRequestUnix(const std::string& path, const std::string& method,
+                                            const std::string& target, const std::string& body = "");
 
 std::optional<HttpResponse> PublishJson(int port, const std::string& json);
 
@@ -232,6 +238,9 @@ class SseClient {
  public:
   bool Open(int port, const std::string& target, const std::vector<std::pair<std::string, std::string>>& headers = {},
             bool http10 = false, int receive_buffer = 0, const std::string& source = "");
+  // The same over a Unix socket.
+  bool OpenUnix(const std::string& path, const std::string& target,
+                const std::vector<std::pair<std::string, std::string>>& headers = {});
   std::optional<SseEvent> Next(Millis timeout);
   // Reads until the stream ends; returns true if it ended cleanly (final chunk or EOF).
   bool WaitEnd(Millis timeout);
@@ -244,6 +253,9 @@ class SseClient {
   std::optional<int> retry_ms;
 
  private:
+  // Sends the GET on the connected socket and reads the response head.
+  bool Handshake(const std::string& target, const std::vector<std::pair<std::string, std::string>>& headers,
+                 bool http10);
   bool Fill(Millis timeout);   // Adds decoded body bytes to text_.
   bool DecodeChunks();
   std::optional<SseEvent> ParseOne();

@@ -8,9 +8,12 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <memory>
 #include <cerrno>
 #include <string>
 #include <vector>
@@ -39,9 +42,11 @@ class AcceptorTest : public ::testing::Test {
     for (int fd : clients_) close(fd);
     for (const Accepted& a : accepted_) close(a.fd);
     acceptor_->Close();
+    for (auto& extra : extra_acceptors_) extra->Close();
     // Runs the handles' closes; nothing else may keep the loop alive.
     EXPECT_EQ(uv_run(&loop_, UV_RUN_DEFAULT), 0);
     delete acceptor_;
+    extra_acceptors_.clear();
     EXPECT_EQ(uv_loop_close(&loop_), 0);
   }
 
@@ -83,6 +88,13 @@ class AcceptorTest : public ::testing::Test {
   uv_loop_t loop_;
   Counters counters_;
   Acceptor* acceptor_ = nullptr;
+  // A second acceptor on the loop; its handles are closed, and it is freed, in TearDown.
+  Acceptor& AddAcceptor() {
+    extra_acceptors_.push_back(std::make_unique<Acceptor>(
+        &loop_, &counters_, "", [](int fd, const sockaddr_storage&) { close(fd); }));
+    return *extra_acceptors_.back();
+  }
+  std::vector<std::unique_ptr<Acceptor>> extra_acceptors_;
   std::vector<Accepted> accepted_;
   std::vector<int> clients_;
 };
@@ -161,6 +173,130 @@ TEST_F(AcceptorTest, ListenOnAPortInUseFails) {
   // Its timer's close must run before `second` goes out of scope (the first
   // acceptor keeps the loop alive, so the run count is not checked).
   uv_run(&loop_, UV_RUN_NOWAIT);
+}
+
+
+// --- Unix sockets and SO_REUSEPORT ------------------------------------------------
+
+class UnixAcceptorTest : public AcceptorTest {
+ protected:
+  void SetUp() override {
+    AcceptorTest::SetUp();
+    char pattern[] = "/tmp/ssebridge-acceptor-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+    path_ = dir_ + "/bridge.sock";
+  }
+  void TearDown() override {
+    AcceptorTest::TearDown();
+    unlink(path_.c_str());
+    rmdir(dir_.c_str());
+  }
+
+  int ConnectUnix() {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    snprintf(address.sun_path, sizeof address.sun_path, "%s", path_.c_str());
+    if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+      int error = errno;
+      close(fd);
+      return -error;
+    }
+    clients_.push_back(fd);
+    return fd;
+  }
+
+  std::string dir_;
+  std::string path_;
+};
+
+TEST_F(UnixAcceptorTest, AcceptsOnASocketFileWithTheModeAskedForAndRemovesItOnClose) {
+  Acceptor::UnixSocketOptions options;
+  options.mode_set = true;
+  options.mode = 0660;
+  std::string error;
+  ASSERT_EQ(acceptor_->ListenUnix(path_, options, 16, &error), 0) << error;
+  EXPECT_TRUE(acceptor_->is_unix());
+  struct stat status;
+  ASSERT_EQ(stat(path_.c_str(), &status), 0);
+  EXPECT_TRUE(S_ISSOCK(status.st_mode));
+  EXPECT_EQ(status.st_mode & 0777, 0660u);
+
+  ASSERT_GE(ConnectUnix(), 0);
+  ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return !accepted_.empty(); }));
+  EXPECT_EQ(accepted_[0].peer.ss_family, AF_UNIX);
+
+  acceptor_->Close();
+  EXPECT_NE(stat(path_.c_str(), &status), 0) << "the socket file goes when accepting stops";
+  EXPECT_EQ(ConnectUnix(), -ENOENT);
+}
+
+TEST_F(UnixAcceptorTest, ALiveSocketIsNotTakenOver) {
+  std::string error;
+  ASSERT_EQ(acceptor_->ListenUnix(path_, {}, 16, &error), 0) << error;
+  Acceptor& second = AddAcceptor();
+  EXPECT_EQ(second.ListenUnix(path_, {}, 16, &error), UV_EADDRINUSE);
+  EXPECT_NE(error.find("another process is accepting"), std::string::npos) << error;
+  second.Close();
+  // The loser must not have removed the winner's file.
+  ASSERT_GE(ConnectUnix(), 0);
+  ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return !accepted_.empty(); }));
+}
+
+TEST_F(UnixAcceptorTest, AStaleSocketFileIsReplaced) {
+  // A socket bound and closed without unlinking: what a killed process leaves.
+  int stale = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  snprintf(address.sun_path, sizeof address.sun_path, "%s", path_.c_str());
+  ASSERT_EQ(bind(stale, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  close(stale);
+  ASSERT_EQ(ConnectUnix(), -ECONNREFUSED);
+
+  std::string error;
+  ASSERT_EQ(acceptor_->ListenUnix(path_, {}, 16, &error), 0) << error;
+  ASSERT_GE(ConnectUnix(), 0);
+  ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return !accepted_.empty(); }));
+}
+
+TEST_F(UnixAcceptorTest, AFileThatIsNotASocketIsLeftAlone) {
+  FILE* file = fopen(path_.c_str(), "w");
+  ASSERT_NE(file, nullptr);
+  fclose(file);
+  std::string error;
+  EXPECT_NE(acceptor_->ListenUnix(path_, {}, 16, &error), 0);
+  EXPECT_NE(error.find("not a socket"), std::string::npos) << error;
+  struct stat status;
+  ASSERT_EQ(stat(path_.c_str(), &status), 0);
+  EXPECT_TRUE(S_ISREG(status.st_mode));
+}
+
+TEST_F(UnixAcceptorTest, ClosingDoesNotRemoveASuccessorsSocket) {
+  std::string error;
+  ASSERT_EQ(acceptor_->ListenUnix(path_, {}, 16, &error), 0) << error;
+  // A successor replaced the file (as after a restart that found it stale).
+  ASSERT_EQ(unlink(path_.c_str()), 0);
+  int successor = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  snprintf(address.sun_path, sizeof address.sun_path, "%s", path_.c_str());
+  ASSERT_EQ(bind(successor, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  acceptor_->Close();
+  struct stat status;
+  EXPECT_EQ(stat(path_.c_str(), &status), 0) << "only the file this acceptor bound is removed";
+  close(successor);
+}
+
+TEST_F(AcceptorTest, ReusePortLetsTwoListenersShareAPortAndWithoutItTheSecondFails) {
+  sockaddr_in address = Loopback(0);
+  ASSERT_EQ(acceptor_->Listen(reinterpret_cast<const sockaddr*>(&address), 16, true), 0);
+  address = Loopback(acceptor_->port());
+  Acceptor& shared = AddAcceptor();
+  EXPECT_EQ(shared.Listen(reinterpret_cast<const sockaddr*>(&address), 16, true), 0);
+  EXPECT_EQ(shared.port(), acceptor_->port());
+  Acceptor& refused = AddAcceptor();
+  EXPECT_EQ(refused.Listen(reinterpret_cast<const sockaddr*>(&address), 16, false), UV_EADDRINUSE);
 }
 
 }  // namespace

@@ -3,6 +3,10 @@
 
 #include "ssebridge/client_limits.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <gtest/gtest.h>
 
 #include "ssebridge/log.h"
@@ -34,6 +38,22 @@ TEST(IpAddressTest, ParsesBothFamiliesAndMapsIpv4) {
                           " 10.1.2.3", "::g", "[::1", "unknown"}) {
     EXPECT_FALSE(ParseIpAddress(bad, &ignored)) << bad;
   }
+}
+
+TEST(IpAddressTest, AUnixSocketPeerIsLoopbackAndTrustedAsSuchBehindAProxy) {
+  sockaddr_un unix_peer{};
+  unix_peer.sun_family = AF_UNIX;  // Clients of a Unix socket are unnamed.
+  IpAddress address;
+  ASSERT_TRUE(IpAddressFromSockaddr(reinterpret_cast<const sockaddr*>(&unix_peer), &address));
+  EXPECT_EQ(address, Ip("127.0.0.1"));
+  // nginx on the socket is a trusted proxy when 127.0.0.1 is: its
+  // X-Forwarded-For then names the client the limits key on.
+  EXPECT_EQ(SelectClientAddress(address, {"203.0.113.9"}, {Range("127.0.0.1")}), Ip("203.0.113.9"));
+  EXPECT_EQ(SelectClientAddress(address, {"203.0.113.9"}, {}), Ip("127.0.0.1"));
+
+  sockaddr unknown{};
+  unknown.sa_family = AF_UNSPEC;
+  EXPECT_FALSE(IpAddressFromSockaddr(&unknown, &address));
 }
 
 TEST(CidrRangeTest, MatchesPrefixesOfBothFamilies) {

@@ -59,8 +59,9 @@ TEST_F(ConfigTest, DefaultsWithNoInput) {
   EXPECT_FALSE(result.show_help);
   EXPECT_FALSE(result.show_version);
   const Config& c = result.config;
-  EXPECT_EQ(c.listen_host, "127.0.0.1");
-  EXPECT_EQ(c.listen_port, 8080);
+  ASSERT_EQ(c.listen.size(), 1u);
+  EXPECT_EQ(c.listen[0].host, "127.0.0.1");
+  EXPECT_EQ(c.listen[0].port, 8080);
   EXPECT_EQ(c.redis_url, "");
   EXPECT_EQ(c.base_path, "");
   EXPECT_EQ(c.heartbeat_seconds, 15u);
@@ -91,7 +92,7 @@ struct OptionCase {
 
 std::vector<OptionCase> OptionCases() {
   return {
-      {"listen", "0.0.0.0:9000", [](const Config& c) { return c.listen_host == "0.0.0.0" && c.listen_port == 9000; }},
+      {"listen", "0.0.0.0:9000", [](const Config& c) { return c.listen.size() == 1 && c.listen[0].host == "0.0.0.0" && c.listen[0].port == 9000; }},
       {"redis", "redis://cache:6380/2", [](const Config& c) { return c.redis_url == "redis://cache:6380/2"; }},
       {"base-path", "/sse", [](const Config& c) { return c.base_path == "/sse"; }},
       {"heartbeat", "30", [](const Config& c) { return c.heartbeat_seconds == 30; }},
@@ -189,16 +190,18 @@ TEST_F(ConfigTest, ConfigFlagOverridesConfigEnvironment) {
 
 TEST_F(ConfigTest, ListenPrecedence) {
   files_["c.json"] = R"({"listen": "10.0.0.1:1001"})";
-  EXPECT_EQ(LoadOk({"--config", "c.json"}).listen_port, 1001);
+  EXPECT_EQ(LoadOk({"--config", "c.json"}).listen.at(0).port, 1001);
 
   env_["SSEBRIDGE_LISTEN"] = "10.0.0.2:1002";
   Config c = LoadOk({"--config", "c.json"});
-  EXPECT_EQ(c.listen_host, "10.0.0.2");
-  EXPECT_EQ(c.listen_port, 1002);
+  ASSERT_EQ(c.listen.size(), 1u);
+  EXPECT_EQ(c.listen[0].host, "10.0.0.2");
+  EXPECT_EQ(c.listen[0].port, 1002);
 
   c = LoadOk({"--config", "c.json", "--listen", "10.0.0.3:1003"});
-  EXPECT_EQ(c.listen_host, "10.0.0.3");
-  EXPECT_EQ(c.listen_port, 1003);
+  ASSERT_EQ(c.listen.size(), 1u);
+  EXPECT_EQ(c.listen[0].host, "10.0.0.3");
+  EXPECT_EQ(c.listen[0].port, 1003);
 }
 
 TEST_F(ConfigTest, HeartbeatPrecedence) {
@@ -382,25 +385,28 @@ TEST(ConfigUsageTest, MentionsEveryOption) {
 
 TEST_F(ConfigTest, ListenIpv4) {
   Config c = LoadOk({"--listen", "127.0.0.1:80"});
-  EXPECT_EQ(c.listen_host, "127.0.0.1");
-  EXPECT_EQ(c.listen_port, 80);
+  ASSERT_EQ(c.listen.size(), 1u);
+  EXPECT_EQ(c.listen[0].host, "127.0.0.1");
+  EXPECT_EQ(c.listen[0].port, 80);
 }
 
 TEST_F(ConfigTest, ListenBracketedIpv6) {
   Config c = LoadOk({"--listen", "[::1]:8080"});
-  EXPECT_EQ(c.listen_host, "::1");
-  EXPECT_EQ(c.listen_port, 8080);
+  ASSERT_EQ(c.listen.size(), 1u);
+  EXPECT_EQ(c.listen[0].host, "::1");
+  EXPECT_EQ(c.listen[0].port, 8080);
 }
 
 TEST_F(ConfigTest, ListenPortOnlyMeansAllInterfaces) {
   Config c = LoadOk({"--listen", ":8080"});
-  EXPECT_EQ(c.listen_host, "0.0.0.0");
-  EXPECT_EQ(c.listen_port, 8080);
+  ASSERT_EQ(c.listen.size(), 1u);
+  EXPECT_EQ(c.listen[0].host, "0.0.0.0");
+  EXPECT_EQ(c.listen[0].port, 8080);
 }
 
 TEST_F(ConfigTest, ListenPortZeroAndMax) {
-  EXPECT_EQ(LoadOk({"--listen", "127.0.0.1:0"}).listen_port, 0);
-  EXPECT_EQ(LoadOk({"--listen", "127.0.0.1:65535"}).listen_port, 65535);
+  EXPECT_EQ(LoadOk({"--listen", "127.0.0.1:0"}).listen.at(0).port, 0);
+  EXPECT_EQ(LoadOk({"--listen", "127.0.0.1:65535"}).listen.at(0).port, 65535);
 }
 
 TEST_F(ConfigTest, ListenBadForms) {
@@ -510,6 +516,60 @@ TEST_F(ConfigTest, ControlPortIsOnLoopbackUnlessControlListenSaysOtherwise) {
   EXPECT_THAT(Load({"--control-listen", "localhost:8085"}).error, HasSubstr("expected an IP address"));
   EXPECT_EQ(LoadOk({"--control-listen", ":8085"}).control_host, "0.0.0.0");
   EXPECT_THAT(Load({"--fifo", ""}).error, HasSubstr("--fifo"));
+}
+
+// --- Several listeners, Unix sockets -------------------------------------------------
+
+TEST_F(ConfigTest, ListenRepeatedFlagsKeepEveryAddressInOrder) {
+  Config c = LoadOk({"--listen", "127.0.0.1:8080", "--listen", "unix:/run/ssebridge/a.sock", "--listen", "[::1]:81"});
+  ASSERT_EQ(c.listen.size(), 3u);
+  EXPECT_EQ(c.listen[0].ToString(), "127.0.0.1:8080");
+  EXPECT_TRUE(c.listen[1].is_unix());
+  EXPECT_EQ(c.listen[1].path, "/run/ssebridge/a.sock");
+  EXPECT_EQ(c.listen[2].ToString(), "[::1]:81");
+}
+
+TEST_F(ConfigTest, ListenListInTheFileAndCommaListInTheEnvironment) {
+  files_["c.json"] = R"({"listen": ["127.0.0.1:1001", "unix:/tmp/s.sock"]})";
+  Config c = LoadOk({"--config", "c.json"});
+  ASSERT_EQ(c.listen.size(), 2u);
+  EXPECT_EQ(c.listen[1].ToString(), "unix:/tmp/s.sock");
+
+  env_["SSEBRIDGE_LISTEN"] = "unix:/tmp/e.sock, 127.0.0.1:1002";
+  c = LoadOk({"--config", "c.json"});
+  ASSERT_EQ(c.listen.size(), 2u) << "the environment replaces the file's list, it does not add to it";
+  EXPECT_EQ(c.listen[0].ToString(), "unix:/tmp/e.sock");
+  EXPECT_EQ(c.listen[1].ToString(), "127.0.0.1:1002");
+}
+
+TEST_F(ConfigTest, ListenSameAddressTwiceIsRefused) {
+  EXPECT_THAT(Load({"--listen", "unix:/tmp/a.sock", "--listen", "unix:/tmp/a.sock"}).error, HasSubstr("twice"));
+  EXPECT_THAT(Load({"--listen", "127.0.0.1:80", "--listen", "127.0.0.1:80"}).error, HasSubstr("twice"));
+  // Port 0 picks a new free port each time: two of them are two listeners.
+  EXPECT_EQ(LoadOk({"--listen", "127.0.0.1:0", "--listen", "127.0.0.1:0"}).listen.size(), 2u);
+}
+
+TEST_F(ConfigTest, ReusePortAndUnixSocketOptions) {
+  Config defaults = LoadOk({});
+  EXPECT_FALSE(defaults.reuse_port);
+  EXPECT_FALSE(defaults.unix_socket_mode_set);
+  EXPECT_EQ(defaults.unix_socket_uid, -1);
+  EXPECT_EQ(defaults.unix_socket_gid, -1);
+
+  Config c = LoadOk({"--reuse-port", "--unix-socket-mode", "0660", "--unix-socket-owner", "0:0"});
+  EXPECT_TRUE(c.reuse_port);
+  EXPECT_TRUE(c.unix_socket_mode_set);
+  EXPECT_EQ(c.unix_socket_mode, 0660u);
+  EXPECT_EQ(c.unix_socket_uid, 0);
+  EXPECT_EQ(c.unix_socket_gid, 0);
+
+  env_["SSEBRIDGE_REUSE_PORT"] = "on";
+  EXPECT_TRUE(LoadOk({}).reuse_port);
+
+  EXPECT_THAT(Load({"--unix-socket-mode", "0999"}).error, HasSubstr("--unix-socket-mode"));
+  EXPECT_THAT(Load({"--unix-socket-mode", "1777"}).error, HasSubstr("0777"));
+  EXPECT_THAT(Load({"--unix-socket-owner", "no-such-user-ssebridge"}).error, HasSubstr("no such user"));
+  EXPECT_THAT(Load({"--listen", "unix:"}).error, HasSubstr("unix:/PATH"));
 }
 
 }  // namespace

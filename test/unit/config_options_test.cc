@@ -47,8 +47,9 @@ TEST(ConfigOptions, ApplyingAValueSetsTheFieldOrReturnsAnError) {
   const OptionSpec* listen = FindOption("listen");
   ASSERT_NE(listen, nullptr);
   EXPECT_EQ(listen->apply(config, "127.0.0.2:9000"), "");
-  EXPECT_EQ(config.listen_host, "127.0.0.2");
-  EXPECT_EQ(config.listen_port, 9000u);
+  ASSERT_EQ(config.listen.size(), 2u) << "the default and the one given: the loader clears the default first";
+  EXPECT_EQ(config.listen[1].host, "127.0.0.2");
+  EXPECT_EQ(config.listen[1].port, 9000u);
   EXPECT_NE(listen->apply(config, "127.0.0.2:99999"), "");
 }
 

@@ -233,6 +233,18 @@ TEST_F(EventStreamTest, ChunkedStreamsGetChunkFramingAndAFinalChunkAtTheEnd) {
   EXPECT_EQ(sent.find("m2"), std::string::npos);
 }
 
+TEST_F(EventStreamTest, EndWithRetryTellsTheClientWhenToComeBackThenEnds) {
+  Start(std::nullopt, /*chunked=*/true);
+  Sent();
+  EXPECT_FALSE(stream_.ended());
+  stream_.EndWithRetry(417);
+  EXPECT_TRUE(stream_.ended());
+  stream_.EndWithRetry(9);  // Once ended, nothing more is queued.
+  Publish(1);
+  const std::string sent = Sent();
+  EXPECT_EQ(sent, "c\r\nretry: 417\n\n\r\n0\r\n\r\n");
+}
+
 TEST_F(EventStreamTest, ResumeHoldsLiveFramesUntilTheReplayThenDeDuplicatesById) {
   Start(std::string("1"));
   Sent();

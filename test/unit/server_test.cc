@@ -34,8 +34,8 @@ class ServerTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_EQ(uv_loop_init(&loop_), 0);
     Config config;
-    config.listen_host = "127.0.0.1";
-    config.listen_port = 0;
+    config.listen[0].host = "127.0.0.1";
+    config.listen[0].port = 0;
     Configure(&config);
     server_ = new Server(&loop_, config);
     server_->AttachBroker(MakeBroker(&loop_, server_->config(), &server_->completions(), &server_->registry(),
