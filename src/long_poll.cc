@@ -45,11 +45,23 @@ std::string BuildPollAnswer(const LongPoll& poll, std::string_view body, const P
   const std::string cursor = FormatPollCursor(next);
   headers.emplace_back("X-SSE-Poll-Cursor", cursor);
   // A page on an allowed origin may read the cursor (the cookie does not
-  // cross origins without credentials).
-  for (const auto& [name, value] : poll.headers) {
-    if (name == "Access-Control-Allow-Origin") {
-      headers.emplace_back("Access-Control-Expose-Headers", "X-SSE-Poll-Cursor");
+  // cross origins without credentials). The CORS policy already exposes
+  // WWW-Authenticate; the cursor joins that list rather than a second header,
+  // which some proxies would fold or drop.
+  bool exposed = false;
+  for (auto& [name, value] : headers) {
+    if (name == "Access-Control-Expose-Headers") {
+      value += ", X-SSE-Poll-Cursor";
+      exposed = true;
       break;
+    }
+  }
+  if (!exposed) {
+    for (const auto& [name, value] : poll.headers) {
+      if (name == "Access-Control-Allow-Origin") {
+        headers.emplace_back("Access-Control-Expose-Headers", "X-SSE-Poll-Cursor");
+        break;
+      }
     }
   }
   headers.emplace_back("Set-Cookie", PollCookie(poll.channels, next, cookie_path, cookie_max_age_seconds));

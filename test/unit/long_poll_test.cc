@@ -77,6 +77,17 @@ TEST(LongPollTest, AnswerHasContentLengthCursorAndCookie) {
   EXPECT_EQ(answer.substr(answer.size() - body.size()), body);
 }
 
+TEST(LongPollTest, CursorJoinsTheHeadersThePolicyAlreadyExposes) {
+  LongPoll poll;
+  poll.channels = {"base"};
+  poll.headers = {{"Access-Control-Allow-Origin", "*"}, {"Access-Control-Expose-Headers", "WWW-Authenticate"}};
+  const std::string answer = BuildPollAnswer(poll, "", PollCursor{1, 2}, "/sse", 60);
+  EXPECT_NE(answer.find("Access-Control-Expose-Headers: WWW-Authenticate, X-SSE-Poll-Cursor\r\n"), std::string::npos);
+  // One list, not a second header.
+  const size_t first = answer.find("Access-Control-Expose-Headers");
+  EXPECT_EQ(answer.find("Access-Control-Expose-Headers", first + 1), std::string::npos);
+}
+
 TEST(LongPollTest, Http10AnswerToo) {
   LongPoll poll;
   poll.channels = {"base"};
