@@ -9,6 +9,12 @@ std::optional<std::string> PollResumePoint(const SubscribeRequest& subscribe, Po
   return std::to_string(subscribe.poll->cursor->last_id);
 }
 
+const char* PollOutcome(const LongPoll& poll, size_t queued_bytes, bool shutting_down) {
+  const size_t heartbeat = poll.timed_out ? kPollTimeoutHeartbeat.size() : 0;
+  if (queued_bytes > poll.preamble_bytes + heartbeat) return "events";
+  return shutting_down ? "shutdown" : "timeout";
+}
+
 uint64_t NextPollLastId(const LongPoll& poll, uint64_t stream_last_sent_id) {
   if (stream_last_sent_id != 0 || poll.resumed) return stream_last_sent_id;
   return poll.cursor ? poll.cursor->last_id : 0;
