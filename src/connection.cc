@@ -233,6 +233,7 @@ void Connection::StartPoll(const HttpRequest& request, const SubscribeRequest& s
 bool Connection::AnswerPollIfReady() {
   LongPoll* poll = this->poll();
   if (stream_.replaying() || queue_.bytes() <= poll->preamble_bytes) return false;
+  CountLongPoll(context_->counters, PollOutcome(*poll, queue_.bytes(), context_->shutting_down));
   std::string answer = FinishPoll(*poll, &stream_, &queue_, context_->poll_holds, config(), scheduler().now_ms(),
                                   !context_->shutting_down);
   queue_.set_limit_bytes(config().client_buffer_bytes);
@@ -253,7 +254,7 @@ void Connection::OnPollTimeout() {
   LongPoll* poll = this->poll();
   if (poll == nullptr || poll->timed_out || closing()) return;
   poll->timed_out = true;
-  static const FrameRef kHeartbeat = Frame::FromPayload(":\n\n");
+  static const FrameRef kHeartbeat = Frame::FromPayload(kPollTimeoutHeartbeat);
   queue_.PushUnbounded(kHeartbeat, false);
   ScheduleFlush();
 }

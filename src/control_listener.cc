@@ -129,6 +129,7 @@ bool ControlListener::Deliver(Client* client, std::string_view line, bool too_lo
   if (client->closing) return false;
   if (too_long) {
     LOG_WARN("%s: skipped a line longer than %zu bytes", client->source.c_str(), kMaxControlLineBytes);
+    if (on_line_too_long) on_line_too_long();
   } else {
     handler_(line, client->source);
   }

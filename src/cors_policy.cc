@@ -12,6 +12,12 @@ bool IsHeaderToken(const std::string& text) {
   return true;
 }
 
+// Response headers a cross-origin page may read besides the safelisted ones.
+// A 401 says in WWW-Authenticate why a token was refused (invalid_token,
+// expired, with a description); without this a page on another origin sees
+// the status and the JSON body but cannot tell a page to fetch a new token.
+constexpr const char kExposedHeaders[] = "WWW-Authenticate";
+
 }  // namespace
 
 HeaderList CorsPolicy::Headers(const HttpRequest& request) const {
@@ -22,6 +28,7 @@ HeaderList CorsPolicy::Headers(const HttpRequest& request) const {
   for (const std::string& allowed : origins_) {
     if (allowed == "*") {
       headers.emplace_back("Access-Control-Allow-Origin", "*");
+      headers.emplace_back("Access-Control-Expose-Headers", kExposedHeaders);
       return headers;
     }
     if (allowed == *origin) {
@@ -29,6 +36,7 @@ HeaderList CorsPolicy::Headers(const HttpRequest& request) const {
       headers.emplace_back("Access-Control-Allow-Origin", *origin);
       headers.emplace_back("Access-Control-Allow-Credentials", "true");
       headers.emplace_back("Vary", "Origin");
+      headers.emplace_back("Access-Control-Expose-Headers", kExposedHeaders);
       return headers;
     }
   }

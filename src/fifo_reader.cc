@@ -123,6 +123,7 @@ bool FifoReader::Deliver(std::string_view line, bool too_long) {
   if (closed_) return false;
   if (too_long) {
     LOG_WARN("%s: skipped a line longer than %zu bytes", source_.c_str(), kMaxControlLineBytes);
+    if (on_line_too_long) on_line_too_long();
   } else {
     handler_(line, source_);
   }

@@ -9,6 +9,12 @@ std::optional<std::string> PollResumePoint(const SubscribeRequest& subscribe, Po
   return std::to_string(subscribe.poll->cursor->last_id);
 }
 
+const char* PollOutcome(const LongPoll& poll, size_t queued_bytes, bool shutting_down) {
+  const size_t heartbeat = poll.timed_out ? kPollTimeoutHeartbeat.size() : 0;
+  if (queued_bytes > poll.preamble_bytes + heartbeat) return "events";
+  return shutting_down ? "shutdown" : "timeout";
+}
+
 uint64_t NextPollLastId(const LongPoll& poll, uint64_t stream_last_sent_id) {
   if (stream_last_sent_id != 0 || poll.resumed) return stream_last_sent_id;
   return poll.cursor ? poll.cursor->last_id : 0;
@@ -45,11 +51,23 @@ std::string BuildPollAnswer(const LongPoll& poll, std::string_view body, const P
   const std::string cursor = FormatPollCursor(next);
   headers.emplace_back("X-SSE-Poll-Cursor", cursor);
   // A page on an allowed origin may read the cursor (the cookie does not
-  // cross origins without credentials).
-  for (const auto& [name, value] : poll.headers) {
-    if (name == "Access-Control-Allow-Origin") {
-      headers.emplace_back("Access-Control-Expose-Headers", "X-SSE-Poll-Cursor");
+  // cross origins without credentials). The CORS policy already exposes
+  // WWW-Authenticate; the cursor joins that list rather than a second header,
+  // which some proxies would fold or drop.
+  bool exposed = false;
+  for (auto& [name, value] : headers) {
+    if (name == "Access-Control-Expose-Headers") {
+      value += ", X-SSE-Poll-Cursor";
+      exposed = true;
       break;
+    }
+  }
+  if (!exposed) {
+    for (const auto& [name, value] : poll.headers) {
+      if (name == "Access-Control-Allow-Origin") {
+        headers.emplace_back("Access-Control-Expose-Headers", "X-SSE-Poll-Cursor");
+        break;
+      }
     }
   }
   headers.emplace_back("Set-Cookie", PollCookie(poll.channels, next, cookie_path, cookie_max_age_seconds));

@@ -20,7 +20,27 @@ void AppendLabelled(std::string* out, const char* name, const char* label, const
   out->append(std::to_string(value)).append("\n");
 }
 
+void AppendTwoLabels(std::string* out, const char* name, const char* label, const char* value_of_label,
+                     const char* second_label, const char* value_of_second, uint64_t value) {
+  out->append(name).append("{").append(label).append("=\"").append(value_of_label).append("\",");
+  out->append(second_label).append("=\"").append(value_of_second).append("\"} ");
+  out->append(std::to_string(value)).append("\n");
+}
+
 }  // namespace
+
+void CountLongPoll(Counters* counters, std::string_view outcome) {
+  size_t index = 0;  // "events"
+  for (size_t i = 0; i < kLongPollOutcomeCount; ++i) {
+    if (outcome == kLongPollOutcomes[i]) index = i;
+  }
+  ++counters->long_polls[index];
+}
+
+void CountControlLine(Counters* counters, LineSource source, bool accepted) {
+  const size_t index = static_cast<size_t>(source);
+  ++(accepted ? counters->control_lines_accepted : counters->control_lines_refused)[index];
+}
 
 void CountAuthFailure(Counters* counters, std::string_view reason) {
   size_t index = 2;  // "malformed"
@@ -83,6 +103,21 @@ std::string RenderPrometheus(const Counters& c, const Gauges& g) {
          c.envelopes_rejected);
   Append(&out, "ssebridge_messages_dropped_too_large_total", "counter",
          "Redis messages dropped because their event exceeds --client-buffer-bytes.", c.messages_too_large);
+  AppendHead(&out, "ssebridge_long_polls_total", "counter",
+             "Long polls answered, by outcome: events, timeout (only the closing heartbeat), shutdown.");
+  for (size_t i = 0; i < kLongPollOutcomeCount; ++i) {
+    AppendLabelled(&out, "ssebridge_long_polls_total", "outcome", kLongPollOutcomes[i], c.long_polls[i]);
+  }
+  Append(&out, "ssebridge_poll_holds", "gauge", "Holds keeping events for a long poller's next poll (--poll-hold).",
+         g.poll_holds);
+  AppendHead(&out, "ssebridge_control_lines_total", "counter",
+             "Lines from the control port and the FIFO, by source and outcome (accepted or refused).");
+  for (size_t i = 0; i < kLineSourceCount; ++i) {
+    AppendTwoLabels(&out, "ssebridge_control_lines_total", "source", kLineSources[i], "outcome", "accepted",
+                    c.control_lines_accepted[i]);
+    AppendTwoLabels(&out, "ssebridge_control_lines_total", "source", kLineSources[i], "outcome", "refused",
+                    c.control_lines_refused[i]);
+  }
   Append(&out, "ssebridge_history_messages", "gauge", "Messages retained in local history.", g.history_messages);
   Append(&out, "ssebridge_history_bytes", "gauge", "Bytes retained in local history.", g.history_bytes);
   Append(&out, "ssebridge_history_channels", "gauge", "Channels with messages in local history.",

@@ -51,15 +51,39 @@ struct RedisClient::PendingCommand {
 };
 
 RedisClient::RedisClient(uv_loop_t* loop, Options options)
-    : loop_(loop), options_(std::move(options)), backoff_ms_(options_.backoff_min_ms) {
-  uv_timer_init(loop_, &retry_timer_);
-  uv_timer_init(loop_, &timeout_timer_);
-  retry_timer_.data = this;
-  timeout_timer_.data = this;
+    : loop_(loop),
+      options_(std::move(options)),
+      retry_timer_(new uv_timer_t),
+      timeout_timer_(new uv_timer_t),
+      backoff_ms_(options_.backoff_min_ms) {
+  uv_timer_init(loop_, retry_timer_);
+  uv_timer_init(loop_, timeout_timer_);
+  retry_timer_->data = this;
+  timeout_timer_->data = this;
 }
 
 RedisClient::~RedisClient() {
-  // Stop() must have run and the loop must have closed the timers by now.
+  // A client destroyed without Stop() stops here: its connection is freed
+  // (the adapter's poll handle frees itself in its close callback) and its
+  // timers closed, so nothing the loop still holds points at this object.
+  // Commands still pending are answered with nullptr from here, so an owner
+  // whose callbacks reach into its other members calls Stop() first.
+  Stop();
+}
+
+// The timers live on the heap and are freed in their close callback, so the
+// client may be destroyed as soon as Stop() returns: the loop still walks a
+// closing handle (its closing list) on its next turn, and that memory must
+// not be the client's.
+void RedisClient::CloseTimers() {
+  if (timers_closed_) return;
+  timers_closed_ = true;
+  for (uv_timer_t* timer : {retry_timer_, timeout_timer_}) {
+    timer->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(timer), [](uv_handle_t* handle) {
+      delete reinterpret_cast<uv_timer_t*>(handle);
+    });
+  }
 }
 
 void RedisClient::Start() {
@@ -97,7 +121,7 @@ void RedisClient::Connect() {
   state_ = State::kConnecting;
   // hiredis 0.14 has no connect timeout: a peer that never answers (a
   // dropped SYN, a stalled handshake) is only noticed by this timer.
-  uv_timer_start(&retry_timer_, OnRetryTimer, options_.connect_timeout_ms, 0);
+  uv_timer_start(retry_timer_, OnRetryTimer, options_.connect_timeout_ms, 0);
 }
 
 void RedisClient::OnConnect(const redisAsyncContext* context, int status) {
@@ -135,7 +159,7 @@ void RedisClient::StartHandshake() {
   Send({"CLIENT", "SETNAME", "ssebridge-" + options_.name}, [](const redisReply*) {});
   Send({"PING"}, [this](const redisReply* reply) {
     if (reply == nullptr || reply->type == REDIS_REPLY_ERROR || state_ != State::kHandshaking) return;
-    uv_timer_stop(&retry_timer_);
+    uv_timer_stop(retry_timer_);
     state_ = State::kReady;
     backoff_ms_ = options_.backoff_min_ms;
     if (was_ready_) ++reconnects_;
@@ -172,9 +196,9 @@ bool RedisClient::Send(const std::vector<std::string>& args, ReplyCallback callb
   }
   uint64_t deadline = options_.command_timeout_ms ? uv_now(loop_) + options_.command_timeout_ms : UINT64_MAX;
   deadlines_.push_back(deadline);
-  if (options_.command_timeout_ms && !uv_is_active(reinterpret_cast<uv_handle_t*>(&timeout_timer_))) {
+  if (options_.command_timeout_ms && !uv_is_active(reinterpret_cast<uv_handle_t*>(timeout_timer_))) {
     uint64_t period = std::max<uint64_t>(options_.command_timeout_ms / 4, 10);
-    uv_timer_start(&timeout_timer_, OnTimeoutTimer, period, period);
+    uv_timer_start(timeout_timer_, OnTimeoutTimer, period, period);
   }
   return true;
 }
@@ -256,7 +280,7 @@ void RedisClient::ScheduleReconnect() {
   state_ = State::kBackoff;
   uint64_t delay = backoff_ms_;
   backoff_ms_ = std::min(backoff_ms_ * 2, options_.backoff_max_ms);
-  uv_timer_start(&retry_timer_, OnRetryTimer, delay, 0);
+  uv_timer_start(retry_timer_, OnRetryTimer, delay, 0);
 }
 
 void RedisClient::Stop() {
@@ -268,11 +292,7 @@ void RedisClient::Stop() {
     redisAsyncFree(context);
   }
   deadlines_.clear();
-  if (!timers_closed_) {
-    timers_closed_ = true;
-    uv_close(reinterpret_cast<uv_handle_t*>(&retry_timer_), nullptr);
-    uv_close(reinterpret_cast<uv_handle_t*>(&timeout_timer_), nullptr);
-  }
+  CloseTimers();
 }
 
 }  // namespace ssebridge

@@ -189,10 +189,16 @@ int Server::StartListeners() {
 uint16_t Server::control_port() const { return control_ ? control_->port() : 0; }
 
 int Server::StartLineSources() {
-  auto handler = [this](std::string_view line, const std::string& source) { HandleControlLine(line, source); };
+  auto handler_for = [this](LineSource kind) {
+    return [this, kind](std::string_view line, const std::string& source) { HandleControlLine(line, source, kind); };
+  };
+  auto too_long_for = [this](LineSource kind) {
+    return [this, kind] { CountControlLine(&counters_, kind, false); };
+  };
   const char* commands = config_.allow_commands ? "status and halt allowed" : "commands refused";
   if (config_.control_enabled) {
-    control_ = std::make_unique<ControlListener>(loop_, handler);
+    control_ = std::make_unique<ControlListener>(loop_, handler_for(LineSource::kControlPort));
+    control_->on_line_too_long = too_long_for(LineSource::kControlPort);
     int rc = control_->Listen(config_.control_host, config_.control_port);
     if (rc != 0) {
       LOG_ERROR("cannot open the control port on %s:%u: %s", config_.control_host.c_str(), config_.control_port,
@@ -203,7 +209,8 @@ int Server::StartLineSources() {
     LOG_INFO("control port: taking lines on %s:%u (%s)", config_.control_host.c_str(), control_->port(), commands);
   }
   if (!config_.fifo_path.empty()) {
-    fifo_ = std::make_unique<FifoReader>(loop_, handler);
+    fifo_ = std::make_unique<FifoReader>(loop_, handler_for(LineSource::kFifo));
+    fifo_->on_line_too_long = too_long_for(LineSource::kFifo);
     int rc = fifo_->Open(config_.fifo_path);
     if (rc != 0) return rc;  // Logged by the reader.
     LOG_INFO("fifo: taking lines from %s (%s)", config_.fifo_path.c_str(), commands);
@@ -211,13 +218,14 @@ int Server::StartLineSources() {
   return 0;
 }
 
-void Server::HandleControlLine(std::string_view text, const std::string& source) {
+void Server::HandleControlLine(std::string_view text, const std::string& source, LineSource kind) {
   if (shutting_down_) return;
   ControlLine line = ParseControlLine(text);
   switch (line.kind) {
     case ControlLine::Kind::kBlank:
       return;
     case ControlLine::Kind::kInvalid:
+      CountControlLine(&counters_, kind, false);
       // Quoted and cut short: the line is untrusted input going into the log.
       LOG_WARN("%s: skipped a bad line (%s): %s", source.c_str(), line.error.c_str(),
                JsonQuote(text.substr(0, 200)).c_str());
@@ -226,9 +234,11 @@ void Server::HandleControlLine(std::string_view text, const std::string& source)
     case ControlLine::Kind::kHalt: {
       const char* command = line.kind == ControlLine::Kind::kStatus ? "status" : "halt";
       if (!config_.allow_commands) {
+        CountControlLine(&counters_, kind, false);
         LOG_WARN("%s: command '%s' refused: start ssebridge with --allow-commands", source.c_str(), command);
         return;
       }
+      CountControlLine(&counters_, kind, true);
       LOG_INFO("%s: command '%s'", source.c_str(), command);
       if (line.kind == ControlLine::Kind::kStatus) {
         LogStatus();
@@ -242,9 +252,13 @@ void Server::HandleControlLine(std::string_view text, const std::string& source)
   }
   // The same path as POST /publish: the size a stream can queue, then the broker.
   if (std::string too_large = TooLargeToQueue(line.publish, config_.client_buffer_bytes); !too_large.empty()) {
+    CountControlLine(&counters_, kind, false);
     LOG_WARN("%s: skipped a line: %s", source.c_str(), too_large.c_str());
     return;
   }
+  // Accepted once handed to the broker; a publish the broker then fails is
+  // logged below (as for POST /publish, the line was well-formed).
+  CountControlLine(&counters_, kind, true);
   std::string what = "'" + line.publish.channels[0] + "/" +
                      (line.publish.event.empty() ? std::string("message") : line.publish.event) + "'";
   broker_->Publish(line.publish, [source, what](const PublishOutcome& outcome) {

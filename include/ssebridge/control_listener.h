@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -37,6 +38,10 @@ class ControlListener {
 
   uint16_t port() const { return port_; }
   size_t client_count() const { return clients_.size(); }
+
+  // Called for each line longer than kMaxControlLineBytes, which is logged
+  // and skipped without reaching the handler (so the owner can count it).
+  std::function<void()> on_line_too_long;
 
  private:
   struct Client;

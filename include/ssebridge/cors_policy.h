@@ -17,7 +17,9 @@ class CorsPolicy {
   explicit CorsPolicy(std::vector<std::string> origins) : origins_(std::move(origins)) {}
 
   // Access-Control-Allow-Origin (and, for a listed origin, -Credentials and
-  // Vary) when the request's Origin is allowed; nothing otherwise.
+  // Vary) and Access-Control-Expose-Headers naming WWW-Authenticate when the
+  // request's Origin is allowed; nothing otherwise. A handler exposing another
+  // header appends it to that one list (see BuildPollAnswer).
   HeaderList Headers(const HttpRequest& request) const;
 
   // Access-Control-Allow-Methods/-Headers/-Max-Age for an allowed origin

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -34,6 +35,10 @@ class FifoReader {
   int Open(const std::string& path);
   // Stops reading and closes the FIFO (the file stays). Idempotent.
   void Close();
+
+  // Called for each line longer than kMaxControlLineBytes, which is logged
+  // and skipped without reaching the handler (so the owner can count it).
+  std::function<void()> on_line_too_long;
 
  private:
   static constexpr size_t kReadBufferBytes = 16 * 1024;

@@ -33,6 +33,17 @@ struct LongPoll {
   bool timed_out = false;     // The heartbeat that ends an empty poll is queued.
 };
 
+// What the scheduler queues to end a poll that waited --poll-timeout for
+// nothing: a comment, so the client gets an answer and polls again.
+inline constexpr std::string_view kPollTimeoutHeartbeat = ":\n\n";
+
+// How the poll is being answered, as a label of kLongPollOutcomes (metrics.h),
+// given the bytes its queue holds now: "events" when something past the
+// preamble and the heartbeat is queued (events that arrived with the timeout
+// count as events), else "shutdown" when the server is ending it early,
+// else "timeout".
+const char* PollOutcome(const LongPoll& poll, size_t queued_bytes, bool shutting_down);
+
 // The resume point a poll starts from: the client's own (Last-Event-ID,
 // lastEventId), else, unless the hold kept everything, the newest id the
 // previous poll handed out (in its cursor).

@@ -16,6 +16,18 @@ inline constexpr const char* kAuthFailureReasons[] = {
     "audience_or_issuer"};
 inline constexpr size_t kAuthFailureReasonCount = sizeof(kAuthFailureReasons) / sizeof(kAuthFailureReasons[0]);
 
+// How a long poll was answered, as the labels of ssebridge_long_polls_total
+// (long_poll.h decides): with events, with only the heartbeat that ends an
+// empty poll after --poll-timeout, or early because the server is shutting down.
+inline constexpr const char* kLongPollOutcomes[] = {"events", "timeout", "shutdown"};
+inline constexpr size_t kLongPollOutcomeCount = sizeof(kLongPollOutcomes) / sizeof(kLongPollOutcomes[0]);
+
+// Where a text line came from (--control-port, --fifo), for
+// ssebridge_control_lines_total.
+enum class LineSource { kControlPort = 0, kFifo = 1 };
+inline constexpr const char* kLineSources[] = {"control_port", "fifo"};
+inline constexpr size_t kLineSourceCount = sizeof(kLineSources) / sizeof(kLineSources[0]);
+
 struct Counters {
   uint64_t connections_accepted = 0;
   // Connections refused, by reason (one labelled metric family).
@@ -49,11 +61,26 @@ struct Counters {
   // Requests answered 401 or 403 by the access policy, by reason (kAuthFailureReasons).
   uint64_t auth_failures[kAuthFailureReasonCount] = {};
   uint64_t streams_token_expired = 0;  // Streams ended because their token expired.
+  // Long polls answered, by outcome (kLongPollOutcomes).
+  uint64_t long_polls[kLongPollOutcomeCount] = {};
+  // Control-port and FIFO lines, by source (LineSource): accepted (a publish
+  // handed to the broker, a command run) or refused (unparsable, too long,
+  // too large to queue, a command without --allow-commands). Blank lines are
+  // neither.
+  uint64_t control_lines_accepted[kLineSourceCount] = {};
+  uint64_t control_lines_refused[kLineSourceCount] = {};
 };
 
 // Counts one refusal under `reason` (one of kAuthFailureReasons; anything
 // else counts as "malformed").
 void CountAuthFailure(Counters* counters, std::string_view reason);
+
+// Counts one long poll answered with `outcome` (one of kLongPollOutcomes;
+// anything else counts as "events").
+void CountLongPoll(Counters* counters, std::string_view outcome);
+
+// Counts one control line from `source`.
+void CountControlLine(Counters* counters, LineSource source, bool accepted);
 
 struct Gauges {
   uint64_t open_connections = 0;
@@ -66,6 +93,7 @@ struct Gauges {
   uint64_t history_bytes = 0;
   uint64_t history_channels = 0;
   uint64_t history_channels_evicted = 0;  // A counter kept by History, rendered as one.
+  uint64_t poll_holds = 0;                // Holds waiting for a long poller's next poll.
   bool redis_mode = false;
   bool redis_connected = false;
 };

@@ -38,6 +38,7 @@ class RedisClient : public RedisCommandSender {
   };
 
   RedisClient(uv_loop_t* loop, Options options);
+  // Stops the client if Stop() has not run.
   ~RedisClient() override;
   RedisClient(const RedisClient&) = delete;
   RedisClient& operator=(const RedisClient&) = delete;
@@ -46,8 +47,9 @@ class RedisClient : public RedisCommandSender {
   void Start();
 
   // Frees the connection (pending callbacks get nullptr) and closes timers.
-  // Safe to call more than once. The object may be destroyed once the loop
-  // has run the timers' close callbacks.
+  // Safe to call more than once. The object may be destroyed as soon as it
+  // returns: the timers are freed in their own close callbacks, never with
+  // the object.
   void Stop();
 
   // Sends a command when ready. Arguments are binary-safe.
@@ -79,13 +81,15 @@ class RedisClient : public RedisCommandSender {
   void Drop(const char* reason);      // Forces the connection closed now.
   void ScheduleReconnect();
   void HandleLost();
+  void CloseTimers();  // Idempotent; the close callbacks free the timers.
 
   uv_loop_t* loop_;
   Options options_;
   State state_ = State::kIdle;
   redisAsyncContext* context_ = nullptr;
-  uv_timer_t retry_timer_;    // Connect/handshake timeout, then backoff delay.
-  uv_timer_t timeout_timer_;  // Periodic command-timeout check.
+  // Heap-allocated and freed in their close callbacks (see CloseTimers).
+  uv_timer_t* retry_timer_;    // Connect/handshake timeout, then backoff delay.
+  uv_timer_t* timeout_timer_;  // Periodic command-timeout check.
   std::deque<uint64_t> deadlines_;  // Per in-flight command, in send order.
   uint64_t backoff_ms_;
   uint64_t reconnects_ = 0;

@@ -115,8 +115,9 @@ class Server : public ConnectionOwner {
   int StartListeners();
   int StartLineSources();
   // One line from the control port or the FIFO (control_line.h): a publish
-  // through the broker like POST /publish, or a command.
-  void HandleControlLine(std::string_view line, const std::string& source);
+  // through the broker like POST /publish, or a command. Counted in
+  // ssebridge_control_lines_total under `kind`.
+  void HandleControlLine(std::string_view line, const std::string& source, LineSource kind);
   void LogStatus();
   // The access policy in one line; a warning when a non-loopback listener
   // lets anyone publish.

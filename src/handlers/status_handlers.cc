@@ -33,6 +33,7 @@ Gauges CurrentGauges(const BridgeContext& context) {
   gauges.history_channels_evicted = broker ? broker->history_channels_evicted() : 0;
   gauges.redis_mode = IsRedis(broker);
   gauges.redis_connected = broker && broker->ready();
+  gauges.poll_holds = holds;
   return gauges;
 }
 

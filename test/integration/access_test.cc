@@ -84,6 +84,18 @@ TEST_F(AccessTest, AStreamWithoutATokenIs401WithABareChallengeWhenAnonymousSubsc
   EXPECT_EQ(AuthFailures("missing_token"), 1);
 }
 
+TEST_F(AccessTest, ACrossOriginPageMayReadWhyItGotA401) {
+  StartBridge({"--anonymous-subscribe", "off", "--cors-origin", "https://app.example"});
+  std::optional<HttpResponse> response =
+      Get("/events/news", {{"Origin", "https://app.example"}, {"Authorization", "Bearer not.a.token"}});
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 401);
+  EXPECT_EQ(response->headers["access-control-allow-origin"], "https://app.example");
+  EXPECT_EQ(response->headers["access-control-expose-headers"], "WWW-Authenticate");
+  EXPECT_EQ(response->headers["www-authenticate"].rfind("Bearer realm=\"ssebridge\", error=\"invalid_token\"", 0), 0u)
+      << response->headers["www-authenticate"];
+}
+
 TEST_F(AccessTest, BadTokensAre401InvalidTokenAndNeverLogged) {
   StartBridge({"--anonymous-subscribe", "off", "--jwt-audience", "sse"});
   const long long now = Now();

@@ -229,7 +229,8 @@ TEST_P(CycloneCompatTest, CrossOriginPollWithoutXRequestedWithIsAPollToo) {
   std::optional<HttpResponse> answer = poll.Answer(Millis(5000));
   ASSERT_TRUE(answer);
   EXPECT_EQ(answer->headers["access-control-allow-origin"], "*");
-  EXPECT_EQ(answer->headers["access-control-expose-headers"], "X-SSE-Poll-Cursor");
+  // The cursor joins the headers every allowed origin may read (the 401 challenge).
+  EXPECT_EQ(answer->headers["access-control-expose-headers"], "WWW-Authenticate, X-SSE-Poll-Cursor");
   EXPECT_EQ(DataOf(EventsOf(answer->body)), (std::vector<std::string>{"across"}));
 }
 
@@ -242,6 +243,35 @@ TEST_P(CycloneCompatTest, AnEmptyPollEndsWithAHeartbeatAfterThePollTimeout) {
   EXPECT_EQ(answer->status, 200);
   EXPECT_EQ(answer->body, "retry: 3000\n\n:\n\n");
   EXPECT_EQ(answer->headers["x-sse-poll-cursor"].substr(16), ".0");
+}
+
+TEST_P(CycloneCompatTest, MetricsCountPollsByOutcomeAndTheHoldsKeptBetweenThem) {
+  StartBridge(bridge_, {"--poll-timeout", "1", "--poll-hold", "60"});
+  const std::string events = "ssebridge_long_polls_total{outcome=\"events\"}";
+  const std::string timeout = "ssebridge_long_polls_total{outcome=\"timeout\"}";
+  EXPECT_EQ(harness::MetricValue(bridge_.port(), events), 0);
+  EXPECT_EQ(harness::MetricValue(bridge_.port(), timeout), 0);
+  EXPECT_EQ(harness::MetricValue(bridge_.port(), "ssebridge_poll_holds"), 0);
+  // An empty poll ends after --poll-timeout with the heartbeat only.
+  PendingPoll empty;
+  StartPoll(empty, "/?channels=base&poll=1");
+  std::optional<HttpResponse> answer = empty.Answer(Millis(5000));
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->body, "retry: 3000\n\n:\n\n");
+  EXPECT_EQ(harness::MetricValue(bridge_.port(), timeout), 1);
+  EXPECT_EQ(harness::MetricValue(bridge_.port(), events), 0);
+  // Its hold waits for the next poll.
+  EXPECT_EQ(harness::MetricValue(bridge_.port(), "ssebridge_poll_holds"), 1);
+  // The next poll brings the cursor back and gets a message: the old hold is
+  // taken, a new one opened.
+  const std::string cursor = answer->headers["x-sse-poll-cursor"];
+  ASSERT_FALSE(PublishText(bridge_.port(), "base", "counted").empty());
+  answer = harness::HttpRequest(bridge_.port(), "GET", "/?channels=base&poll=1&cursor=" + cursor);
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(DataOf(EventsOf(answer->body)), (std::vector<std::string>{"counted"}));
+  EXPECT_EQ(harness::MetricValue(bridge_.port(), events), 1);
+  EXPECT_EQ(harness::MetricValue(bridge_.port(), timeout), 1);
+  EXPECT_EQ(harness::MetricValue(bridge_.port(), "ssebridge_poll_holds"), 1);
 }
 
 TEST_P(CycloneCompatTest, ConsecutivePollsLoseNoHttpPublishes) {

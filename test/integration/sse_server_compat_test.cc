@@ -164,6 +164,15 @@ TEST_P(SseServerCompatTest, ControlPortLinesInBothFormsABadLineSkippedTheConnect
   ASSERT_TRUE(control.SendAll("color/q2"));
   ASSERT_TRUE(control.SendAll(" = end\n"));
   EXPECT_EQ(NextEvent(client), "q2/end");
+  // Three lines published, one refused; the last event arrived, so all were counted.
+  EXPECT_EQ(harness::MetricValue(bridge_.port(),
+                                 "ssebridge_control_lines_total{source=\"control_port\",outcome=\"accepted\"}"),
+            3);
+  EXPECT_EQ(harness::MetricValue(bridge_.port(),
+                                 "ssebridge_control_lines_total{source=\"control_port\",outcome=\"refused\"}"),
+            1);
+  EXPECT_EQ(harness::MetricValue(bridge_.port(), "ssebridge_control_lines_total{source=\"fifo\",outcome=\"accepted\"}"),
+            0);
 }
 
 TEST_P(SseServerCompatTest, FifoLinesFromOneShellWriterAfterAnother) {
@@ -180,6 +189,10 @@ TEST_P(SseServerCompatTest, FifoLinesFromOneShellWriterAfterAnother) {
   EXPECT_EQ(NextEvent(client), "q2/end");
   ASSERT_EQ(Shell("printf \"bad\\ncolor = last\\n\" > " + fifo), 0);
   EXPECT_EQ(NextEvent(client), "message/last");
+  EXPECT_EQ(harness::MetricValue(bridge_.port(), "ssebridge_control_lines_total{source=\"fifo\",outcome=\"accepted\"}"),
+            3);
+  EXPECT_EQ(harness::MetricValue(bridge_.port(), "ssebridge_control_lines_total{source=\"fifo\",outcome=\"refused\"}"),
+            1);
 }
 
 TEST_P(SseServerCompatTest, StatusLogsALinePerClientWithAllowCommands) {

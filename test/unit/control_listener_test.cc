@@ -101,11 +101,15 @@ TEST_F(ControlListenerTest, ALastLineWithoutNewlineCountsAtClose) {
 }
 
 TEST_F(ControlListenerTest, ATooLongLineIsSkippedAndTheClientKept) {
+  int too_long = 0;
+  listener_->on_line_too_long = [&] { ++too_long; };
   int fd = Connect();
   Send(fd, std::string(kMaxControlLineBytes + 10, 'x') + "\nok = 1\n");
   ASSERT_TRUE(RunUntilLines(1));
   EXPECT_EQ(lines_, std::vector<std::string>{"ok = 1"});
   EXPECT_EQ(listener_->client_count(), 1u);
+  // The owner hears of the skipped line once (it counts it as refused).
+  EXPECT_EQ(too_long, 1);
 }
 
 TEST_F(ControlListenerTest, SeveralClientsEachHaveTheirOwnPartialLine) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace ssebridge {
 namespace {
 
@@ -22,7 +24,7 @@ TEST(CorsPolicy, NoOriginsConfiguredMeansNoHeaders) {
 TEST(CorsPolicy, WildcardAllowsAnyOriginWithoutCredentials) {
   CorsPolicy policy({"*"});
   EXPECT_EQ(policy.Headers(WithOrigin("https://a.example")),
-            (HeaderList{{"Access-Control-Allow-Origin", "*"}}));
+            (HeaderList{{"Access-Control-Allow-Origin", "*"}, {"Access-Control-Expose-Headers", "WWW-Authenticate"}}));
   EXPECT_TRUE(policy.Headers(WithOrigin(nullptr)).empty());
 }
 
@@ -31,8 +33,25 @@ TEST(CorsPolicy, ListedOriginIsEchoedWithCredentialsAndVary) {
   EXPECT_EQ(policy.Headers(WithOrigin("https://a.example")),
             (HeaderList{{"Access-Control-Allow-Origin", "https://a.example"},
                         {"Access-Control-Allow-Credentials", "true"},
-                        {"Vary", "Origin"}}));
+                        {"Vary", "Origin"},
+                        {"Access-Control-Expose-Headers", "WWW-Authenticate"}}));
   EXPECT_TRUE(policy.Headers(WithOrigin("https://b.example")).empty());
+}
+
+// A cross-origin page that got a 401 must be able to read the challenge to
+// learn why (invalid_token, expired) and fetch a new token.
+TEST(CorsPolicy, AnAllowedOriginMayReadTheAuthenticationChallenge) {
+  for (const char* allowed : {"*", "https://a.example"}) {
+    CorsPolicy policy({allowed});
+    HeaderList headers = policy.Headers(WithOrigin("https://a.example"));
+    const auto expose = std::find_if(headers.begin(), headers.end(), [](const auto& header) {
+      return header.first == "Access-Control-Expose-Headers";
+    });
+    ASSERT_NE(expose, headers.end()) << allowed;
+    EXPECT_NE(expose->second.find("WWW-Authenticate"), std::string::npos) << allowed;
+  }
+  // Nothing is exposed to an origin that may not read the answer at all.
+  EXPECT_TRUE(CorsPolicy({"https://a.example"}).Headers(WithOrigin("https://b.example")).empty());
 }
 
 TEST(CorsPolicy, PreflightEchoesPlainHeaderListsOnly) {

@@ -104,6 +104,28 @@ TEST_F(FifoReaderTest, AMissingDirectoryIsAnError) {
   EXPECT_EQ(reader_->Open(dir_ + "/missing/sse.fifo"), -ENOENT);
 }
 
+TEST_F(FifoReaderTest, ATooLongLineIsSkippedAndReported) {
+  int too_long = 0;
+  reader_->on_line_too_long = [&] { ++too_long; };
+  ASSERT_EQ(reader_->Open(path_), 0);
+  // More than a pipe holds: write what fits, let the reader drain it, repeat
+  // (bounded: the bytes go in 64 KiB at most per round).
+  const std::string bytes = std::string(kMaxControlLineBytes + 10, 'x') + "\nok = 1\n";
+  int fd = open(path_.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(fd, 0) << strerror(errno);
+  size_t sent = 0;
+  for (int round = 0; round < 1000 && sent < bytes.size(); ++round) {
+    ssize_t n = write(fd, bytes.data() + sent, bytes.size() - sent);
+    if (n > 0) sent += static_cast<size_t>(n);
+    uv_run(&loop_, UV_RUN_NOWAIT);
+  }
+  close(fd);
+  ASSERT_EQ(sent, bytes.size());
+  ASSERT_TRUE(RunUntilLines(1));
+  EXPECT_EQ(lines_, std::vector<std::string>{"ok = 1"});
+  EXPECT_EQ(too_long, 1);
+}
+
 TEST_F(FifoReaderTest, AHandlerThatClosesDropsTheRest) {
   ASSERT_EQ(reader_->Open(path_), 0);
   Write("a = 1\nclose\nb = 2\n");

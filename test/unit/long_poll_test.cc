@@ -77,6 +77,30 @@ TEST(LongPollTest, AnswerHasContentLengthCursorAndCookie) {
   EXPECT_EQ(answer.substr(answer.size() - body.size()), body);
 }
 
+TEST(LongPollTest, CursorJoinsTheHeadersThePolicyAlreadyExposes) {
+  LongPoll poll;
+  poll.channels = {"base"};
+  poll.headers = {{"Access-Control-Allow-Origin", "*"}, {"Access-Control-Expose-Headers", "WWW-Authenticate"}};
+  const std::string answer = BuildPollAnswer(poll, "", PollCursor{1, 2}, "/sse", 60);
+  EXPECT_NE(answer.find("Access-Control-Expose-Headers: WWW-Authenticate, X-SSE-Poll-Cursor\r\n"), std::string::npos);
+  // One list, not a second header.
+  const size_t first = answer.find("Access-Control-Expose-Headers");
+  EXPECT_EQ(answer.find("Access-Control-Expose-Headers", first + 1), std::string::npos);
+}
+
+TEST(LongPollTest, OutcomeIsEventsOnlyWhenSomethingPastPreambleAndHeartbeatIsQueued) {
+  LongPoll poll;
+  poll.preamble_bytes = 13;  // "retry: 3000\n\n"
+  EXPECT_STREQ(PollOutcome(poll, 13 + 10, false), "events");
+  poll.timed_out = true;
+  // Only the heartbeat that ends an empty poll.
+  EXPECT_STREQ(PollOutcome(poll, 13 + kPollTimeoutHeartbeat.size(), false), "timeout");
+  EXPECT_STREQ(PollOutcome(poll, 13 + kPollTimeoutHeartbeat.size(), true), "shutdown");
+  // An event that arrived in the same turn as the timeout still counts as one.
+  EXPECT_STREQ(PollOutcome(poll, 13 + kPollTimeoutHeartbeat.size() + 10, false), "events");
+  EXPECT_STREQ(PollOutcome(poll, 13 + kPollTimeoutHeartbeat.size() + 10, true), "events");
+}
+
 TEST(LongPollTest, Http10AnswerToo) {
   LongPoll poll;
   poll.channels = {"base"};

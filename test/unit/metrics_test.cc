@@ -78,6 +78,11 @@ Counters DistinctCounters() {
   c.streams_aged = 124;
   for (size_t i = 0; i < kAuthFailureReasonCount; ++i) c.auth_failures[i] = 130 + i;
   c.streams_token_expired = 140;
+  for (size_t i = 0; i < kLongPollOutcomeCount; ++i) c.long_polls[i] = 150 + i;
+  for (size_t i = 0; i < kLineSourceCount; ++i) {
+    c.control_lines_accepted[i] = 160 + i;
+    c.control_lines_refused[i] = 170 + i;
+  }
   return c;
 }
 
@@ -95,6 +100,7 @@ Gauges DistinctGauges() {
   g.history_channels_evicted = 210;
   g.redis_mode = true;
   g.redis_connected = true;
+  g.poll_holds = 211;
   return g;
 }
 
@@ -148,6 +154,14 @@ TEST(MetricsTest, EveryMetricHasHelpTypeAndItsValue) {
       {"ssebridge_history_bytes", "gauge", "208"},
       {"ssebridge_history_channels", "gauge", "209"},
       {"ssebridge_history_channels_evicted_total", "counter", "210"},
+      {"ssebridge_long_polls_total{outcome=\"events\"}", "", "150"},
+      {"ssebridge_long_polls_total{outcome=\"timeout\"}", "", "151"},
+      {"ssebridge_long_polls_total{outcome=\"shutdown\"}", "", "152"},
+      {"ssebridge_poll_holds", "gauge", "211"},
+      {"ssebridge_control_lines_total{source=\"control_port\",outcome=\"accepted\"}", "", "160"},
+      {"ssebridge_control_lines_total{source=\"control_port\",outcome=\"refused\"}", "", "170"},
+      {"ssebridge_control_lines_total{source=\"fifo\",outcome=\"accepted\"}", "", "161"},
+      {"ssebridge_control_lines_total{source=\"fifo\",outcome=\"refused\"}", "", "171"},
   };
   std::map<std::string, Sample> samples = ParseExposition(RenderPrometheus(DistinctCounters(), DistinctGauges()));
   for (const auto& [name, type, value] : expected) {
@@ -160,8 +174,8 @@ TEST(MetricsTest, EveryMetricHasHelpTypeAndItsValue) {
     EXPECT_TRUE(it->second.has_value) << name;
     EXPECT_EQ(it->second.value, value) << name;
   }
-  // Each of the two labelled families adds one entry of its own (its HELP and TYPE).
-  EXPECT_EQ(samples.size(), expected.size() + 2) << "unexpected extra metrics";
+  // Each of the four labelled families adds one entry of its own (its HELP and TYPE).
+  EXPECT_EQ(samples.size(), expected.size() + 4) << "unexpected extra metrics";
 }
 
 TEST(MetricsTest, AnUnknownAuthFailureReasonCountsAsMalformed) {
@@ -170,6 +184,30 @@ TEST(MetricsTest, AnUnknownAuthFailureReasonCountsAsMalformed) {
   CountAuthFailure(&counters, "no such reason");
   EXPECT_EQ(counters.auth_failures[1], 1u);
   EXPECT_EQ(counters.auth_failures[2], 1u);
+}
+
+TEST(MetricsTest, LongPollsCountUnderTheirOutcomeAndAnUnknownOneAsEvents) {
+  Counters counters;
+  CountLongPoll(&counters, "timeout");
+  CountLongPoll(&counters, "timeout");
+  CountLongPoll(&counters, "shutdown");
+  CountLongPoll(&counters, "no such outcome");
+  EXPECT_EQ(counters.long_polls[0], 1u);
+  EXPECT_EQ(counters.long_polls[1], 2u);
+  EXPECT_EQ(counters.long_polls[2], 1u);
+}
+
+TEST(MetricsTest, ControlLinesCountBySourceAndOutcome) {
+  Counters counters;
+  CountControlLine(&counters, LineSource::kControlPort, true);
+  CountControlLine(&counters, LineSource::kFifo, false);
+  CountControlLine(&counters, LineSource::kFifo, false);
+  EXPECT_EQ(counters.control_lines_accepted[0], 1u);
+  EXPECT_EQ(counters.control_lines_refused[0], 0u);
+  EXPECT_EQ(counters.control_lines_accepted[1], 0u);
+  EXPECT_EQ(counters.control_lines_refused[1], 2u);
+  const std::string text = RenderPrometheus(counters, Gauges{});
+  EXPECT_NE(text.find("ssebridge_control_lines_total{source=\"fifo\",outcome=\"refused\"} 2\n"), std::string::npos);
 }
 
 TEST(MetricsTest, HelpAndTypePrecedeTheSample) {

@@ -221,6 +221,33 @@ TEST_F(RedisClientTest, AKilledServerAnswersPendingCommandsWithNullOnceAndTheCli
   EXPECT_EQ(losses_, 1);
 }
 
+// The loop walks closing handles on its next turn, after Stop() returned; a
+// client destroyed in between must not take that memory with it. Run under
+// valgrind or ASan (scripts/test.sh), reading freed memory fails this test.
+TEST_F(RedisClientTest, AClientMayBeDestroyedAsSoonAsStopReturns) {
+  RedisClient* client = StartedClient();
+  auto outcome = std::make_shared<Outcome>();
+  ASSERT_TRUE(Send(client, {"PING"}, outcome));
+  client->Stop();
+  EXPECT_EQ(outcome->calls, 1);
+  clients_.clear();  // Before the loop has run any close callback.
+  EXPECT_TRUE(RunLoopUntil(&loop_, [&] { return !uv_loop_alive(&loop_); }));
+}
+
+TEST_F(RedisClientTest, AClientDestroyedWithoutStopStopsItself) {
+  MakeClient(Options(redis_.url()));           // Never started.
+  MakeClient(Options(redis_.url()))->Start();  // Connecting.
+  RedisClient* ready = StartedClient();
+  auto outcome = std::make_shared<Outcome>();
+  ASSERT_TRUE(Send(ready, {"PING"}, outcome));
+  clients_.clear();
+  // The pending command was answered, once, from the destructor.
+  EXPECT_EQ(outcome->calls, 1);
+  EXPECT_TRUE(outcome->null_reply);
+  // TearDown's uv_loop_close() fails if a timer is left open.
+  EXPECT_TRUE(RunLoopUntil(&loop_, [&] { return !uv_loop_alive(&loop_); }));
+}
+
 TEST_F(RedisClientTest, StartedWithoutAServerItKeepsRetryingUntilOneAppears) {
   redis_.Kill();
   RedisClient* client = MakeClient(Options(redis_.url()));
