@@ -6,7 +6,7 @@
 #   3. the same suite on an AddressSanitizer + UndefinedBehaviorSanitizer build
 #      (without the browser test: it checks what Chromium receives, and the
 #      server paths it drives are in the integration tests, which do run here);
-#   4. bounded libFuzzer runs (15 s each, clang, ASan + UBSan) of every input parser:
+#   4. bounded libFuzzer runs (8 s each, clang, ASan + UBSan) of every input parser:
 #      HTTP requests, publish bodies, Redis messages and envelopes, fetch replies, config files;
 #   5. bench/chaos.sh: 200 streams, the bridge's Redis subscriber killed 3 times,
 #      no loss/duplicate/reordering, on the sanitizer build;
@@ -84,14 +84,14 @@ if ((quick == 0)); then
       corpus="$(mktemp -d)"
       cp test/fuzz/corpus/"${target%_fuzz}"/* "$corpus"/ 2>/dev/null || true
       echo "-- $target"
-      "$binary" -max_total_time=15 -rss_limit_mb=2048 -print_final_stats=1 "$corpus" >"$corpus.log" 2>&1 ||
+      "$binary" -max_total_time=8 -rss_limit_mb=2048 -print_final_stats=1 "$corpus" >"$corpus.log" 2>&1 ||
         { failed=1; tail -n 40 "$corpus.log"; }
       grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb)' "$corpus.log" || true
       rm -rf "$corpus" "$corpus.log"
     done
     return $failed
   }
-  run_stage "fuzzers (libFuzzer, 15 s each, asan+ubsan)" fuzz_all
+  run_stage "fuzzers (libFuzzer, 8 s each, asan+ubsan)" fuzz_all
 
   run_stage "no loss while the Redis subscriber is killed (bench/chaos.sh, asan)" \
     env SSEBRIDGE_BIN=build-asan/ssebridge bench/chaos.sh --subscribers 200 --rate 100 --duration 12 --kills 3
