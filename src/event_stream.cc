@@ -202,10 +202,20 @@ void EventStream::SendHeartbeat() {
 
 void EventStream::EndWithRetry(uint32_t retry_ms) {
   if ((flags_ & kEnded) != 0) return;
+  QueueRetry(retry_ms);
+  End();
+}
+
+void EventStream::QueueRetry(uint32_t retry_ms) {
   std::string retry;
   AppendSseRetry(&retry, retry_ms);
   queue_->PushUnbounded(Frame::FromPayload(retry), chunked_);
-  End();
+}
+
+void EventStream::LeaveClientRegistry() {
+  if (!registered_) return;
+  context_->clients->Remove(this);
+  registered_ = false;
 }
 
 void EventStream::End() {
@@ -234,10 +244,7 @@ bool EventStream::HoldsTopic(std::string_view name) const {
 }
 
 void EventStream::EndByRequest(const char* why) {
-  if (registered_) {
-    context_->clients->Remove(this);
-    registered_ = false;
-  }
+  LeaveClientRegistry();
   if ((flags_ & kEnded) != 0) return;
   LOG_INFO("stream %s ended: %s", host_->Peer().c_str(), why);
   EndAndRelease();
@@ -248,15 +255,9 @@ void EventStream::EndByAge() {
   if ((flags_ & (kEnded | kCutOff)) != 0) return;
   ++context_->counters->streams_aged;
   LOG_DEBUG("stream %s ended: reached --max-stream-age", host_->Peer().c_str());
-  if (registered_) {
-    context_->clients->Remove(this);
-    registered_ = false;
-  }
+  LeaveClientRegistry();
   // Never longer than what the operator configured with --retry.
-  const uint32_t retry_ms = std::min(kAgedRetryMs, context_->config->retry_ms);
-  std::string retry;
-  AppendSseRetry(&retry, retry_ms);
-  queue_->PushUnbounded(Frame::FromPayload(retry), chunked_);
+  QueueRetry(std::min(kAgedRetryMs, context_->config->retry_ms));
   EndAndRelease();
 }
 
@@ -288,10 +289,7 @@ void EventStream::Stop() {
     context_->expiries->Remove(expiry_);
     expiry_tracked_ = false;
   }
-  if (registered_) {
-    context_->clients->Remove(this);
-    registered_ = false;
-  }
+  LeaveClientRegistry();
   flags_ |= kEnded;
   if (subscriber_ != nullptr) {
     context_->registry->Unsubscribe(subscriber_);

@@ -132,6 +132,10 @@ class EventStream final : public StreamSink {
   void CutOffSlowConsumer(const char* what, size_t bytes);
   void ScheduleFlush() { context_->scheduler->ScheduleFlush(entry_); }
   void EndAndRelease();
+  // Queues a `retry:` field (the reconnect delay for the client's next stream).
+  void QueueRetry(uint32_t retry_ms);
+  // Takes the stream out of the client registry (register=1/client_id=) once.
+  void LeaveClientRegistry();
 
   BridgeContext* context_;
   WriteQueue* queue_;
