@@ -29,7 +29,10 @@ if [[ "$tier" == --test || "$tier" == --test-full ]]; then
   # the browser test Debian's Chromium (driven by playwright-core, which
   # downloads no browser of its own) and curl (the publisher cyclone-sse's
   # README shows), and systemd for systemd-analyze, which checks the shipped unit.
-  packages+=(libgtest-dev libgmock-dev redis-server nginx procps chromium curl systemd)
+  # The package tests (ctest -L package) build the .deb: dpkg-dev for
+  # dpkg-shlibdeps, which computes Depends; lintian checks the package, file
+  # tells it the binary is stripped; man-db renders the manual page.
+  packages+=(libgtest-dev libgmock-dev redis-server nginx procps chromium curl systemd dpkg-dev lintian file man-db)
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi

@@ -12,6 +12,7 @@
 #include "ssebridge/broker_factory.h"
 #include "ssebridge/config_loader.h"
 #include "ssebridge/log.h"
+#include "ssebridge/man_page.h"
 #include "ssebridge/server.h"
 
 namespace {
@@ -60,6 +61,10 @@ int main(int argc, char** argv) {
   }
   if (loaded.show_help) {
     fputs(ssebridge::ConfigUsage().c_str(), stdout);
+    return 0;
+  }
+  if (loaded.show_man) {
+    fputs(ssebridge::ManPage(SSEBRIDGE_VERSION).c_str(), stdout);
     return 0;
   }
   if (loaded.show_version) {
