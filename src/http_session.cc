@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "ssebridge/access_log.h"
 #include "ssebridge/http_parser.h"
 #include "ssebridge/http_response.h"
 #include "ssebridge/log.h"
@@ -182,6 +183,8 @@ void HttpSession::Answer(std::string bytes, bool keep_alive) {
 
 void HttpSession::Reject(int status, const std::string& message) {
   if (settings_.counters != nullptr) ++settings_.counters->http_errors;
+  // No method or path: the request was not parsed (or never arrived).
+  if (settings_.access_log) LogRequestRejected({status, message, Peer(), "", ""});
   // The request could not be parsed (or never came): answer in HTTP/1.1 and
   // close, since the byte stream can no longer be trusted to delimit the next
   // request.

@@ -101,7 +101,7 @@ std::string ManPage(const std::string& version) {
       ".SH FILES\n"
       ".TP\n\\fI/etc/ssebridge/ssebridge.json\\fR\n"
       "The configuration file the packaged systemd unit passes with \\fB\\-\\-config\\fR.\n"
-      ".TP\n\\fI/lib/systemd/system/ssebridge.service\\fR\nThe systemd unit.\n";
+      ".TP\n\\fI/usr/lib/systemd/system/ssebridge.service\\fR\nThe systemd unit.\n";
   page +=
       ".SH SEE ALSO\n"
       "The documentation in \\fI/usr/share/doc/ssebridge\\fR: configuration.md, deployment.md,\n"
