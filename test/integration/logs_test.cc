@@ -138,7 +138,11 @@ TEST(LogsTest, RejectedRequestsAreLoggedWithTheTokenRedacted) {
   harness::Socket garbage;
   ASSERT_TRUE(garbage.Connect(bridge.port()));
   ASSERT_TRUE(garbage.SendAll("NOT HTTP AT ALL\r\n\r\n"));
-  EXPECT_TRUE(garbage.WaitClosed(Millis(5000)));
+  std::string buffer;
+  std::optional<harness::HttpResponse> refused = harness::ReadResponse(garbage, buffer, Millis(5000));
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400);
+  garbage.Close();
   ASSERT_TRUE(bridge.process().WaitForLine("\"method\":\"-\"", Millis(5000))) << bridge.process().output();
   EXPECT_EQ(bridge.Stop(SIGTERM), 0);
 
