@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "ssebridge/channel.h"
 #include "ssebridge/json_quote.h"
 
 namespace ssebridge {
@@ -40,6 +41,32 @@ bool NeedsQuotes(std::string_view value) {
     }
   }
   return false;
+}
+
+// A JSON string for a log line. Valid UTF-8 is written as it is; a string
+// that is not (a client's path, say) would make the line unparseable for a
+// log shipper, so each of its bytes above 0x7f is written as \u00XX: the
+// line stays valid JSON and the bytes stay visible.
+void AppendJsonString(std::string* out, std::string_view text) {
+  if (IsValidUtf8(text)) {
+    AppendJsonQuoted(out, text);
+    return;
+  }
+  *out += '"';
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte == '"' || byte == '\\') {
+      *out += '\\';
+      *out += c;
+    } else if (byte < 0x20 || byte >= 0x7f) {
+      char escaped[8];
+      snprintf(escaped, sizeof escaped, "\\u%04x", byte);
+      *out += escaped;
+    } else {
+      *out += c;
+    }
+  }
+  *out += '"';
 }
 
 void WriteLine(std::string line) {
@@ -73,15 +100,15 @@ std::string FormatLogLine(LogFormat format, std::string_view time, LogLevel leve
     line += "\",\"level\":\"";
     line += kLowerNames[static_cast<int>(level)];
     line += "\",\"msg\":";
-    AppendJsonQuoted(&line, message);
+    AppendJsonString(&line, message);
     for (const LogField& field : fields) {
       line += ',';
-      AppendJsonQuoted(&line, field.key);
+      AppendJsonString(&line, field.key);
       line += ':';
       if (field.number) {
         line += field.value;
       } else {
-        AppendJsonQuoted(&line, field.value);
+        AppendJsonString(&line, field.value);
       }
     }
     line += '}';

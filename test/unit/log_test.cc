@@ -68,5 +68,13 @@ TEST(LogFormatTest, JsonIsOneObjectWithTimeLevelMsgAndTheFields) {
   EXPECT_EQ(record.size(), 5u);
 }
 
+TEST(LogFormatTest, JsonStaysValidWhenAValueIsNotUtf8) {
+  const std::string line = FormatLogLine(LogFormat::kJson, "T", LogLevel::kInfo, "caf\xc3\xa9",
+                                         {{"path", "/a\xff\"b"}});
+  nlohmann::json record = nlohmann::json::parse(line);  // Throws on invalid UTF-8.
+  EXPECT_EQ(record["msg"], "caf\xc3\xa9");  // Valid UTF-8 is kept as it is.
+  EXPECT_EQ(record["path"], "/a\u00ff\"b");
+}
+
 }  // namespace
 }  // namespace ssebridge
