@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The Debian package: cpack builds it, `dpkg-deb -x` unpacks it into a temp
-# dir, the packaged binary runs with the packaged configuration (only the
-# listen address overridden, by the environment, to a free loopback port)
-# and answers; lintian reports no errors (its warnings are printed).
+# The Debian package: cpack builds it; its Depends, conffiles and lack of
+# maintainer scripts are checked; `dpkg-deb -x` unpacks it into a temp dir;
+# the unit is verified; the packaged binary runs with the packaged
+# configuration (only the listen address overridden, by the environment, to
+# a free loopback port) and answers; lintian reports no errors (its
+# warnings are printed).
 #   test/package/deb_test.sh BUILD_DIR
 set -euo pipefail
 build_dir="$(cd "$1" && pwd)"
@@ -34,6 +36,18 @@ scripts="$(dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -E 'preinst|postinst|p
 root="$work/root"
 dpkg-deb -x "$deb" "$root"
 file "$root/usr/bin/ssebridge" | grep -q ', stripped' || fail "binary not stripped: $(file "$root/usr/bin/ssebridge")"
+
+# The packaged unit starts the packaged binary with the packaged config, and
+# systemd-analyze accepts it (pointed at the unpacked binary, which it checks
+# exists).
+unit="$root/usr/lib/systemd/system/ssebridge.service"
+grep -q '^ExecStart=/usr/bin/ssebridge --config /etc/ssebridge/ssebridge.json$' "$unit" ||
+  fail "the packaged unit's ExecStart: $(grep ExecStart "$unit")"
+if [[ -x /usr/bin/systemd-analyze ]]; then
+  sed "s|^ExecStart=/usr/bin/ssebridge|ExecStart=$root/usr/bin/ssebridge|" "$unit" >"$work/ssebridge.service"
+  output="$(/usr/bin/systemd-analyze verify "$work/ssebridge.service" 2>&1)" || fail "systemd-analyze verify: $output"
+  [[ "$output" != *ssebridge.service* ]] || fail "systemd-analyze verify: $output"
+fi
 
 # Port 0 picks a free port; the log line names it.
 SSEBRIDGE_LISTEN=127.0.0.1:0 "$root/usr/bin/ssebridge" --config "$root/etc/ssebridge/ssebridge.json" \
