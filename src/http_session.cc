@@ -43,8 +43,11 @@ void HttpSession::Consume(const char* data, size_t length) {
     }
     HttpParser::FeedResult result = parser_->Feed(data, length);
     if (result.status == HttpParser::Status::kError) {
-      LOG_INFO("connection %s: rejected request: %d %s", Peer().c_str(), parser_->error_status(),
-               parser_->error_message().c_str());
+      // The access log's line (in Reject) says the same, with the fields named.
+      if (!settings_.access_log) {
+        LOG_INFO("connection %s: rejected request: %d %s", Peer().c_str(), parser_->error_status(),
+                 parser_->error_message().c_str());
+      }
       Reject(parser_->error_status(), parser_->error_message());
       return;
     }
