@@ -167,6 +167,22 @@ def phase(pid, port, publish_port, context, streams, messages, size, channel, ra
     return cpu, deliveries, elapsed
 
 
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def idle_memory(pid, port, context, count):
+    """Resident KiB per idle stream: `count` streams opened, RSS before and after."""
+    before = rss_kib(pid)
+    socks = open_streams(port, count, context, "idle")
+    after = rss_kib(pid)
+    return (after - before) / count, socks
+
+
 def handshakes(pid, port, context, count):
     before = cpu_seconds(pid)
     for _ in range(count):
@@ -187,6 +203,7 @@ def main():
     parser.add_argument("--size", type=int, default=100, help="payload bytes per message")
     parser.add_argument("--handshakes", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--idle", type=int, default=2000, help="idle streams for the memory figure")
     parser.add_argument("--rate", type=float, default=0,
                         help="messages per second, one at a time (default 0: as fast as answered, 32 in flight)")
     args = parser.parse_args()
@@ -230,6 +247,15 @@ def main():
             print(f"connection + request + close: plain {plain_cpu / args.handshakes * 1e6:.0f} us, "
                   f"TLS {tls_cpu / args.handshakes * 1e6:.0f} us of server CPU "
                   f"(the handshake: {(tls_cpu - plain_cpu) / args.handshakes * 1e6:.0f} us)")
+            # Memory last, after the heap has grown to its working size.
+            # Both sets stay open until both are measured, so that the second
+            # cannot reuse memory the first gave back.
+            plain_kib, plain_socks = idle_memory(server.pid, plain_port, None, args.idle)
+            tls_kib, tls_socks = idle_memory(server.pid, tls_port, context, args.idle)
+            for s in plain_socks + tls_socks:
+                s.close()
+            print(f"resident memory per idle stream ({args.idle} streams): plain {plain_kib:.2f} KiB, "
+                  f"TLS {tls_kib:.2f} KiB")
         finally:
             server.terminate()
             server.wait(timeout=10)
