@@ -229,6 +229,16 @@ def main():
                         raise
                     time.sleep(0.05)
             context = ssl.create_default_context(cafile=cert)
+            # Memory first, on a fresh process, so that neither figure is hidden
+            # by memory an earlier phase freed.
+            # Both sets stay open until both are measured, so that the second
+            # cannot reuse memory the first gave back.
+            plain_kib, plain_socks = idle_memory(server.pid, plain_port, None, args.idle)
+            tls_kib, tls_socks = idle_memory(server.pid, tls_port, context, args.idle)
+            for s in plain_socks + tls_socks:
+                s.close()
+            print(f"resident memory per idle stream ({args.idle} streams): plain {plain_kib:.2f} KiB, "
+                  f"TLS {tls_kib:.2f} KiB")
             totals = {"plain": [0.0, 0], "tls": [0.0, 0]}
             for round_number in range(args.rounds):
                 for name, port, ctx in (("plain", plain_port, None), ("tls", tls_port, context)):
@@ -238,24 +248,17 @@ def main():
                     totals[name][1] += deliveries
                     print(f"round {round_number + 1} {name:5}: {deliveries} deliveries in {elapsed:.2f} s, "
                           f"server CPU {cpu:.2f} s = {cpu / deliveries * 1e6:.2f} us/delivery", flush=True)
-            plain_us = totals["plain"][0] / totals["plain"][1] * 1e6
-            tls_us = totals["tls"][0] / totals["tls"][1] * 1e6
-            print(f"\nCPU per delivery: plain {plain_us:.2f} us, TLS {tls_us:.2f} us ({tls_us / plain_us:.2f}x)")
+            if args.rounds > 0:
+                plain_us = totals["plain"][0] / totals["plain"][1] * 1e6
+                tls_us = totals["tls"][0] / totals["tls"][1] * 1e6
+                print(f"\nCPU per delivery: plain {plain_us:.2f} us, TLS {tls_us:.2f} us "
+                      f"({tls_us / plain_us:.2f}x)")
 
             plain_cpu = handshakes(server.pid, plain_port, None, args.handshakes)
             tls_cpu = handshakes(server.pid, tls_port, context, args.handshakes)
             print(f"connection + request + close: plain {plain_cpu / args.handshakes * 1e6:.0f} us, "
                   f"TLS {tls_cpu / args.handshakes * 1e6:.0f} us of server CPU "
                   f"(the handshake: {(tls_cpu - plain_cpu) / args.handshakes * 1e6:.0f} us)")
-            # Memory last, after the heap has grown to its working size.
-            # Both sets stay open until both are measured, so that the second
-            # cannot reuse memory the first gave back.
-            plain_kib, plain_socks = idle_memory(server.pid, plain_port, None, args.idle)
-            tls_kib, tls_socks = idle_memory(server.pid, tls_port, context, args.idle)
-            for s in plain_socks + tls_socks:
-                s.close()
-            print(f"resident memory per idle stream ({args.idle} streams): plain {plain_kib:.2f} KiB, "
-                  f"TLS {tls_kib:.2f} KiB")
         finally:
             server.terminate()
             server.wait(timeout=10)

@@ -192,11 +192,11 @@ void Transport::OnTlsInput(const char* data, size_t length) {
   if (handshaking && tls.handshake_done() && !closing_) events_->written(owner_, 0);
 }
 
-bool Transport::WriteTlsOutput(FlushResult* result) {
+bool Transport::WriteTlsOutput(FlushResult* result, bool synchronous) {
   if (write_in_flight_ || closing_) return true;  // OnWrite sends what piled up meanwhile.
   std::string& out = tls_->pending();
   size_t offset = 0;
-  for (int round = 0; round < 4 && offset < out.size(); ++round) {
+  for (int round = 0; synchronous && round < 4 && offset < out.size(); ++round) {
     uv_buf_t buffer = uv_buf_init(&out[offset], static_cast<unsigned>(out.size() - offset));
     const int written = uv_try_write(stream(), &buffer, 1);
     if (written == UV_EAGAIN) break;
@@ -235,25 +235,33 @@ Transport::FlushResult Transport::FlushTls(WriteQueue* queue) {
   FlushResult result;
   // Nothing can be encrypted before the handshake; OnTlsInput reports when
   // it completes.
-  if (write_in_flight_ || !tls_->handshake_done()) return result;
-  // Everything queued becomes one run of records and leaves in one write,
-  // as on the plain path; at most kTlsFlushBytes per flush, so that a client
-  // that does not read leaves its backlog in the queue, where the limit is.
-  size_t encrypted = 0;
-  while (!queue->empty() && encrypted < kTlsFlushBytes) {
-    uv_buf_t buffers[kMaxIovecs];
-    size_t total = 0;
-    size_t count = queue->Fill(buffers, kMaxIovecs, &total);
-    if (!tls_->Encrypt(buffers, count)) {
-      LOG_DEBUG("connection %s: TLS encryption failed: %s", Peer().c_str(), tls_->error().c_str());
+  if (!tls_->handshake_done()) return result;
+  // What is queued becomes one run of records and leaves in one write, as
+  // on the plain path. At most kTlsFlushBytes are encrypted per round, so a
+  // client that does not read leaves its backlog in the queue, where the
+  // limit is; after a few rounds the rest goes to one asynchronous write,
+  // whose completion continues, so one deep backlog cannot hold the loop.
+  for (int round = 0; round < 4 && !write_in_flight_; ++round) {
+    size_t encrypted = 0;
+    while (!queue->empty() && encrypted < kTlsFlushBytes) {
+      uv_buf_t buffers[kMaxIovecs];
+      size_t total = 0;
+      size_t count = queue->Fill(buffers, kMaxIovecs, &total);
+      if (!tls_->Encrypt(buffers, count)) {
+        LOG_DEBUG("connection %s: TLS encryption failed: %s", Peer().c_str(), tls_->error().c_str());
+        result.failed = true;
+        return result;
+      }
+      queue->Consume(total);
+      encrypted += total;
+    }
+    if (!tls_->CollectOutput()) break;
+    if (!WriteTlsOutput(&result, round < 3)) {
       result.failed = true;
       return result;
     }
-    queue->Consume(total);
-    encrypted += total;
+    if (queue->empty()) break;
   }
-  tls_->CollectOutput();
-  if (!WriteTlsOutput(&result)) result.failed = true;
   return result;
 }
 

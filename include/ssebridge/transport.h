@@ -70,7 +70,7 @@ class Transport {
   // Writes from the front of `queue` as far as the socket accepts. Does
   // nothing while an asynchronous write is in flight: `written` continues.
   // Over TLS, the bytes taken from the queue are encrypted at once and
-  // leave the queue then (up to kTlsFlushBytes per call, so that the queue
+  // leave the queue then (up to kTlsFlushBytes per round, so that the queue
   // stays the backpressure gauge); `written` then reports 0 bytes.
   FlushResult Flush(WriteQueue* queue);
 
@@ -105,8 +105,9 @@ class Transport {
   void OnTlsInput(const char* data, size_t length);
   FlushResult FlushTls(WriteQueue* queue);
   // Sends the session's pending ciphertext: synchronously as far as the
-  // socket takes it, the rest with one uv_write. False when a write failed.
-  bool WriteTlsOutput(FlushResult* result);
+  // socket takes it (unless `synchronous` is false), the rest with one
+  // uv_write. False when a write failed.
+  bool WriteTlsOutput(FlushResult* result, bool synchronous = true);
   // close_notify, then FIN, once no write is in flight.
   bool ShutdownTls();
   bool StartShutdown();

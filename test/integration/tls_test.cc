@@ -319,6 +319,27 @@ TEST_F(TlsTest, ASlowConsumerOverTlsIsCutOffLikeOnePlain) {
   EXPECT_TRUE(next.ReadUntil("data: next"));
 }
 
+TEST_F(TlsTest, AReplayLargerThanOneFlushArrivesWhole) {
+  StartBridge();
+  // 300 messages of 1 KB: a resume queues all of them at once, more than
+  // one flush encrypts, and no later event comes to flush the rest.
+  const std::string padding(1000, 'r');
+  std::string first_id;
+  for (int i = 0; i < 300; ++i) {
+    std::optional<HttpResponse> published = harness::PublishJson(
+        bridge_.port(), R"({"channel":"history","data":")" + std::to_string(i) + ":" + padding + "\"}");
+    ASSERT_TRUE(published);
+    ASSERT_EQ(published->status, 200);
+    if (i == 0) first_id = harness::PublishedId(*published);
+  }
+  TlsClient client;
+  ASSERT_TRUE(client.Connect(tls_port_, Path("cert.pem"))) << client.error();
+  ASSERT_TRUE(client.Send("GET /events?channel=history HTTP/1.1\r\nHost: localhost\r\nLast-Event-ID: " + first_id +
+                          "\r\n\r\n"));
+  EXPECT_TRUE(client.ReadUntil("data: 299:")) << client.received().size() << " bytes";
+  EXPECT_NE(client.received().find("data: 1:"), std::string::npos);
+}
+
 TEST_F(TlsTest, ATlsUnixSocketListener) {
   const std::string path = Path("bridge.sock");
   StartBridge({"--listen", "tls:unix:" + path});
