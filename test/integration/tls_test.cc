@@ -340,6 +340,40 @@ TEST_F(TlsTest, AReplayLargerThanOneFlushArrivesWhole) {
   EXPECT_NE(client.received().find("data: 1:"), std::string::npos);
 }
 
+TEST_F(TlsTest, ACertificateChainIsSentWhole) {
+  // root -> intermediate -> leaf; the client trusts only the root, so the
+  // handshake verifies only if the intermediate is sent from the chain file.
+  const std::string key = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+  std::string output;
+  ASSERT_EQ(RunShell("cd '" + dir_.path() + "' && set -e"
+                     " && openssl req -x509" + key + " -keyout root.key -out root.pem -subj /CN=root -days 2"
+                     " && openssl req" + key + " -keyout inter.key -out inter.csr -subj /CN=intermediate"
+                     " && printf 'basicConstraints=critical,CA:true\\nkeyUsage=critical,keyCertSign\\n' > ca.ext"
+                     " && openssl x509 -req -in inter.csr -CA root.pem -CAkey root.key -set_serial 2 -days 2"
+                     "    -extfile ca.ext -out inter.pem"
+                     " && openssl req" + key + " -keyout leaf.key -out leaf.csr -subj /CN=localhost"
+                     " && printf 'subjectAltName=DNS:localhost\\n' > leaf.ext"
+                     " && openssl x509 -req -in leaf.csr -CA inter.pem -CAkey inter.key -set_serial 3 -days 2"
+                     "    -extfile leaf.ext -out leaf.pem"
+                     " && cat leaf.pem inter.pem > chain.pem 2>&1",
+                     &output),
+            0)
+      << output;
+  ASSERT_EQ(system(("cp '" + Path("chain.pem") + "' '" + Path("cert.pem") + "' && cp '" + Path("leaf.key") + "' '" +
+                    Path("cert.key") + "'")
+                       .c_str()),
+            0);
+  StartBridge();
+  EXPECT_EQ(RunShell("curl -sS --cacert '" + Path("root.pem") + "' " + Url("/healthz"), &output), 0) << output;
+  EXPECT_NE(output.find("\"status\":\"ok\""), std::string::npos) << output;
+  // The same leaf without its intermediate cannot be verified: the chain
+  // file is what made the difference.
+  ASSERT_EQ(system(("cp '" + Path("leaf.pem") + "' '" + Path("cert.pem") + "'").c_str()), 0);
+  kill(bridge_.process().pid(), SIGHUP);
+  ASSERT_TRUE(bridge_.process().WaitForLine("TLS certificate reloaded", kWait));
+  EXPECT_NE(RunShell("curl -sS --cacert '" + Path("root.pem") + "' " + Url("/healthz"), &output), 0) << output;
+}
+
 TEST_F(TlsTest, ATlsUnixSocketListener) {
   const std::string path = Path("bridge.sock");
   StartBridge({"--listen", "tls:unix:" + path});
