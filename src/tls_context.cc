@@ -5,6 +5,11 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "ssebridge/config.h"
 #include "ssebridge/metrics.h"
 #include "ssebridge/tls_session.h"
@@ -85,7 +90,12 @@ SSL_CTX* NewServerTlsContext(const std::string& cert_file, const std::string& ke
   // connection closed, memory that grows with the handshake rate.
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
   SSL_CTX_set_alpn_select_cb(ctx, SelectAlpn, nullptr);
-  if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1) {
+  // OpenSSL reports an unreadable file as "system lib"; say what the system said.
+  if (access(cert_file.c_str(), R_OK) != 0) {
+    *error = "--tls-cert " + cert_file + ": " + strerror(errno);
+  } else if (access(key_file.c_str(), R_OK) != 0) {
+    *error = "--tls-key " + key_file + ": " + strerror(errno);
+  } else if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1) {
     *error = "--tls-cert " + cert_file + ": " + LastError();
   } else if (SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
     // OpenSSL compares the key with the certificate while loading it; a

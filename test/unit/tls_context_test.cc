@@ -78,9 +78,9 @@ TEST_F(TlsContextTest, LoadsTheCertificateAndDescribesIt) {
 TEST_F(TlsContextTest, BadFilesSayWhichAndWhy) {
   std::string error;
   EXPECT_EQ(TlsContext::Load(Path("missing.pem"), Path("a.key"), &counters_, &error), nullptr);
-  EXPECT_THAT(error, HasSubstr("--tls-cert " + Path("missing.pem")));
+  EXPECT_THAT(error, HasSubstr("--tls-cert " + Path("missing.pem") + ": No such file or directory"));
   EXPECT_EQ(TlsContext::Load(Path("a.pem"), Path("missing.key"), &counters_, &error), nullptr);
-  EXPECT_THAT(error, HasSubstr("--tls-key " + Path("missing.key")));
+  EXPECT_THAT(error, HasSubstr("--tls-key " + Path("missing.key") + ": No such file or directory"));
   EXPECT_EQ(TlsContext::Load(Path("a.pem"), Path("b.key"), &counters_, &error), nullptr);
   EXPECT_THAT(error, HasSubstr("does not match"));
   ASSERT_TRUE(testing_tls::WriteText(Path("junk.pem"), "not a certificate\n"));
