@@ -19,7 +19,7 @@ esac
 # not bring recommendations, so the build tool and both compilers are named
 # (gcc for llhttp's C sources, g++ for ours).
 # libjwt-dev verifies tokens; libssl-dev (libcrypto) reads the type of a PEM
-# public key; libsystemd-dev: sd_notify for systemd's Type=notify readiness
+# public key, and its libssl serves the tls: listeners; libsystemd-dev: sd_notify for systemd's Type=notify readiness
 # and watchdog.
 packages=(cmake make gcc g++ pkg-config libuv1-dev libhiredis-dev node-llhttp nlohmann-json3-dev libjwt-dev libssl-dev
           libsystemd-dev)
@@ -28,12 +28,14 @@ if [[ "$tier" == --test || "$tier" == --test-full ]]; then
   # for the harness, Node.js for the WHATWG EventSource framing test, for
   # the browser test Debian's Chromium (driven by playwright-core, which
   # downloads no browser of its own) and curl (the publisher cyclone-sse's
-  # README shows), and systemd for systemd-analyze, which checks the shipped unit.
+  # README shows), systemd for systemd-analyze, which checks the shipped unit,
+  # and the openssl command, which makes the TLS tests' certificates and plays
+  # s_client against the TLS listener.
   # The package tests (ctest -L package) build the .deb: dpkg-dev for
   # dpkg-shlibdeps, which computes Depends; file tells them the binary is
   # stripped. (lintian and man-db, which check the package and the manual
   # page, are in --test-full; without them those two checks are skipped.)
-  packages+=(libgtest-dev libgmock-dev redis-server nginx procps chromium curl systemd dpkg-dev file)
+  packages+=(libgtest-dev libgmock-dev redis-server nginx procps chromium curl systemd openssl dpkg-dev file)
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi

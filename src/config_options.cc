@@ -80,7 +80,8 @@ bool ParseAnonymousPublish(std::string_view text, AnonymousPublish* out) {
 const std::vector<OptionSpec>& Options() {
   static const std::vector<OptionSpec> kOptions = {
       {"listen", true, true,
-       "HOST:PORT or unix:/PATH to listen on, repeatable (default 127.0.0.1:8080; port 0 picks a free one)",
+       "[tls:]HOST:PORT or [tls:]unix:/PATH to listen on, repeatable; tls: needs --tls-cert and --tls-key "
+       "(default 127.0.0.1:8080; port 0 picks a free one)",
        [](Config& c, const std::string& v) {
          ListenAddress address;
          std::string error = ParseListenAddress(v, &address);
@@ -97,6 +98,18 @@ const std::vector<OptionSpec>& Options() {
       {"reuse-port", false, false,
        "set SO_REUSEPORT on TCP listeners so several processes share one port (default off)",
        [](Config& c, const std::string& v) { return ParseOnOff(v, &c.reuse_port); }},
+      {"tls-cert", true, false, "PEM certificate chain (leaf first) for tls: listeners; reread on SIGHUP",
+       [](Config& c, const std::string& v) {
+         if (v.empty()) return std::string("must not be empty");
+         c.tls_cert_file = v;
+         return std::string();
+       }},
+      {"tls-key", true, false, "PEM private key for --tls-cert; reread on SIGHUP",
+       [](Config& c, const std::string& v) {
+         if (v.empty()) return std::string("must not be empty");
+         c.tls_key_file = v;
+         return std::string();
+       }},
       {"unix-socket-mode", true, false, "octal mode of unix:/PATH socket files, e.g. 0660 (default: from the umask)",
        [](Config& c, const std::string& v) {
          std::string error = ParseSocketMode(v, &c.unix_socket_mode);

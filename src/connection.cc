@@ -120,9 +120,13 @@ Connection::Connection(BridgeContext* context, uint64_t id, const IpAddress& pee
       queue_(context->config->client_buffer_bytes),
       stream_(context, &queue_, this, this) {}
 
-int Connection::Open(int fd) {
+int Connection::Open(int fd, TlsContext* tls) {
   int rc = transport_.Open(fd);
   if (rc != 0) return rc;
+  if (tls != nullptr) {
+    rc = transport_.StartTls(tls);
+    if (rc != 0) return rc;
+  }
   const Config& config = this->config();
   HttpSession::Settings settings;
   settings.max_header_bytes = config.max_header_bytes;

@@ -61,9 +61,10 @@ std::string ParseId(const std::string& text, bool user, int64_t* out) {
 std::string ListenAddress::ToString() const { return ToString(port); }
 
 std::string ListenAddress::ToString(uint16_t bound_port) const {
-  if (is_unix()) return "unix:" + path;
+  const char* scheme = tls ? "tls:" : "";
+  if (is_unix()) return scheme + ("unix:" + path);
   const std::string shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  return shown + ":" + std::to_string(bound_port);
+  return scheme + shown + ":" + std::to_string(bound_port);
 }
 
 std::string ParseHostPort(const std::string& text, std::string* host_out, uint16_t* port_out) {
@@ -91,7 +92,19 @@ std::string ParseHostPort(const std::string& text, std::string* host_out, uint16
   return "";
 }
 
-std::string ParseListenAddress(const std::string& text, ListenAddress* out) {
+static std::string ParsePlainListenAddress(const std::string& text, ListenAddress* out);
+
+std::string ParseListenAddress(const std::string& full_text, ListenAddress* out) {
+  static constexpr const char kTlsPrefix[] = "tls:";
+  const bool tls = full_text.rfind(kTlsPrefix, 0) == 0;
+  const std::string text = tls ? full_text.substr(sizeof kTlsPrefix - 1) : full_text;
+  std::string error = ParsePlainListenAddress(text, out);
+  if (error.empty()) out->tls = tls;
+  return error;
+}
+
+// One --listen value without its "tls:" prefix.
+static std::string ParsePlainListenAddress(const std::string& text, ListenAddress* out) {
   static constexpr const char kUnixPrefix[] = "unix:";
   if (text.rfind(kUnixPrefix, 0) == 0) {
     std::string path = text.substr(sizeof kUnixPrefix - 1);

@@ -16,6 +16,7 @@
 #include "ssebridge/man_page.h"
 #include "ssebridge/pid_file.h"
 #include "ssebridge/server.h"
+#include "ssebridge/tls_context.h"
 
 namespace {
 
@@ -24,6 +25,7 @@ void OnSignal(uv_signal_t* handle, int signal_number) {
   if (signal_number == SIGHUP) {
     // Runs on the loop (uv_signal), not in the signal handler, so opening a
     // file and logging are safe here.
+    server->ReloadTls();
     const std::string& path = server->config().log_file;
     if (path.empty()) {
       LOG_INFO("received SIGHUP: no --log-file to reopen");
@@ -108,6 +110,15 @@ int main(int argc, char** argv) {
 
   uv_loop_t* loop = uv_default_loop();
   ssebridge::Server server(loop, loaded.config);
+  // The certificate is read now too, for the same reason.
+  std::string tls_error;
+  std::unique_ptr<ssebridge::TlsContext> tls = ssebridge::MakeTlsContext(loaded.config, &server.counters(), &tls_error);
+  if (!tls_error.empty()) {
+    fprintf(stderr, "ssebridge: %s\n", tls_error.c_str());
+    return 2;
+  }
+  if (tls) LOG_INFO("TLS certificate: %s", tls->description().c_str());
+  server.AttachTls(std::move(tls));
   server.AttachAuthorizer(std::move(authorizer));
   server.AttachBroker(ssebridge::MakeBroker(loop, server.config(), &server.completions(), &server.registry(),
                                             &server.counters()));

@@ -89,6 +89,15 @@ std::string RenderPrometheus(const Counters& c, const Gauges& g) {
   }
   Append(&out, "ssebridge_streams_token_expired_total", "counter",
          "Streams ended with a token-expired event because their token expired.", c.streams_token_expired);
+  Append(&out, "ssebridge_tls_handshakes_total", "counter", "TLS handshakes completed on tls: listeners.",
+         c.tls_handshakes);
+  Append(&out, "ssebridge_tls_handshake_failures_total", "counter",
+         "TLS handshakes that failed (garbage, TLS 1.1 or older, no common cipher or ALPN); each was closed.",
+         c.tls_handshake_failures);
+  Append(&out, "ssebridge_tls_certificate_reloads_total", "counter",
+         "Certificate reloads on SIGHUP that took effect.", c.tls_reloads);
+  Append(&out, "ssebridge_tls_certificate_reload_failures_total", "counter",
+         "Certificate reloads on SIGHUP that failed; the previous certificate stayed in use.", c.tls_reload_failures);
   Append(&out, "ssebridge_slow_consumer_disconnects_total", "counter",
          "Streams closed because their queue exceeded --client-buffer-bytes.", c.slow_consumer_disconnects);
   Append(&out, "ssebridge_streams_aged_total", "counter",

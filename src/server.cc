@@ -19,6 +19,7 @@
 #include "ssebridge/http_response.h"
 #include "ssebridge/json_quote.h"
 #include "ssebridge/log.h"
+#include "ssebridge/tls_context.h"
 
 namespace ssebridge {
 namespace {
@@ -96,6 +97,18 @@ void Server::AttachBroker(std::unique_ptr<Broker> broker) {
       MakeClientCommandReceiver(&clients_, &completions_, config_.max_channels_per_subscribe));
 }
 
+void Server::AttachTls(std::unique_ptr<TlsContext> tls) { tls_ = std::move(tls); }
+
+void Server::ReloadTls() {
+  if (!tls_) return;
+  std::string error = tls_->Reload();
+  if (error.empty()) {
+    LOG_INFO("received SIGHUP: TLS certificate reloaded (%s); new connections use it", tls_->description().c_str());
+  } else {
+    LOG_ERROR("received SIGHUP: TLS certificate not reloaded, keeping the previous one: %s", error.c_str());
+  }
+}
+
 void Server::AttachAuthorizer(std::unique_ptr<Authorizer> authorizer) {
   authorizer_ = std::move(authorizer);
   context_.authorizer = authorizer_.get();
@@ -134,8 +147,8 @@ int Server::Start() {
     std::string host = acceptor->address().host;
     if (host == "0.0.0.0" || host == "::") host = host == "::" ? "::1" : "127.0.0.1";
     if (host.find(':') != std::string::npos) host = "[" + host + "]";
-    LOG_INFO("demo page: http://%s:%u%s/ (Ctrl-C or SIGTERM stops the bridge)", host.c_str(), acceptor->port(),
-             config_.base_path.c_str());
+    LOG_INFO("demo page: %s://%s:%u%s/ (Ctrl-C or SIGTERM stops the bridge)",
+             acceptor->address().tls ? "https" : "http", host.c_str(), acceptor->port(), config_.base_path.c_str());
     break;
   }
   LogAccessPolicy();
@@ -153,9 +166,14 @@ int Server::StartListeners() {
       BuildResponse(503, "application/json", JsonErrorBody("server out of file descriptors; try again later"),
                     {{"Retry-After", "1"}}, 1, false);
   for (const ListenAddress& address : config_.listen) {
-    auto acceptor = std::make_unique<Acceptor>(loop_, &counters_, overload_answer,
-                                               [this](int fd, const sockaddr_storage& peer) { OnAccepted(fd, peer); },
-                                               address);
+    if (address.tls && !tls_) {
+      LOG_ERROR("cannot listen on %s: no TLS certificate (--tls-cert, --tls-key)", address.ToString().c_str());
+      return UV_EINVAL;
+    }
+    const bool tls = address.tls;
+    auto acceptor = std::make_unique<Acceptor>(
+        loop_, &counters_, overload_answer,
+        [this, tls](int fd, const sockaddr_storage& peer) { OnAccepted(fd, peer, tls); }, address);
     int rc = 0;
     if (address.is_unix()) {
       std::string error;
@@ -288,12 +306,12 @@ void Server::LogStatus() {
   if (ids.size() > kMaxStatusLines) LOG_INFO("status: and %zu more connection(s)", ids.size() - kMaxStatusLines);
 }
 
-void Server::OnAccepted(int fd, const sockaddr_storage& peer) {
+void Server::OnAccepted(int fd, const sockaddr_storage& peer, bool tls) {
   IpAddress peer_address;
   IpAddressFromSockaddr(reinterpret_cast<const sockaddr*>(&peer), &peer_address);
   auto* connection = new Connection(&context_, next_connection_id_++, peer_address);
   connections_.emplace(connection->id(), connection);
-  int rc = connection->Open(fd);
+  int rc = connection->Open(fd, tls ? tls_.get() : nullptr);
   if (rc != 0) {
     LOG_WARN("cannot set up an accepted connection: %s", uv_strerror(rc));
     connection->Close();

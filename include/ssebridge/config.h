@@ -24,6 +24,10 @@ struct Config {
   // Where clients connect: --listen, repeatable; TCP and Unix sockets.
   std::vector<ListenAddress> listen = {ListenAddress()};
   bool reuse_port = false;               // SO_REUSEPORT on TCP listeners.
+  // TLS listeners ("tls:" addresses): certificate chain and private key,
+  // PEM, read at start-up and again on SIGHUP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
   bool unix_socket_mode_set = false;     // Else the socket file keeps the mode the umask gives it.
   uint32_t unix_socket_mode = 0;
   int64_t unix_socket_uid = -1;          // -1: the file keeps the process's user (group).

@@ -31,6 +31,7 @@
 namespace ssebridge {
 
 struct SubscribeRequest;
+class TlsContext;
 
 class Connection final : public LoopScheduler::Entry, private EventStream::Host {
  public:
@@ -46,9 +47,10 @@ class Connection final : public LoopScheduler::Entry, private EventStream::Host 
   // The scheduler's callbacks for every connection.
   static const LoopScheduler::Actions kSchedulerActions;
 
-  // Takes ownership of an accepted socket and starts reading. On failure the
-  // descriptor is closed; the caller then calls Close().
-  int Open(int fd);
+  // Takes ownership of an accepted socket and starts reading; with `tls`,
+  // the connection begins with a TLS handshake on that context. On failure
+  // the descriptor is closed; the caller then calls Close().
+  int Open(int fd, TlsContext* tls = nullptr);
 
   // Writes everything queued, as far as the socket accepts. Called by the
   // scheduler once per loop turn for connections with new data.

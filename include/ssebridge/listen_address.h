@@ -1,6 +1,7 @@
 // ListenAddress: one place ssebridge accepts connections, as --listen names
 // it: a TCP "HOST:PORT" ("[IPV6]:PORT", ":PORT" for every interface) or a
-// Unix stream socket "unix:/path". Pure parsing and formatting, plus the one
+// Unix stream socket "unix:/path"; either with a "tls:" prefix for a
+// listener that speaks TLS ("tls:HOST:PORT", "tls:unix:/path"). Pure parsing and formatting, plus the one
 // synchronous name lookup made at start-up; no sockets are opened here.
 #pragma once
 
@@ -17,12 +18,15 @@ struct ListenAddress {
   std::string host = "127.0.0.1";  // kTcp: an address literal or a host name.
   uint16_t port = 8080;            // kTcp: 0 picks a free port.
   std::string path;                // kUnix: the socket file.
+  bool tls = false;                // "tls:": connections start with a TLS handshake.
 
   bool is_unix() const { return kind == Kind::kUnix; }
-  // "127.0.0.1:8080", "[::1]:8080" or "unix:/run/ssebridge.sock"; with
+  // "127.0.0.1:8080", "[::1]:8080" or "unix:/run/ssebridge.sock", after
+  // "tls:" for a TLS listener; with
   // `port` given, that port instead of the configured one (the one bound).
   std::string ToString() const;
   std::string ToString(uint16_t bound_port) const;
+  // The same place whatever the protocol: one socket cannot be both.
   bool operator==(const ListenAddress& other) const {
     return kind == other.kind && host == other.host && port == other.port && path == other.path;
   }

@@ -69,6 +69,12 @@ struct Counters {
   // neither.
   uint64_t control_lines_accepted[kLineSourceCount] = {};
   uint64_t control_lines_refused[kLineSourceCount] = {};
+  // TLS listeners: handshakes completed and failed (garbage, old protocol
+  // versions, no common cipher or ALPN), certificate reloads and failed ones.
+  uint64_t tls_handshakes = 0;
+  uint64_t tls_handshake_failures = 0;
+  uint64_t tls_reloads = 0;
+  uint64_t tls_reload_failures = 0;
 };
 
 // Counts one refusal under `reason` (one of kAuthFailureReasons; anything

@@ -35,6 +35,7 @@ class Broker;
 class Connection;
 class ControlListener;
 class FifoReader;
+class TlsContext;
 
 class Server : public ConnectionOwner {
  public:
@@ -51,6 +52,15 @@ class Server : public ConnectionOwner {
   // attached, the configuration's anonymous policy applies and no token is
   // accepted. Called before Start().
   void AttachAuthorizer(std::unique_ptr<Authorizer> authorizer);
+
+  // The certificate for tls: listeners (see MakeTlsContext); needed before
+  // Start() when any --listen address starts with "tls:".
+  void AttachTls(std::unique_ptr<TlsContext> tls);
+
+  // SIGHUP: rereads --tls-cert and --tls-key. New handshakes use the new
+  // certificate; open connections keep theirs. A file that cannot be used
+  // leaves the old certificate in place (logged, counted). No-op without TLS.
+  void ReloadTls();
 
   // Binds, listens (also the control port and the FIFO, when configured) and
   // starts the broker. Returns 0 or a libuv error code.
@@ -110,7 +120,7 @@ class Server : public ConnectionOwner {
   // the batches left (rounded up).
   void EndStreamBatch();
 
-  void OnAccepted(int fd, const sockaddr_storage& peer);
+  void OnAccepted(int fd, const sockaddr_storage& peer, bool tls);
   // One acceptor per --listen address, in order; stops at the first failure.
   int StartListeners();
   int StartLineSources();
@@ -146,6 +156,7 @@ class Server : public ConnectionOwner {
   uint64_t last_client_sweep_ms_ = 0;
   CorsPolicy cors_;
   std::unique_ptr<Authorizer> authorizer_;
+  std::unique_ptr<TlsContext> tls_;  // Null without tls: listeners.
   StreamExpiries expiries_;
   ServiceNotifier notifier_;
   LoopScheduler scheduler_;

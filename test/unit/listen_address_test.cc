@@ -51,6 +51,28 @@ TEST(ListenAddressTest, UnixForm) {
   EXPECT_EQ(ParseOk("unix:relative.sock").path, "relative.sock");
 }
 
+TEST(ListenAddressTest, TlsPrefixMarksEitherForm) {
+  ListenAddress tcp = ParseOk("tls:127.0.0.1:8443");
+  EXPECT_TRUE(tcp.tls);
+  EXPECT_FALSE(tcp.is_unix());
+  EXPECT_EQ(tcp.host, "127.0.0.1");
+  EXPECT_EQ(tcp.port, 8443);
+  EXPECT_EQ(tcp.ToString(), "tls:127.0.0.1:8443");
+  EXPECT_EQ(ParseOk("tls:[::1]:0").ToString(443), "tls:[::1]:443");
+
+  ListenAddress unix_socket = ParseOk("tls:unix:/run/s.sock");
+  EXPECT_TRUE(unix_socket.tls);
+  EXPECT_TRUE(unix_socket.is_unix());
+  EXPECT_EQ(unix_socket.path, "/run/s.sock");
+  EXPECT_EQ(unix_socket.ToString(), "tls:unix:/run/s.sock");
+
+  EXPECT_FALSE(ParseOk("127.0.0.1:8443").tls);
+  // One socket cannot be both: the duplicate check sees the same place.
+  EXPECT_TRUE(ParseOk("tls:127.0.0.1:8443") == ParseOk("127.0.0.1:8443"));
+  EXPECT_THAT(ParseError("tls:"), HasSubstr("HOST:PORT"));
+  EXPECT_THAT(ParseError("tls:unix:"), HasSubstr("unix:/PATH"));
+}
+
 TEST(ListenAddressTest, BadValuesSayWhy) {
   EXPECT_THAT(ParseError("8080"), HasSubstr("HOST:PORT"));
   EXPECT_THAT(ParseError("127.0.0.1:65536"), HasSubstr("bad port"));

@@ -78,6 +78,10 @@ Counters DistinctCounters() {
   c.streams_aged = 124;
   for (size_t i = 0; i < kAuthFailureReasonCount; ++i) c.auth_failures[i] = 130 + i;
   c.streams_token_expired = 140;
+  c.tls_handshakes = 180;
+  c.tls_handshake_failures = 181;
+  c.tls_reloads = 182;
+  c.tls_reload_failures = 183;
   for (size_t i = 0; i < kLongPollOutcomeCount; ++i) c.long_polls[i] = 150 + i;
   for (size_t i = 0; i < kLineSourceCount; ++i) {
     c.control_lines_accepted[i] = 160 + i;
@@ -162,6 +166,10 @@ TEST(MetricsTest, EveryMetricHasHelpTypeAndItsValue) {
       {"ssebridge_control_lines_total{source=\"control_port\",outcome=\"refused\"}", "", "170"},
       {"ssebridge_control_lines_total{source=\"fifo\",outcome=\"accepted\"}", "", "161"},
       {"ssebridge_control_lines_total{source=\"fifo\",outcome=\"refused\"}", "", "171"},
+      {"ssebridge_tls_handshakes_total", "counter", "180"},
+      {"ssebridge_tls_handshake_failures_total", "counter", "181"},
+      {"ssebridge_tls_certificate_reloads_total", "counter", "182"},
+      {"ssebridge_tls_certificate_reload_failures_total", "counter", "183"},
   };
   std::map<std::string, Sample> samples = ParseExposition(RenderPrometheus(DistinctCounters(), DistinctGauges()));
   for (const auto& [name, type, value] : expected) {

@@ -5,17 +5,23 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 
 #include "ssebridge/frame.h"
+#include "ssebridge/metrics.h"
+#include "ssebridge/tls_context.h"
+#include "ssebridge/tls_session.h"
 #include "ssebridge/write_queue.h"
+#include "tls_test_files.h"
 
 namespace ssebridge {
 namespace {
@@ -29,6 +35,7 @@ struct Owner {
   int failed = 0;
   int closed = 0;
   size_t written = 0;
+  int written_calls = 0;
 };
 
 const Transport::Events kEvents = {
@@ -45,6 +52,7 @@ const Transport::Events kEvents = {
     [](void* owner, size_t bytes) {
       auto* self = static_cast<Owner*>(owner);
       self->written += bytes;
+      ++self->written_calls;
       self->queue->Consume(bytes);
     },
     [](void* owner) { ++static_cast<Owner*>(owner)->closed; },
@@ -179,6 +187,146 @@ TEST_F(TransportTest, LingerSendsFinAndClosesOnThePeersEof) {
 
 TEST_F(TransportTest, PeerNamesTheClient) {
   EXPECT_EQ(transport_->Peer().rfind("127.0.0.1:", 0), 0u) << transport_->Peer();
+}
+
+// The same transport on a TLS listener: the test's end is a TlsSession
+// over the raw client socket, pumped between turns of the loop.
+class TransportTlsTest : public TransportTest {
+ protected:
+  void SetUp() override {
+    TransportTest::SetUp();
+    ASSERT_TRUE(testing_tls::WriteSelfSigned("bridge.test", files_.Path("cert.pem"), files_.Path("key.pem")));
+    std::string error;
+    context_ = TlsContext::Load(files_.Path("cert.pem"), files_.Path("key.pem"), &counters_, &error);
+    ASSERT_NE(context_, nullptr) << error;
+    ASSERT_EQ(transport_->StartTls(context_.get()), 0);
+    EXPECT_TRUE(transport_->tls());
+    ASSERT_EQ(transport_->StartReading(), 0);
+    client_ctx_ = SSL_CTX_new(TLS_client_method());
+    tls_client_ = TlsSession::Client(client_ctx_, "bridge.test");
+  }
+  void TearDown() override {
+    TransportTest::TearDown();
+    tls_client_.reset();
+    SSL_CTX_free(client_ctx_);
+  }
+
+  // Sends what the client session produced, feeds it what arrived and reads
+  // its plaintext; records the last Read() result.
+  void Pump() {
+    char buffer[65536];
+    tls_client_->Read(buffer, 0);
+    if (tls_client_->CollectOutput()) {
+      std::string& out = tls_client_->pending();
+      ASSERT_EQ(send(client_, out.data(), out.size(), MSG_NOSIGNAL), static_cast<ssize_t>(out.size()));
+      out.clear();
+    }
+    for (;;) {
+      ssize_t n = recv(client_, buffer, sizeof buffer, MSG_DONTWAIT);
+      if (n == 0) eof_ = true;
+      if (n <= 0) break;
+      tls_client_->Feed(buffer, static_cast<size_t>(n));
+    }
+    for (;;) {
+      last_read_ = tls_client_->Read(buffer, sizeof buffer);
+      if (last_read_ <= 0) break;
+      plaintext_.append(buffer, static_cast<size_t>(last_read_));
+    }
+  }
+  bool PumpUntil(const std::function<bool()>& done) {
+    return RunUntil([&] {
+      Pump();
+      return done();
+    });
+  }
+  void ClientSend(const std::string& text) {
+    uv_buf_t buffer = uv_buf_init(const_cast<char*>(text.data()), static_cast<unsigned>(text.size()));
+    ASSERT_TRUE(tls_client_->Encrypt(&buffer, 1));
+  }
+
+  testing_tls::TempFiles files_;
+  Counters counters_;
+  std::unique_ptr<TlsContext> context_;
+  SSL_CTX* client_ctx_ = nullptr;
+  std::unique_ptr<TlsSession> tls_client_;
+  std::string plaintext_;
+  ssize_t last_read_ = 0;
+  bool eof_ = false;
+};
+
+TEST_F(TransportTlsTest, QueuedFramesWaitForTheHandshakeThenLeaveInOneWrite) {
+  // Queued before the handshake (a 503 for a connection over the limit):
+  // nothing can be encrypted yet, so nothing is written.
+  queue_.PushUnbounded(Frame::AdoptRaw("abc"), false);
+  queue_.PushUnbounded(Frame::AdoptRaw("def"), false);
+  EXPECT_EQ(transport_->Flush(&queue_).writes, 0);
+  EXPECT_EQ(queue_.bytes(), 6u);
+  // The completed handshake is reported as a write of no bytes, so that the
+  // owner flushes what waited.
+  ASSERT_TRUE(PumpUntil([&] { return owner_.written_calls > 0; }));
+  EXPECT_EQ(owner_.written, 0u);
+  EXPECT_EQ(counters_.tls_handshakes, 1u);
+  Transport::FlushResult result = transport_->Flush(&queue_);
+  EXPECT_FALSE(result.failed);
+  EXPECT_EQ(result.writes, 1) << "both frames in one run of records, one write";
+  EXPECT_TRUE(queue_.empty());
+  ASSERT_TRUE(PumpUntil([&] { return plaintext_ == "abcdef"; })) << plaintext_;
+
+  // And the other way: the owner sees the plaintext.
+  ClientSend("GET / HTTP/1.1\r\n\r\n");
+  ASSERT_TRUE(PumpUntil([&] { return owner_.received == "GET / HTTP/1.1\r\n\r\n"; })) << owner_.received;
+  EXPECT_EQ(owner_.failed, 0);
+}
+
+TEST_F(TransportTlsTest, ABacklogLargerThanOneRoundIsDeliveredWhole) {
+  ASSERT_TRUE(PumpUntil([&] { return owner_.written_calls > 0; }));
+  std::string expected;
+  // A round may pass kTlsFlushBytes by one fill of the queue (64 frames),
+  // so four rounds take at most about 512 KiB of these.
+  for (int i = 0; i < 1000; ++i) {
+    std::string frame = "data: " + std::to_string(i) + std::string(1000, '.') + "\n\n";
+    expected += frame;
+    queue_.PushUnbounded(Frame::AdoptRaw(frame), false);
+  }
+  // The owner flushes again whenever a write completes with frames queued,
+  // as Connection does.
+  Transport::FlushResult first = transport_->Flush(&queue_);
+  ASSERT_FALSE(first.failed);
+  ASSERT_FALSE(queue_.empty()) << "more than one flush encrypts";
+  int flushes = 1;
+  ASSERT_TRUE(PumpUntil([&] {
+    if (!queue_.empty() && owner_.written_calls > 1) {
+      owner_.written_calls = 1;
+      EXPECT_FALSE(transport_->Flush(&queue_).failed);
+      ++flushes;
+    }
+    return plaintext_.size() >= expected.size();
+  }));
+  EXPECT_EQ(plaintext_, expected);
+  EXPECT_TRUE(queue_.empty());
+  EXPECT_GE(flushes, 2) << "more than one flush's worth";
+}
+
+TEST_F(TransportTlsTest, LingerSendsCloseNotifyThenFin) {
+  ASSERT_TRUE(PumpUntil([&] { return owner_.written_calls > 0; }));
+  queue_.PushUnbounded(Frame::AdoptRaw("bye"), false);
+  ASSERT_FALSE(transport_->Flush(&queue_).failed);
+  ASSERT_TRUE(transport_->Linger());
+  ASSERT_TRUE(PumpUntil([&] { return last_read_ == TlsSession::kClosed && eof_; }));
+  EXPECT_EQ(plaintext_, "bye");
+  close(client_);
+  client_ = -1;
+  ASSERT_TRUE(RunUntil([&] { return owner_.failed > 0; }));
+  EXPECT_EQ(owner_.failed, 1);
+}
+
+TEST_F(TransportTlsTest, PlainHttpFailsTheHandshakeOnce) {
+  const std::string request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(send(client_, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  ASSERT_TRUE(RunUntil([&] { return owner_.failed > 0; }));
+  EXPECT_EQ(owner_.failed, 1);
+  EXPECT_EQ(owner_.received, "") << "nothing reaches the owner";
+  EXPECT_EQ(counters_.tls_handshake_failures, 1u);
 }
 
 }  // namespace
