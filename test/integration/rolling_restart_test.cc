@@ -222,9 +222,19 @@ TEST(RollingRestartTest, EveryStreamGetsEveryMessageOnceInOrderAndReconnectsSpre
   int wrong = 0;
   for (size_t i = 0; i < streams.size(); ++i) {
     const std::vector<std::string>& expected = publisher.accepted(streams[i].channel);
-    if (streams[i].data != expected && wrong++ < 3) {
-      ADD_FAILURE() << "stream " << i << " on " << Channel(streams[i].channel) << " received "
-                    << streams[i].data.size() << " events for " << expected.size() << " messages answered 200";
+    const std::vector<std::string>& got = streams[i].data;
+    if (got != expected && wrong++ < 3) {
+      size_t at = 0;
+      while (at < got.size() && at < expected.size() && got[at] == expected[at]) ++at;
+      ADD_FAILURE() << "stream " << i << " on " << Channel(streams[i].channel) << " received " << got.size()
+                    << " events for " << expected.size() << " messages answered 200; first difference at event "
+                    << at << ": got " << (at < got.size() ? got[at] : "nothing") << ", expected "
+                    << (at < expected.size() ? expected[at] : "nothing") << " (previous "
+                    << (at > 0 ? expected[at - 1] : "none") << "; the stream "
+                    << (streams[i].reconnect_ms.empty()
+                            ? "never reconnected)"
+                            : "reconnected at " + std::to_string(static_cast<int>(streams[i].reconnect_ms[0])) +
+                                  " ms after SIGTERM)");
     }
   }
   EXPECT_EQ(wrong, 0) << "streams that missed, repeated or reordered messages";
