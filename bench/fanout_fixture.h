@@ -32,13 +32,16 @@ namespace ssebridge_bench {
 class BenchClient final : public ssebridge::LoopScheduler::Entry, private ssebridge::EventStream::Host {
  public:
   BenchClient(ssebridge::BridgeContext* context, size_t limit_bytes)
-      : queue_(limit_bytes), stream_(context, &queue_, this, this) {}
+      : counters_(*context->counters), scheduler_(*context->scheduler), queue_(limit_bytes), stream_(context, &queue_, this, this) {}
 
   ssebridge::EventStream& stream() { return stream_; }
 
   // One writev that the kernel accepts completely. Returns the bytes "sent".
   size_t Drain() {
     size_t sent = 0;
+    // As Connection::Flush: the oldest message's publish-to-write latency,
+    // on the flush pass's clock.
+    const uint32_t oldest_fanout_us = queue_.front_fanout_us();
     while (!queue_.empty()) {
       uv_buf_t buffers[16];  // Connection uses kMaxIovecs; the value barely matters here.
       size_t total = 0;
@@ -46,6 +49,8 @@ class BenchClient final : public ssebridge::LoopScheduler::Entry, private ssebri
       queue_.Consume(total);
       sent += total;
     }
+    counters_.bytes_written += sent;
+    if (sent != 0) ssebridge::RecordStreamWrite(&counters_, oldest_fanout_us, scheduler_.write_clock_us());
     return sent;
   }
 
@@ -54,6 +59,8 @@ class BenchClient final : public ssebridge::LoopScheduler::Entry, private ssebri
  private:
   std::string Peer() const override { return "bench"; }
 
+  ssebridge::Counters& counters_;
+  const ssebridge::LoopScheduler& scheduler_;
   ssebridge::WriteQueue queue_;
   ssebridge::EventStream stream_;
 };

@@ -8,7 +8,7 @@ bool AnswerIfHistoryDisabled(bool history_enabled, Counters* counters, Completio
                              ReplayCallback& done) {
   ++counters->replays;
   if (history_enabled) return false;
-  ++counters->replay_gaps;
+  CountReplayGap(counters, GapReasonName(GapReason::kHistoryDisabled));
   PostReplay(completions, std::move(done), GapOnly(GapReason::kHistoryDisabled));
   return true;
 }

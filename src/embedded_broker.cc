@@ -61,6 +61,7 @@ void EmbeddedBroker::Replay(const std::vector<std::string>& topics, const std::s
   AddCollected(collected, &result);
   MarkGap(ResumeGap(facts, {StoredChannel{collected.watermark, false}}), &result);
   BoundReplay(replay_limits_, facts.after, collected.omitted, counters_, &result);
+  ++counters_->replays_from_memory;
   PostReplay(completions_, std::move(done), std::move(result));
 }
 

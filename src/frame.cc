@@ -19,7 +19,7 @@ FrameRef Frame::Seal(std::string buffer, uint64_t id) {
     buffer[--position] = kHex[size & 15];
     size >>= 4;
   } while (size != 0);
-  frame->chunk_offset_ = static_cast<uint32_t>(position);
+  frame->chunk_offset_ = static_cast<uint8_t>(position);
   buffer.append("\r\n", 2);
   frame->bytes_ = std::move(buffer);
   return FrameRef(frame);

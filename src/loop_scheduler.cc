@@ -79,7 +79,12 @@ void LoopScheduler::RunPrepare() {
   if (completions_ != nullptr) completions_->RunAll();
   // Runs right before the loop blocks: everything queued during this turn
   // (fan-out, responses, heartbeats) leaves in one writev per connection.
+  uint32_t until_clock_read = 0;
   while (Entry* entry = flush_list_.Front()) {
+    if (until_clock_read-- == 0) {
+      write_clock_us_ = static_cast<uint32_t>(uv_hrtime() / 1000);
+      until_clock_read = kWriteClockStride - 1;
+    }
     IntrusiveList<Entry>::Remove(&entry->flush_hook);
     actions_.flush(entry);
   }

@@ -27,6 +27,47 @@ void AppendTwoLabels(std::string* out, const char* name, const char* label, cons
   out->append(std::to_string(value)).append("\n");
 }
 
+// Seconds with six decimals, from microseconds (Prometheus wants seconds).
+std::string Seconds(uint64_t microseconds) {
+  std::string text = std::to_string(microseconds / 1000000) + ".";
+  std::string fraction = std::to_string(microseconds % 1000000);
+  text.append(6 - fraction.size(), '0').append(fraction);
+  return text;
+}
+
+// The families added for running many processes in production (issue 13),
+// kept in one block: bytes, the publish-to-write histogram, replays by
+// source, gaps by reason and the build.
+void AppendFleetMetrics(std::string* out, const Counters& c) {
+  Append(out, "ssebridge_bytes_written_total", "counter",
+         "Bytes written to client sockets (event streams, long polls and responses).", c.bytes_written);
+  const char* kLatency = "ssebridge_publish_to_write_seconds";
+  AppendHead(out, kLatency, "histogram",
+             "Time from a message entering fan-out to the socket write to an event stream that carried it "
+             "(one observation per write, for its oldest message).");
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i <= kLatencyBoundCount; ++i) {
+    cumulative += c.publish_to_write.buckets[i];
+    out->append(kLatency).append("_bucket{le=\"");
+    out->append(i < kLatencyBoundCount ? Seconds(LatencyBoundUs(i)) : std::string("+Inf"));
+    out->append("\"} ").append(std::to_string(cumulative)).append("\n");
+  }
+  out->append(kLatency).append("_sum ").append(Seconds(c.publish_to_write.sum_us)).append("\n");
+  out->append(kLatency).append("_count ").append(std::to_string(c.publish_to_write.count)).append("\n");
+  AppendHead(out, "ssebridge_replays_served_total", "counter",
+             "Resumes answered with history, by source: this process's memory or Redis's streams.");
+  AppendLabelled(out, "ssebridge_replays_served_total", "source", "memory", c.replays_from_memory);
+  AppendLabelled(out, "ssebridge_replays_served_total", "source", "redis", c.replays_from_redis);
+  AppendHead(out, "ssebridge_replay_gaps_by_reason_total", "counter",
+             "Gap events sent to resumes, by the reason the event names.");
+  for (size_t i = 0; i < kGapReasonCount; ++i) {
+    AppendLabelled(out, "ssebridge_replay_gaps_by_reason_total", "reason", kGapReasons[i],
+                   c.replay_gaps_by_reason[i]);
+  }
+  AppendHead(out, "ssebridge_build_info", "gauge", "Always 1; the labels name the running build.");
+  AppendLabelled(out, "ssebridge_build_info", "version", SSEBRIDGE_VERSION, 1);
+}
+
 }  // namespace
 
 void CountLongPoll(Counters* counters, std::string_view outcome) {
@@ -40,6 +81,15 @@ void CountLongPoll(Counters* counters, std::string_view outcome) {
 void CountControlLine(Counters* counters, LineSource source, bool accepted) {
   const size_t index = static_cast<size_t>(source);
   ++(accepted ? counters->control_lines_accepted : counters->control_lines_refused)[index];
+}
+
+void CountReplayGap(Counters* counters, std::string_view reason) {
+  size_t index = 5;  // "unavailable"
+  for (size_t i = 0; i < kGapReasonCount; ++i) {
+    if (reason == kGapReasons[i]) index = i;
+  }
+  ++counters->replay_gaps_by_reason[index];
+  ++counters->replay_gaps;
 }
 
 void CountAuthFailure(Counters* counters, std::string_view reason) {
@@ -148,6 +198,7 @@ std::string RenderPrometheus(const Counters& c, const Gauges& g) {
          "Streams cut off (to resume from Redis) because a refill passed its bound.", c.redis_catch_up_cutoffs);
   Append(&out, "ssebridge_redis_history_reads_total", "counter", "History reads sent to Redis.",
          c.redis_history_reads);
+  AppendFleetMetrics(&out, c);
   return out;
 }
 

@@ -2,6 +2,8 @@
 
 #include <cassert>
 
+#include <uv.h>
+
 #include "ssebridge/channel.h"
 
 namespace ssebridge {
@@ -13,9 +15,12 @@ uint64_t g_next_serial = 0;
 PubsubRegistry::LazyFrame::LazyFrame(std::function<FrameRef()> make)
     : make_(std::move(make)), serial_(++g_next_serial) {}
 
-const FrameRef& PubsubRegistry::LazyFrame::get() {
-  if (!frame_) frame_ = make_();
-  return frame_;
+void PubsubRegistry::LazyFrame::Build() {
+  frame_ = make_();
+  if (!frame_) return;
+  // One clock read per message, not per delivery: the start of its
+  // publish-to-write latency (Connection::Flush observes the end).
+  frame_.StampFanOut(static_cast<uint32_t>(uv_hrtime() / 1000));
 }
 
 PubsubRegistry::Topic* PubsubRegistry::AcquireTopic(const std::string& name) {
@@ -23,7 +28,7 @@ PubsubRegistry::Topic* PubsubRegistry::AcquireTopic(const std::string& name) {
   auto& map = is_pattern ? patterns_ : exact_;
   auto [it, inserted] = map.try_emplace(name);
   if (inserted) {
-    it->second = std::make_unique<Topic>(Topic{name, is_pattern, {}});
+    it->second = std::make_unique<Topic>(Topic{name, is_pattern, {}, {}});
     if (listener_) listener_->OnTopicActive(name, is_pattern);
   }
   return it->second.get();
@@ -105,7 +110,9 @@ void PubsubRegistry::Unsubscribe(Subscriber* subscriber) {
 size_t PubsubRegistry::Publish(std::string_view channel, LazyFrame& frame) {
   size_t deliveries = 0;
   const uint64_t serial = frame.serial();
-  auto deliver_topic = [&](const Topic& topic) {
+  const uint64_t now_ms = NowMs();
+  auto deliver_topic = [&](Topic& topic) {
+    topic.messages.Count(now_ms);
     for (Subscriber* subscriber : topic.subscribers) {
       if (subscriber->last_serial == serial) continue;
       subscriber->last_serial = serial;
@@ -141,7 +148,8 @@ size_t PubsubRegistry::DeliverNotification(std::string_view source, bool source_
   const auto& map = source_is_pattern ? patterns_ : exact_;
   auto it = map.find(std::string(source));
   if (it == map.end()) return 0;  // Unsubscribed locally while the message was in flight.
-  const Topic* topic = it->second.get();
+  Topic* topic = it->second.get();
+  topic->messages.Count(NowMs());
   const uint64_t serial = frame.serial();
   size_t deliveries = 0;
   for (Subscriber* subscriber : topic->subscribers) {
@@ -167,6 +175,13 @@ size_t PubsubRegistry::CutOffTopic(const std::string& name, bool is_pattern, con
 void PubsubRegistry::ForEachTopic(const std::function<void(const std::string&, bool)>& fn) const {
   for (const auto& entry : exact_) fn(entry.first, false);
   for (const auto& entry : patterns_) fn(entry.first, true);
+}
+
+uint64_t PubsubRegistry::NowMs() { return uv_hrtime() / 1000000; }
+
+void PubsubRegistry::ForEachTopicDetail(const std::function<void(const Topic&)>& fn) const {
+  for (const auto& entry : exact_) fn(*entry.second);
+  for (const auto& entry : patterns_) fn(*entry.second);
 }
 
 void PubsubRegistry::ForEachTopicCount(const std::function<void(const std::string&, bool, size_t)>& fn) const {

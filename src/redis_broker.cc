@@ -56,6 +56,8 @@ RedisBroker::RedisBroker(uv_loop_t* loop, CompletionQueue* completions, Options 
     publisher_.OnConnected();
     reader_.OnConnected();
     relay_.OnUpstreamReady();
+    commands_ever_ready_ = true;
+    RunReadsAwaitingCommands();
   };
   subscriber_.on_lost = [this] { relay_.OnSubscriberLost(); };
   subscriber_.on_ready = [this] { relay_.OnUpstreamReady(); };
@@ -79,6 +81,8 @@ void RedisBroker::Shutdown() {
   // Resumes still waiting for a subscription read now; stopping the command
   // connection answers them (a gap, "unavailable").
   relay_.RunWaitingReads();
+  commands_ever_ready_ = true;  // Nothing waits for a connection any more.
+  RunReadsAwaitingCommands();
   commands_.Stop();
   subscriber_.Stop();
 }
@@ -119,8 +123,20 @@ void RedisBroker::Replay(const std::vector<std::string>& topics, const std::stri
   });
 }
 
+void RedisBroker::RunReadsAwaitingCommands() {
+  std::vector<std::function<void()>> reads = std::move(reads_awaiting_commands_);
+  reads_awaiting_commands_.clear();
+  for (auto& read : reads) read();
+}
+
 void RedisBroker::ReplaySubscribed(const std::vector<std::string>& topics, const std::string& after_text,
                                    ReplayCallback done) {
+  if (!commands_ever_ready_ && !commands_.ready()) {
+    reads_awaiting_commands_.push_back([this, topics, after_text, done = std::move(done)]() mutable {
+      ReplaySubscribed(topics, after_text, std::move(done));
+    });
+    return;
+  }
   std::optional<uint64_t> local_after = relay_.LocalAfter(topics);
   // Memory cannot tell an id newer than any this process has seen from one
   // never issued (unknown-id, replayed from the start): Redis's clock can.

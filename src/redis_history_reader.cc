@@ -47,6 +47,7 @@ bool RedisHistoryReader::ServeFromMemory(const std::vector<std::string>& topics,
   if (collected.watermark > after) return false;
   AddCollected(collected, result);
   BoundReplay(*limits_, after, collected.omitted, counters_, result);
+  ++counters_->replays_from_memory;
   return true;
 }
 
@@ -103,7 +104,7 @@ void RedisHistoryReader::AnswerWaiters(SharedRead read, const FetchResult& fetch
   for (const FetchedChannel& channel : fetched.channels) channels.push_back({channel.watermark, channel.missing});
   for (Waiter& waiter : read.waiters) {
     if (!fetched.ok) {
-      ++counters_->replay_gaps;
+      CountReplayGap(counters_, GapReasonName(GapReason::kUnavailable));
       waiter.done(GapOnly(GapReason::kUnavailable));
       continue;
     }

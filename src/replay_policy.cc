@@ -77,7 +77,7 @@ void BoundReplay(const ReplayLimits& limits, uint64_t after, uint64_t omitted, C
     ++counters->replays_truncated;
     if (!result->gap) MarkGap(GapReason::kTooMany, result);
   }
-  if (result->gap) ++counters->replay_gaps;
+  if (result->gap) CountReplayGap(counters, result->gap_reason);
 }
 
 }  // namespace ssebridge

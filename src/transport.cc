@@ -283,6 +283,7 @@ Transport::FlushResult Transport::Flush(WriteQueue* queue) {
       return result;
     }
     queue->Consume(static_cast<size_t>(written));
+    result.bytes += static_cast<size_t>(written);
     result.wrote = true;
     ++result.writes;
     if (static_cast<size_t>(written) < total) break;

@@ -36,6 +36,10 @@ class FrameRef {
 
   const Frame* get() const { return frame_; }
   const Frame* operator->() const { return frame_; }
+
+  // Records when the frame's message entered fan-out (see Frame::fanout_us).
+  // Called once, by PubsubRegistry::LazyFrame, before any queue holds it.
+  inline void StampFanOut(uint32_t microseconds);
   explicit operator bool() const { return frame_ != nullptr; }
 
  private:
@@ -82,19 +86,30 @@ class Frame {
   // The capacity of the buffer holding the bytes, for memory accounting.
   size_t buffer_capacity() const { return bytes_.capacity(); }
   uint64_t id() const { return id_; }
+  // The low 32 bits of the loop's clock in microseconds (uv_hrtime() / 1000)
+  // when the message entered fan-out, or 0 for frames that never did
+  // (heartbeats, response heads, messages read back from Redis for a resume).
+  // Wrapping every 71 minutes does not matter: only differences of a few
+  // seconds are ever taken (ssebridge_publish_to_write_seconds).
+  uint32_t fanout_us() const { return fanout_us_; }
 
  private:
   friend class FrameRef;
   Frame() = default;
 
+  // The offsets are at most kHeaderRoom, so one byte each leaves room for
+  // the fan-out stamp without making a frame (one per message) any larger.
   uint32_t refs_ = 1;
-  uint32_t chunk_offset_ = 0;
   uint32_t raw_size_ = 0;
-  uint16_t raw_offset_ = kHeaderRoom;
+  uint32_t fanout_us_ = 0;
+  uint8_t chunk_offset_ = 0;
+  uint8_t raw_offset_ = kHeaderRoom;
   bool has_chunked_form_ = true;
   uint64_t id_ = 0;
   std::string bytes_;
 };
+
+static_assert(Frame::kHeaderRoom <= 255, "frame offsets are stored in one byte");
 
 inline FrameRef::FrameRef(Frame* frame) : frame_(frame) {}
 inline FrameRef::FrameRef(const FrameRef& other) : frame_(other.frame_) {
@@ -107,6 +122,7 @@ inline FrameRef& FrameRef::operator=(const FrameRef& other) noexcept {
   if (previous && --previous->refs_ == 0) delete previous;
   return *this;
 }
+inline void FrameRef::StampFanOut(uint32_t microseconds) { frame_->fanout_us_ = microseconds == 0 ? 1 : microseconds; }
 inline FrameRef::~FrameRef() {
   if (frame_ && --frame_->refs_ == 0) delete frame_;
 }

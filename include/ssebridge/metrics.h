@@ -28,6 +28,42 @@ enum class LineSource { kControlPort = 0, kFifo = 1 };
 inline constexpr const char* kLineSources[] = {"control_port", "fifo"};
 inline constexpr size_t kLineSourceCount = sizeof(kLineSources) / sizeof(kLineSources[0]);
 
+// Why a resume was sent a gap event, as the labels of
+// ssebridge_replay_gaps_by_reason_total: the reasons the client sees in the
+// gap event (replay_policy.h, GapReasonName).
+inline constexpr const char* kGapReasons[] = {"unknown-id", "history-reset", "trimmed",         "expired",
+                                              "too-many",   "unavailable",   "history-disabled"};
+inline constexpr size_t kGapReasonCount = sizeof(kGapReasons) / sizeof(kGapReasons[0]);
+
+// The buckets of ssebridge_publish_to_write_seconds: upper bounds of
+// 64 us * 2^i for i < kLatencyBoundCount (64 us to 8.4 s), then +Inf. Powers
+// of two make the bucket of an observation a bit count, not a search: it is
+// taken once per socket write to an event stream.
+inline constexpr size_t kLatencyBoundCount = 18;
+inline constexpr uint32_t kLatencyFirstBoundLog2 = 6;  // 64 us.
+inline constexpr uint64_t LatencyBoundUs(size_t i) { return uint64_t{1} << (kLatencyFirstBoundLog2 + i); }
+
+// The publish-to-write histogram: per bucket (not cumulative; the rendering
+// sums them), the sum of the observations and their count.
+struct LatencyHistogram {
+  uint64_t buckets[kLatencyBoundCount + 1] = {};
+  uint64_t sum_us = 0;
+  uint64_t count = 0;
+
+  void Observe(uint32_t microseconds) {
+    // us in (2^(k-1), 2^k] has bit width k when less one: bucket k - 6.
+    size_t i = 0;
+    if (microseconds > LatencyBoundUs(0)) {
+      const size_t width = 32 - static_cast<size_t>(__builtin_clz(microseconds - 1));
+      i = width - kLatencyFirstBoundLog2;
+      if (i > kLatencyBoundCount) i = kLatencyBoundCount;
+    }
+    ++buckets[i];
+    sum_us += microseconds;
+    ++count;
+  }
+};
+
 struct Counters {
   uint64_t connections_accepted = 0;
   // Connections refused, by reason (one labelled metric family).
@@ -52,6 +88,7 @@ struct Counters {
   uint64_t messages_too_large = 0;     // Redis messages dropped: their frame exceeds --client-buffer-bytes.
   uint64_t replays = 0;                // Streams resumed with a Last-Event-ID.
   uint64_t replays_from_redis = 0;     // ... whose history had to be read from Redis.
+  uint64_t replays_from_memory = 0;    // ... served from this process's history.
   uint64_t replay_gaps = 0;            // ... that were told about a gap.
   uint64_t replayed_messages = 0;      // Messages sent by replays.
   uint64_t replays_truncated = 0;      // Replays cut to --max-replay-messages / --client-buffer-bytes.
@@ -75,7 +112,30 @@ struct Counters {
   uint64_t tls_handshake_failures = 0;
   uint64_t tls_reloads = 0;
   uint64_t tls_reload_failures = 0;
+  // Gap events sent to resumes, by reason (kGapReasons).
+  uint64_t replay_gaps_by_reason[kGapReasonCount] = {};
+  // Bytes handed to the kernel on client sockets (streams, polls, responses).
+  uint64_t bytes_written = 0;
+  // Time from a message entering fan-out to the socket write that carried it
+  // to an event stream (see RecordStreamWrite).
+  LatencyHistogram publish_to_write;
 };
+
+// Counts one gap event sent for `reason` (a GapReasonName; anything else
+// counts as "unavailable") and adds it to the unlabelled total.
+void CountReplayGap(Counters* counters, std::string_view reason);
+
+// Records one socket write to an event stream whose oldest queued frame
+// entered fan-out at `fanout_us` (Frame::fanout_us; 0: not a fanned-out
+// message, nothing observed), `now_us` being the same clock at the write
+// (LoopScheduler::write_clock_us).
+// A message fanned out after the write clock was read (by a request handled
+// during the flush pass) counts as 0, not as a wrapped-around difference.
+inline void RecordStreamWrite(Counters* counters, uint32_t fanout_us, uint32_t now_us) {
+  if (fanout_us == 0) return;
+  const int32_t elapsed = static_cast<int32_t>(now_us - fanout_us);
+  counters->publish_to_write.Observe(elapsed < 0 ? 0 : static_cast<uint32_t>(elapsed));
+}
 
 // Counts one refusal under `reason` (one of kAuthFailureReasons; anything
 // else counts as "malformed").

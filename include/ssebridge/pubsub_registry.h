@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "ssebridge/frame.h"
+#include "ssebridge/message_rate.h"
 
 namespace ssebridge {
 
@@ -63,6 +64,9 @@ class PubsubRegistry {
     std::string name;
     bool is_pattern;
     std::vector<Subscriber*> subscribers;
+    // Messages this topic received while it had subscribers (GET /stats);
+    // per topic, not per subscriber.
+    MessageRate messages;
   };
 
   // A message's frame, built on first use so a message nobody receives is never
@@ -70,10 +74,16 @@ class PubsubRegistry {
   class LazyFrame {
    public:
     explicit LazyFrame(std::function<FrameRef()> make);
-    const FrameRef& get();
+    // Inline: it runs once per delivery; building is the rare path.
+    const FrameRef& get() {
+      if (!frame_) Build();
+      return frame_;
+    }
     uint64_t serial() const { return serial_; }
 
    private:
+    void Build();
+
     std::function<FrameRef()> make_;
     FrameRef frame_;
     uint64_t serial_;
@@ -110,6 +120,10 @@ class PubsubRegistry {
   void ForEachTopic(const std::function<void(const std::string&, bool)>& fn) const;
   // Calls fn(name, is_pattern, subscribers) for every active topic (/stats).
   void ForEachTopicCount(const std::function<void(const std::string&, bool, size_t)>& fn) const;
+  // Calls fn(topic) for every active topic (/stats).
+  void ForEachTopicDetail(const std::function<void(const Topic&)>& fn) const;
+  // The clock MessageRate counts with: milliseconds of the monotonic clock.
+  static uint64_t NowMs();
 
   // Cuts off every stream subscribed to the topic (see StreamSink::CutOff).
   // Returns how many.

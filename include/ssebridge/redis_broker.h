@@ -76,9 +76,17 @@ class RedisBroker : public Broker {
   // Replay() once every topic's subscription is confirmed (or cannot be):
   // from memory when the relay vouches for it, else from Redis.
   void ReplaySubscribed(const std::vector<std::string>& topics, const std::string& after_text, ReplayCallback done);
+  void RunReadsAwaitingCommands();
 
   Options options_;
   Counters* counters_;
+  // Reads of resumes that arrived before the command connection was ready
+  // for the first time (a process that just started, e.g. the successor in a
+  // rolling restart): they run once it is, rather than answering the resume
+  // with a gap ("unavailable") for want of a connection that is a few
+  // milliseconds away. Later outages answer at once, as before.
+  bool commands_ever_ready_ = false;
+  std::vector<std::function<void()>> reads_awaiting_commands_;
   History history_;
   RedisClient commands_;
   RedisSubscriber subscriber_;

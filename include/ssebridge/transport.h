@@ -50,6 +50,7 @@ class Transport {
     bool failed = false;  // A write failed (logged); the owner closes.
     bool wrote = false;   // Some bytes left synchronously.
     int writes = 0;       // writev and uv_write calls made.
+    size_t bytes = 0;     // Bytes that left synchronously (`written` reports the rest).
   };
 
   Transport(uv_loop_t* loop, const Events* events, void* owner);

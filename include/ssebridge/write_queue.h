@@ -47,6 +47,9 @@ class WriteQueue {
   void Clear();
 
   size_t bytes() const { return bytes_; }
+  // The fan-out stamp of the oldest queued frame (Frame::fanout_us), 0 when
+  // empty: the message that has waited longest for this connection's write.
+  uint32_t front_fanout_us() const { return count_ == 0 ? 0 : At(0).frame->fanout_us(); }
   bool empty() const { return count_ == 0; }
   size_t frame_count() const { return count_; }
   size_t limit_bytes() const { return limit_bytes_; }

@@ -1,6 +1,7 @@
 #include "ssebridge/handlers/stats_handler.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <utility>
 #include <vector>
 
@@ -28,6 +29,28 @@ void AppendCounts(std::string* out, Counts counts) {
   out->push_back('}');
 }
 
+struct TopicMessages {
+  std::string name;
+  uint64_t total;
+  double per_second;
+};
+
+// {"name":{"total":N,"per_second":R},...} sorted by name.
+void AppendMessages(std::string* out, std::vector<TopicMessages> topics) {
+  std::sort(topics.begin(), topics.end(),
+            [](const TopicMessages& a, const TopicMessages& b) { return a.name < b.name; });
+  out->push_back('{');
+  for (size_t i = 0; i < topics.size(); ++i) {
+    if (i != 0) out->push_back(',');
+    AppendJsonQuoted(out, topics[i].name);
+    char numbers[80];
+    snprintf(numbers, sizeof numbers, ":{\"total\":%llu,\"per_second\":%.2f}",
+             static_cast<unsigned long long>(topics[i].total), topics[i].per_second);
+    out->append(numbers);
+  }
+  out->push_back('}');
+}
+
 }  // namespace
 
 std::string StatsJson(const BridgeContext& context) {
@@ -44,7 +67,21 @@ std::string StatsJson(const BridgeContext& context) {
   AppendCounts(&out, std::move(patterns));
   out += ",\"subscribers\":" + std::to_string(registry.subscriber_count());
   out += ",\"streams\":" + std::to_string(registry.subscriber_count() - holds);
-  out += ",\"poll_holds\":" + std::to_string(holds) + "}";
+  out += ",\"poll_holds\":" + std::to_string(holds);
+  // Messages per topic: what each channel (and pattern) carried while it had
+  // local subscribers, in all and per second (MessageRate).
+  std::vector<TopicMessages> channel_messages;
+  std::vector<TopicMessages> pattern_messages;
+  const uint64_t now_ms = PubsubRegistry::NowMs();
+  registry.ForEachTopicDetail([&](const PubsubRegistry::Topic& topic) {
+    (topic.is_pattern ? pattern_messages : channel_messages)
+        .push_back({topic.name, topic.messages.total(), topic.messages.PerSecond(now_ms)});
+  });
+  out += ",\"channel_messages\":";
+  AppendMessages(&out, std::move(channel_messages));
+  out += ",\"pattern_messages\":";
+  AppendMessages(&out, std::move(pattern_messages));
+  out += "}";
   return out;
 }
 

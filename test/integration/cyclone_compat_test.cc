@@ -360,7 +360,9 @@ TEST_P(CycloneCompatTest, StatsCountsSubscribersPerChannelAndPattern) {
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(response->headers["content-type"], "application/json");
   EXPECT_EQ(response->body,
-            R"({"channels":{"base":2,"news":1},"patterns":{"orders.*":1},"subscribers":3,"streams":3,"poll_holds":0})");
+            R"({"channels":{"base":2,"news":1},"patterns":{"orders.*":1},"subscribers":3,"streams":3,"poll_holds":0,)"
+            R"("channel_messages":{"base":{"total":0,"per_second":0.00},"news":{"total":0,"per_second":0.00}},)"
+            R"("pattern_messages":{"orders.*":{"total":0,"per_second":0.00}}})");
   b.socket().Close();
   EXPECT_TRUE(AwaitLocalSubscribers(bridge_.port(), "base", 1)) << Stats(bridge_.port());
   EXPECT_EQ(Stats(bridge_.port()).find("news"), std::string::npos);
@@ -425,7 +427,8 @@ TEST_F(CyclonePollRedisTest, AnExpiredHoldLetsGoOfItsRedisSubscription) {
       [&] { return harness::RedisCommand(redis_.port(), {"PUBSUB", "NUMSUB", "held"}).elements.size() == 2 &&
                    harness::RedisCommand(redis_.port(), {"PUBSUB", "NUMSUB", "held"}).elements[1] == "0"; },
       Millis(5000)));
-  EXPECT_EQ(Stats(bridge.port()), R"({"channels":{},"patterns":{},"subscribers":0,"streams":0,"poll_holds":0})");
+  EXPECT_EQ(Stats(bridge.port()), R"({"channels":{},"patterns":{},"subscribers":0,"streams":0,"poll_holds":0,)"
+            R"("channel_messages":{},"pattern_messages":{}})");
 }
 
 // cyclone-sse's README nginx block, unchanged.

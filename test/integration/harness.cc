@@ -18,6 +18,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <hiredis/hiredis.h>
 
@@ -220,12 +221,28 @@ void RedisServer::Stop() {
 Nginx::~Nginx() { Stop(); }
 
 bool Nginx::Start(const std::string& locations, const std::string& ready_path) {
+  port_ = FreePort();
+  return Launch("  server {\n    listen 127.0.0.1:" + std::to_string(port_) + ";\n" + locations + "  }\n", ready_path);
+}
+
+bool Nginx::StartSite(const std::string& site, int port, const std::string& ready_path) {
+  port_ = port;
+  return Launch(site, ready_path);
+}
+
+std::string Nginx::error_log() const {
+  std::ifstream in(dir_.path() + "/error.log");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+bool Nginx::Launch(const std::string& http_body, const std::string& ready_path) {
   static constexpr const char* kNginx = "/usr/sbin/nginx";
   if (access(kNginx, X_OK) != 0) {
     error_ = std::string(kNginx) + " is missing: scripts/deps.sh --test installs nginx";
     return false;
   }
-  port_ = FreePort();
   // nginx's workers run as an unprivileged user when started by root.
   chmod(dir_.path().c_str(), 0755);
   const std::string& dir = dir_.path();
@@ -233,15 +250,14 @@ bool Nginx::Start(const std::string& locations, const std::string& ready_path) {
   std::ofstream out(conf);
   out << "daemon off;\nworker_processes 1;\npid " << dir << "/nginx.pid;\n"
       << "error_log " << dir << "/error.log warn;\n"
-      << "events { worker_connections 256; }\n"
+      << "events { worker_connections 4096; }\n"
       << "http {\n  access_log off;\n"
       << "  client_body_temp_path " << dir << "/body;\n"
       << "  proxy_temp_path " << dir << "/proxy;\n"
       << "  fastcgi_temp_path " << dir << "/fastcgi;\n"
       << "  uwsgi_temp_path " << dir << "/uwsgi;\n"
       << "  scgi_temp_path " << dir << "/scgi;\n"
-      << "  server {\n    listen 127.0.0.1:" << port_ << ";\n"
-      << locations << "  }\n}\n";
+      << http_body << "}\n";
   out.close();
   if (!process_.Start({kNginx, "-p", dir, "-c", conf, "-e", dir + "/error.log"})) {
     error_ = "nginx did not start";
@@ -254,7 +270,7 @@ bool Nginx::Start(const std::string& locations, const std::string& ready_path) {
             return response && response->status == 200;
           },
           Millis(10000))) {
-    error_ = "nginx did not answer GET " + ready_path + ": " + process_.output();
+    error_ = "nginx did not answer GET " + ready_path + ": " + process_.output() + error_log();
     return false;
   }
   return true;

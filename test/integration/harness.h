@@ -114,11 +114,19 @@ class Nginx {
   // Starts nginx with `locations` as the body of its one server block and
   // waits until GET `ready_path` is answered 200.
   bool Start(const std::string& locations, const std::string& ready_path);
+  // Starts nginx with `site` (upstream and server blocks, as a file in
+  // sites-available holds them) inside its http block; the site listens on
+  // `port` itself. Waits until GET `ready_path` on that port is answered 200.
+  bool StartSite(const std::string& site, int port, const std::string& ready_path);
   void Stop();  // SIGQUIT: the master stops its workers and exits.
   int port() const { return port_; }
   const std::string& error() const { return error_; }
+  // nginx's error log (upstream failures are logged there).
+  std::string error_log() const;
 
  private:
+  bool Launch(const std::string& http_body, const std::string& ready_path);
+
   TempDir dir_;
   Subprocess process_;
   int port_ = 0;

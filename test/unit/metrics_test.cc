@@ -182,8 +182,70 @@ TEST(MetricsTest, EveryMetricHasHelpTypeAndItsValue) {
     EXPECT_TRUE(it->second.has_value) << name;
     EXPECT_EQ(it->second.value, value) << name;
   }
-  // Each of the four labelled families adds one entry of its own (its HELP and TYPE).
-  EXPECT_EQ(samples.size(), expected.size() + 4) << "unexpected extra metrics";
+  // Each of the labelled families adds one entry of its own (its HELP and
+  // TYPE); so do the families of AppendFleetMetrics, tested below.
+  size_t fleet_samples = 0;
+  for (const auto& entry : samples) {
+    const std::string& name = entry.first;
+    if (name.rfind("ssebridge_bytes_written", 0) == 0 || name.rfind("ssebridge_publish_to_write", 0) == 0 ||
+        name.rfind("ssebridge_replays_served", 0) == 0 || name.rfind("ssebridge_replay_gaps_by_reason", 0) == 0 ||
+        name.rfind("ssebridge_build_info", 0) == 0) {
+      ++fleet_samples;
+    }
+  }
+  EXPECT_EQ(samples.size() - fleet_samples, expected.size() + 4) << "unexpected extra metrics";
+}
+
+TEST(MetricsTest, BytesReplaySourcesGapReasonsAndBuildInfo) {
+  Counters c;
+  c.bytes_written = 12345;
+  c.replays_from_memory = 7;
+  c.replays_from_redis = 3;
+  CountReplayGap(&c, "trimmed");
+  CountReplayGap(&c, "trimmed");
+  CountReplayGap(&c, "history-disabled");
+  CountReplayGap(&c, "no such reason");  // Counts as "unavailable".
+  std::map<std::string, Sample> samples = ParseExposition(RenderPrometheus(c, Gauges{}));
+  EXPECT_EQ(samples["ssebridge_bytes_written_total"].value, "12345");
+  EXPECT_EQ(samples["ssebridge_bytes_written_total"].type, "counter");
+  EXPECT_EQ(samples["ssebridge_replays_served_total{source=\"memory\"}"].value, "7");
+  EXPECT_EQ(samples["ssebridge_replays_served_total{source=\"redis\"}"].value, "3");
+  EXPECT_EQ(samples["ssebridge_replay_gaps_by_reason_total{reason=\"trimmed\"}"].value, "2");
+  EXPECT_EQ(samples["ssebridge_replay_gaps_by_reason_total{reason=\"history-disabled\"}"].value, "1");
+  EXPECT_EQ(samples["ssebridge_replay_gaps_by_reason_total{reason=\"unavailable\"}"].value, "1");
+  EXPECT_EQ(samples["ssebridge_replay_gaps_by_reason_total{reason=\"too-many\"}"].value, "0");
+  // The labelled family and the old unlabelled total agree.
+  EXPECT_EQ(samples["ssebridge_replay_gaps_total"].value, "4");
+  EXPECT_EQ(samples["ssebridge_build_info{version=\"" SSEBRIDGE_VERSION "\"}"].value, "1");
+  EXPECT_EQ(samples["ssebridge_build_info"].type, "gauge");
+}
+
+TEST(MetricsTest, PublishToWriteIsACumulativeHistogramInSeconds) {
+  Counters c;
+  RecordStreamWrite(&c, 1000, 1050);                // 50 us: the first bucket (le 64 us).
+  RecordStreamWrite(&c, 1000, 1000 + 64);           // Exactly on a bound: that bucket.
+  RecordStreamWrite(&c, 1000, 1000 + 3000);         // 3 ms: le 4.096 ms.
+  RecordStreamWrite(&c, 0xFFFFFF00u, 0x00000100u);  // Across the 32-bit wrap: 512 us.
+  RecordStreamWrite(&c, 0, 5000);                   // Not a fanned-out message: not observed.
+  RecordStreamWrite(&c, 5000, 4000);                // Fanned out after the clock was read: 0.
+  RecordStreamWrite(&c, 1, 1 + 60'000'000);         // A minute: only +Inf.
+  std::map<std::string, Sample> samples = ParseExposition(RenderPrometheus(c, Gauges{}));
+  const std::string family = "ssebridge_publish_to_write_seconds";
+  EXPECT_EQ(samples[family].type, "histogram");
+  EXPECT_FALSE(samples[family].help.empty());
+  EXPECT_EQ(samples[family + "_bucket{le=\"0.000064\"}"].value, "3");
+  EXPECT_EQ(samples[family + "_bucket{le=\"0.000256\"}"].value, "3");
+  EXPECT_EQ(samples[family + "_bucket{le=\"0.000512\"}"].value, "4");
+  EXPECT_EQ(samples[family + "_bucket{le=\"0.002048\"}"].value, "4");
+  EXPECT_EQ(samples[family + "_bucket{le=\"0.004096\"}"].value, "5");
+  EXPECT_EQ(samples[family + "_bucket{le=\"8.388608\"}"].value, "5");
+  EXPECT_EQ(samples[family + "_bucket{le=\"+Inf\"}"].value, "6");
+  EXPECT_EQ(samples[family + "_count"].value, "6");
+  EXPECT_EQ(samples[family + "_sum"].value, "60.003626");
+  // Every bound is rendered, smallest first.
+  size_t buckets = 0;
+  for (const auto& entry : samples) buckets += entry.first.rfind(family + "_bucket{", 0) == 0 ? 1 : 0;
+  EXPECT_EQ(buckets, kLatencyBoundCount + 1);
 }
 
 TEST(MetricsTest, AnUnknownAuthFailureReasonCountsAsMalformed) {

@@ -4,6 +4,8 @@
 
 #include "ssebridge/pubsub_registry.h"
 
+#include <uv.h>
+
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -348,6 +350,18 @@ TEST_F(PubsubRegistryTest, LazyFrameIsBuiltOnceForManyReceivers) {
   EXPECT_EQ(registry_.Publish("hot", frame.lazy), 25u);
   EXPECT_EQ(frame.builds, 1);
   for (const auto& s : sinks) EXPECT_THAT(s.frames, ElementsAre("payload"));
+}
+
+TEST_F(PubsubRegistryTest, ABuiltFrameIsStampedWithTheTimeItEnteredFanOut) {
+  PubsubRegistry::LazyFrame frame([] { return Frame::FromPayload("x"); });
+  const uint32_t before = static_cast<uint32_t>(uv_hrtime() / 1000);
+  const FrameRef& built = frame.get();
+  const uint32_t after = static_cast<uint32_t>(uv_hrtime() / 1000);
+  // Modular differences, as the histogram takes them.
+  EXPECT_LE(built->fanout_us() - before, after - before);
+  EXPECT_NE(built->fanout_us(), 0u);
+  // Frames that never entered fan-out carry no stamp.
+  EXPECT_EQ(Frame::FromPayload("heartbeat")->fanout_us(), 0u);
 }
 
 TEST_F(PubsubRegistryTest, ReceiversShareOneFrame) {
