@@ -1931,8 +1931,15 @@ class BroadcastRun {
     }
     note("%" PRIu64 "/%d streams open after %.1fs (%" PRIu64 " failures); settling %.1fs", streaming_,
          opts_.subscribers, connect_seconds_, connect_failures_, opts_.settle_s);
-    pump_until([] { return false; }, monotonic_ns() + seconds_to_ns(opts_.settle_s));
+    // The settle window is also where the cost of holding the streams
+    // (heartbeats) is measured, on both sides.
+    ramped_ = sample_processes(opts_.server_pids);
+    const ProcessSample loadgen_ramped = sample_processes(child_pids());
+    const uint64_t settle_start = monotonic_ns();
+    pump_until([] { return false; }, settle_start + seconds_to_ns(opts_.settle_s));
     connected_ = sample_processes(opts_.server_pids);
+    settle_seconds_ = static_cast<double>(monotonic_ns() - settle_start) / 1e9;
+    loadgen_idle_cpu_us_ = sample_processes(child_pids()).cpu_us - loadgen_ramped.cpu_us;
     kernel_connected_ = sample_kernel();
     loadgen_rss_kb_ = sample_processes(child_pids()).rss_kb;
     for (int k = 1; k <= total_broadcasts_ && !aborted(); ++k) {
@@ -2287,6 +2294,8 @@ class BroadcastRun {
             num((static_cast<double>(connected_.rss_kb) - static_cast<double>(before_.rss_kb)) / streams, 3));
       field("server_cpu_connect_s", num(static_cast<double>(connected_.cpu_us - before_.cpu_us) / 1e6, 1));
       field("server_cpu_total_s", num(static_cast<double>(end_.cpu_us - before_.cpu_us) / 1e6, 1));
+      field("server_cpu_idle_util",
+            num(static_cast<double>(connected_.cpu_us - ramped_.cpu_us) / 1e6 / std::max(settle_seconds_, 0.001), 3));
     }
     field("kernel_slab_before_kb", std::to_string(kernel_before_.slab_kb));
     field("kernel_slab_connected_kb", std::to_string(kernel_connected_.slab_kb));
@@ -2296,6 +2305,7 @@ class BroadcastRun {
     field("tcp_sockets_connected", std::to_string(kernel_connected_.tcp_inuse));
     field("tcp_mem_connected_kb", std::to_string(kernel_connected_.tcp_mem_pages * 4));
     field("loadgen_rss_kb", std::to_string(loadgen_rss_kb_));
+    field("loadgen_cpu_idle_util", num(static_cast<double>(loadgen_idle_cpu_us_) / 1e6 / std::max(settle_seconds_, 0.001), 3));
     rusage children_usage{};
     getrusage(RUSAGE_CHILDREN, &children_usage);
     field("loadgen_cpu_s", num(static_cast<double>(children_usage.ru_utime.tv_sec + children_usage.ru_stime.tv_sec) +
@@ -2353,7 +2363,9 @@ class BroadcastRun {
   uint64_t malformed_reports_ = 0;
   uint64_t failed_children_ = 0;
   uint64_t loadgen_rss_kb_ = 0;
-  ProcessSample before_, connected_, end_;
+  ProcessSample before_, ramped_, connected_, end_;
+  double settle_seconds_ = 0;
+  uint64_t loadgen_idle_cpu_us_ = 0;
   KernelSample kernel_before_, kernel_connected_;
 };
 

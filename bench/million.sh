@@ -131,6 +131,7 @@ echo "| server RSS total / per stream | $(value server_rss_connected_kb) KiB / $
 echo "| kernel slab (both ends) / per connection | +$(($(value kernel_slab_connected_kb) - $(value kernel_slab_before_kb))) KiB / $(value kernel_slab_per_connection_kb) KiB |"
 echo "| TCP sockets / socket buffer memory when idle | $(value tcp_sockets_connected) / $(value tcp_mem_connected_kb) KiB |"
 echo "| CPU seconds: server connect / server total / load generator | $(value server_cpu_connect_s) / $(value server_cpu_total_s) / $(value loadgen_cpu_s) |"
+echo "| CPU while holding (heartbeats), cores: server / load generator | $(value server_cpu_idle_util) / $(value loadgen_cpu_idle_util) |"
 echo "| TCP retransmissions / listen queue overflows | $retrans / $overflows |"
 
 # Which limit stopped the run short of its target, from the evidence left.
