@@ -52,6 +52,9 @@ loadgen="${LOADGEN_BIN:-build/bench/ssebridge_loadgen}"
 connect_timeout=$((streams / 4000 > 60 ? streams / 4000 : 60))
 broadcast_timeout=$((streams / 11000 > 10 ? streams / 11000 : 10))
 settle=$((streams >= 100000 ? 10 : 2))
+# The load generator stops itself first, so that a run cut short still
+# prints what it measured; the margin is for stopping the servers.
+loadgen_timeout=$((limit >= 300 ? limit - 60 : limit * 4 / 5))
 
 source bench/lib.sh
 bench_setup million
@@ -108,10 +111,11 @@ echo "million.sh: $streams streams, $servers servers on 127.0.0.1:$port, heartbe
 status=0
 "$loadgen" --mode broadcast --port "$port" --subscribers "$streams" --channel-prefix million --source-ips 250 \
   --redis-port "$redis_port" --broadcasts "$broadcasts" --http-broadcasts 1 --settle "$settle" \
-  --connect-timeout "$connect_timeout" --broadcast-timeout "$broadcast_timeout" --timeout $((limit - 60)) \
+  --connect-timeout "$connect_timeout" --broadcast-timeout "$broadcast_timeout" --timeout "$loadgen_timeout" \
   "${server_args[@]}" > "$work/result" 2> >(tee "$work/loadgen.err" >&2) || status=$?
 line="$(grep '^RESULT' "$work/result" || true)"
 value() { grep -o " $1=[^ ]*" <<<"$line" | head -1 | cut -d= -f2 || true; }
+number() { local v; v="$(value "$1")"; echo "${v:-0}"; }
 retrans=$(($(counter /proc/net/snmp RetransSegs) - retrans_before))
 overflows=$(($(counter /proc/net/netstat ListenOverflows) - overflows_before))
 
@@ -128,7 +132,7 @@ done
 echo "| events lost / duplicated / out of order | $(value lost) / $(value duplicates) / $(value out_of_order) (of $(value expected); $(value disconnects) streams dropped) |"
 echo "| SSE comments received (stream preambles and heartbeats) | $(value heartbeats) |"
 echo "| server RSS total / per stream | $(value server_rss_connected_kb) KiB / $(value server_rss_per_stream_kb) KiB |"
-echo "| kernel slab (both ends) / per connection | +$(($(value kernel_slab_connected_kb) - $(value kernel_slab_before_kb))) KiB / $(value kernel_slab_per_connection_kb) KiB |"
+echo "| kernel slab (both ends) / per connection | +$(($(number kernel_slab_connected_kb) - $(number kernel_slab_before_kb))) KiB / $(value kernel_slab_per_connection_kb) KiB |"
 echo "| TCP sockets / socket buffer memory when idle | $(value tcp_sockets_connected) / $(value tcp_mem_connected_kb) KiB |"
 echo "| CPU seconds: server connect / server total / load generator | $(value server_cpu_connect_s) / $(value server_cpu_total_s) / $(value loadgen_cpu_s) |"
 echo "| CPU while holding (heartbeats), cores: server / load generator | $(value server_cpu_idle_util) / $(value loadgen_cpu_idle_util) |"
