@@ -1906,6 +1906,29 @@ KernelSample sample_kernel() {
   return sample;
 }
 
+// The whole machine's CPU time from the first line of /proc/stat, in
+// seconds: busy (everything but idle and iowait) and the part of it spent in
+// softirq handlers (loopback TCP receive runs there, on whichever process or
+// ksoftirqd thread happens to be on the CPU).
+struct MachineCpu {
+  double busy_s = 0;
+  double softirq_s = 0;
+  double idle_s = 0;
+};
+
+MachineCpu sample_machine_cpu() {
+  static const double ticks_per_second = static_cast<double>(sysconf(_SC_CLK_TCK));
+  MachineCpu cpu;
+  std::ifstream stat("/proc/stat");
+  std::string label;
+  uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  if (!(stat >> label >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) || label != "cpu") return cpu;
+  cpu.busy_s = static_cast<double>(user + nice + system + irq + softirq + steal) / ticks_per_second;
+  cpu.softirq_s = static_cast<double>(softirq) / ticks_per_second;
+  cpu.idle_s = static_cast<double>(idle + iowait) / ticks_per_second;
+  return cpu;
+}
+
 class BroadcastRun {
  public:
   explicit BroadcastRun(const Options& opts) : opts_(opts) {}
@@ -1973,6 +1996,9 @@ class BroadcastRun {
     double server_cpu_s = 0;
     double loadgen_cpu_s = 0;
     uint64_t peak_tcp_mem_pages = 0;
+    double machine_busy_s = 0;  // all CPUs, every process, while the broadcast was out
+    double machine_softirq_s = 0;
+    double machine_idle_s = 0;
     LatencyHistogram latency;
   };
 
@@ -2185,6 +2211,7 @@ class BroadcastRun {
     const std::string channel = opts_.channel_prefix + "0";
     const ProcessSample server_before = sample_processes(opts_.server_pids);
     const ProcessSample loadgen_before = sample_processes(child_pids());
+    const MachineCpu machine_before = sample_machine_cpu();
     b.sent_ns = monotonic_ns();
     const std::string payload = make_payload(static_cast<uint64_t>(k), b.sent_ns, opts_.run_id, opts_.payload_bytes);
     std::string out;
@@ -2206,6 +2233,10 @@ class BroadcastRun {
     if (complete) b.complete_s = static_cast<double>(monotonic_ns() - b.sent_ns) / 1e9;
     b.server_cpu_s = static_cast<double>(sample_processes(opts_.server_pids).cpu_us - server_before.cpu_us) / 1e6;
     b.loadgen_cpu_s = static_cast<double>(sample_processes(child_pids()).cpu_us - loadgen_before.cpu_us) / 1e6;
+    const MachineCpu machine_after = sample_machine_cpu();
+    b.machine_busy_s = machine_after.busy_s - machine_before.busy_s;
+    b.machine_softirq_s = machine_after.softirq_s - machine_before.softirq_s;
+    b.machine_idle_s = machine_after.idle_s - machine_before.idle_s;
     note("broadcast %d via %s (reply %s): %s", k, b.via, b.reply.c_str(),
          complete ? ("every stream after " + std::to_string(b.complete_s) + " s").c_str() : "TIMED OUT");
   }
@@ -2285,6 +2316,9 @@ class BroadcastRun {
       field(p + "server_cpu_s", num(b.server_cpu_s, 2));
       field(p + "loadgen_cpu_s", num(b.loadgen_cpu_s, 2));
       field(p + "peak_tcp_mem_kb", std::to_string(b.peak_tcp_mem_pages * 4));
+      field(p + "machine_busy_s", num(b.machine_busy_s, 2));
+      field(p + "machine_softirq_s", num(b.machine_softirq_s, 2));
+      field(p + "machine_idle_s", num(b.machine_idle_s, 2));
     }
     if (!opts_.server_pids.empty()) {
       const double streams = static_cast<double>(std::max<uint64_t>(1, streaming_));

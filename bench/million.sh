@@ -127,7 +127,7 @@ echo "| time to connect | $(value connect_s) s |"
 for k in $(seq $((broadcasts + 1))); do
   [[ -n "$(value "b${k}_via")" ]] || continue
   echo "| broadcast $k via $(value "b${k}_via"): received by | $(value "b${k}_received") streams, first / median / p99 / last $(value "b${k}_first_ms") / $(value "b${k}_p50_ms") / $(value "b${k}_p99_ms") / $(value "b${k}_last_ms") ms |"
-  echo "| broadcast $k: CPU seconds | server $(value "b${k}_server_cpu_s"), load generator $(value "b${k}_loadgen_cpu_s"); peak TCP buffer memory $(value "b${k}_peak_tcp_mem_kb") KiB |"
+  echo "| broadcast $k: CPU seconds | server $(value "b${k}_server_cpu_s"), load generator $(value "b${k}_loadgen_cpu_s"); whole machine busy $(value "b${k}_machine_busy_s") (softirq $(value "b${k}_machine_softirq_s")), idle $(value "b${k}_machine_idle_s"); peak TCP buffer memory $(value "b${k}_peak_tcp_mem_kb") KiB |"
 done
 echo "| events lost / duplicated / out of order | $(value lost) / $(value duplicates) / $(value out_of_order) (of $(value expected); $(value disconnects) streams dropped) |"
 echo "| SSE comments received (stream preambles and heartbeats) | $(value heartbeats) |"
