@@ -49,7 +49,7 @@ loadgen="${LOADGEN_BIN:-build/bench/ssebridge_loadgen}"
 ((servers > 0)) || servers=$(((streams + 17999) / 18000))
 ((servers >= 2)) || servers=2
 # Time budget, scaled from what this 2-vCPU machine needs at a million.
-connect_timeout=$((streams / 4000 > 60 ? streams / 4000 : 60))
+connect_timeout=$((streams / 2800 > 60 ? streams / 2800 : 60))
 broadcast_timeout=$((streams / 11000 > 10 ? streams / 11000 : 10))
 settle=$((streams >= 100000 ? 10 : 2))
 # The load generator stops itself first, so that a run cut short still
