@@ -93,7 +93,6 @@ retrans_before="$(counter /proc/net/snmp RetransSegs)"
 overflows_before="$(counter /proc/net/netstat ListenOverflows)"
 
 start_private_redis --maxclients 10000
-aux_pid="${pids[-1]}"
 port="$("$loadgen" --mode free-port)"
 server_args=()
 for i in $(seq "$servers"); do
@@ -107,6 +106,14 @@ for i in $(seq "$servers"); do
   grep -q "redis-subscriber: connected" "$work/server$i.log" || { echo "server $i did not start:" >&2; cat "$work/server$i.log" >&2; exit 1; }
 done
 
+# How unevenly SO_REUSEPORT spread the streams: each server's open
+# descriptors, counted once the load generator has opened everything.
+server_pids=("${pids[@]:1}")
+(
+  until grep -q "settling" "$work/loadgen.err" 2>/dev/null; do sleep 1; done
+  for pid in "${server_pids[@]}"; do ls "/proc/$pid/fd" 2>/dev/null | wc -l; done | sort -n > "$work/spread"
+) &
+pids+=($!)
 echo "million.sh: $streams streams, $servers servers on 127.0.0.1:$port, heartbeat ${heartbeat}s, limit ${limit}s" >&2
 status=0
 "$loadgen" --mode broadcast --port "$port" --subscribers "$streams" --channel-prefix million --source-ips 250 \
@@ -130,6 +137,9 @@ for k in $(seq $((broadcasts + 1))); do
   echo "| broadcast $k: CPU seconds | server $(value "b${k}_server_cpu_s"), load generator $(value "b${k}_loadgen_cpu_s"); whole machine busy $(value "b${k}_machine_busy_s") (softirq $(value "b${k}_machine_softirq_s")), idle $(value "b${k}_machine_idle_s"); peak TCP buffer memory $(value "b${k}_peak_tcp_mem_kb") KiB |"
 done
 echo "| events lost / duplicated / out of order | $(value lost) / $(value duplicates) / $(value out_of_order) (of $(value expected); $(value disconnects) streams dropped) |"
+if [[ -s "$work/spread" ]]; then
+  echo "| open descriptors per server process: fewest / most (hard limit) | $(head -1 "$work/spread") / $(tail -1 "$work/spread") ($(ulimit -Hn)) |"
+fi
 echo "| SSE comments received (stream preambles and heartbeats) | $(value heartbeats) |"
 echo "| server RSS total / per stream | $(value server_rss_connected_kb) KiB / $(value server_rss_per_stream_kb) KiB |"
 echo "| kernel slab (both ends) / per connection | +$(($(number kernel_slab_connected_kb) - $(number kernel_slab_before_kb))) KiB / $(value kernel_slab_per_connection_kb) KiB |"
