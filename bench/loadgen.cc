@@ -645,6 +645,7 @@ struct PublisherConnection {
 
 struct Counters {
   uint64_t connect_failures = 0;
+  uint64_t connect_timeouts = 0;  // of connect_failures: still connecting when --connect-timeout passed
   uint64_t bad_status = 0;
   uint64_t disconnects = 0;  // streams that ended while they should have stayed open
   uint64_t unique_delivered = 0;
@@ -771,6 +772,7 @@ class LoadGenerator {
       if (sub.state == Subscriber::State::Connecting || sub.state == Subscriber::State::AwaitingHeaders ||
           sub.state == Subscriber::State::NotStarted) {
         ++counters_.connect_failures;
+        ++counters_.connect_timeouts;
         close_subscriber(sub);
       }
     }
@@ -1756,14 +1758,14 @@ class LoadGenerator {
     open_subscribers();
     connect_seconds_ = static_cast<double>(monotonic_ns() - t0) / 1e9;
     report_fd_ = report_fd;
-    report("R %zu %" PRIu64 " %.3f", streaming_count(), counters_.connect_failures + counters_.bad_status,
-           connect_seconds_);
+    report("R %zu %" PRIu64 " %.3f %" PRIu64, streaming_count(), counters_.connect_failures + counters_.bad_status,
+           connect_seconds_, counters_.connect_timeouts);
     loop_until([&] { return stop_after_ >= 0; }, hard_deadline_ns_);
     if (stop_after_ >= 0) {
       // The parent stops a child once every child reported every broadcast
-      // or a broadcast timed out; a short drain settles stragglers either way.
+      // or a broadcast timed out; --drain-timeout lets late events arrive.
       channel_seq_[0] = static_cast<uint64_t>(stop_after_);
-      loop_until([&] { return all_delivered(); }, monotonic_ns() + seconds_to_ns(1));
+      loop_until([&] { return all_delivered(); }, monotonic_ns() + seconds_to_ns(opts_.drain_timeout_s));
     }
     report("C %zu %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
            " %" PRIu64 " %" PRIu64,
@@ -1951,6 +1953,7 @@ class BroadcastRun {
     for (const Child& child : children_) {
       streaming_ += child.streaming;
       connect_failures_ += child.failures;
+      connect_timeouts_ += child.timeouts;
     }
     note("%" PRIu64 "/%d streams open after %.1fs (%" PRIu64 " failures); settling %.1fs", streaming_,
          opts_.subscribers, connect_seconds_, connect_failures_, opts_.settle_s);
@@ -1985,6 +1988,7 @@ class BroadcastRun {
     bool exited = false;
     uint64_t streaming = 0;
     uint64_t failures = 0;
+    uint64_t timeouts = 0;
     std::vector<bool> done;  // done[k - 1]: every stream of this child has broadcast k
     std::vector<uint64_t> counters;  // the "C" line
   };
@@ -2141,10 +2145,11 @@ class BroadcastRun {
     switch (line[0]) {
       case 'R': {
         double seconds = 0;
-        unsigned long long streaming = 0, failures = 0;
-        if (std::sscanf(rest, "%llu %llu %lf", &streaming, &failures, &seconds) == 3) {
+        unsigned long long streaming = 0, failures = 0, timeouts = 0;
+        if (std::sscanf(rest, "%llu %llu %lf %llu", &streaming, &failures, &seconds, &timeouts) == 4) {
           child.streaming = streaming;
           child.failures = failures;
+          child.timeouts = timeouts;
         }
         child.ready = true;
         break;
@@ -2288,6 +2293,7 @@ class BroadcastRun {
     field("processes", std::to_string(children_.size()));
     field("connected", std::to_string(streaming_));
     field("connect_failures", std::to_string(connect_failures_));
+    field("connect_timeouts", std::to_string(connect_timeouts_));
     field("connect_s", num(connect_seconds_, 1));
     field("broadcasts", std::to_string(broadcasts_sent()));
     field("expected", std::to_string(expected));
@@ -2392,6 +2398,7 @@ class BroadcastRun {
   double connect_seconds_ = 0;
   uint64_t streaming_ = 0;
   uint64_t connect_failures_ = 0;
+  uint64_t connect_timeouts_ = 0;
   uint64_t publish_errors_ = 0;
   uint64_t missing_reports_ = 0;
   uint64_t malformed_reports_ = 0;

@@ -18,7 +18,7 @@
 # docs/performance.md) and puts the old values back on exit.
 #
 # The run stops itself: the load generator gets a hard timeout and a watchdog
-# ends everything after --limit seconds (default 700). Every process it
+# ends everything after --limit seconds (default 710). Every process it
 # started is stopped by PID on exit. Exit status 0 when every stream was
 # opened and got every broadcast exactly once and in order.
 set -euo pipefail
@@ -27,7 +27,7 @@ streams=20000
 servers=0
 heartbeat=15
 broadcasts=2
-limit=700
+limit=710
 tune=0
 while (($#)); do
   case "$1" in
@@ -49,8 +49,8 @@ loadgen="${LOADGEN_BIN:-build/bench/ssebridge_loadgen}"
 ((servers > 0)) || servers=$(((streams + 17999) / 18000))
 ((servers >= 2)) || servers=2
 # Time budget, scaled from what this 2-vCPU machine needs at a million.
-connect_timeout=$((streams / 2800 > 60 ? streams / 2800 : 60))
-broadcast_timeout=$((streams / 11000 > 10 ? streams / 11000 : 10))
+connect_timeout=$((streams / 2500 > 60 ? streams / 2500 : 60))
+broadcast_timeout=$((streams / 16000 > 10 ? streams / 16000 : 10))
 settle=$((streams >= 100000 ? 10 : 2))
 # The load generator stops itself first, so that a run cut short still
 # prints what it measured; the margin is for stopping the servers.
@@ -118,7 +118,7 @@ echo "million.sh: $streams streams, $servers servers on 127.0.0.1:$port, heartbe
 status=0
 "$loadgen" --mode broadcast --port "$port" --subscribers "$streams" --channel-prefix million --source-ips 250 \
   --redis-port "$redis_port" --broadcasts "$broadcasts" --http-broadcasts 1 --settle "$settle" \
-  --connect-timeout "$connect_timeout" --broadcast-timeout "$broadcast_timeout" --timeout "$loadgen_timeout" \
+  --connect-timeout "$connect_timeout" --broadcast-timeout "$broadcast_timeout" --drain-timeout $((broadcast_timeout / 2)) --timeout "$loadgen_timeout" \
   "${server_args[@]}" > "$work/result" 2> >(tee "$work/loadgen.err" >&2) || status=$?
 line="$(grep '^RESULT' "$work/result" || true)"
 value() { grep -o " $1=[^ ]*" <<<"$line" | head -1 | cut -d= -f2 || true; }
@@ -151,7 +151,9 @@ echo "| TCP retransmissions / listen queue overflows | $retrans / $overflows |"
 # Which limit stopped the run short of its target, from the evidence left.
 if [[ "$(value connected)" != "$streams" ]]; then
   reason="unknown (see $work before it is removed: rerun with a --limit you can inspect)"
-  if grep -qi "too many open files\|EMFILE" "$work"/server*.log "$work/loadgen.err" 2>/dev/null; then
+  if (($(number connect_timeouts) > 0)); then
+    reason="time: $(number connect_timeouts) streams were still connecting when the connect timeout ($connect_timeout s) passed"
+  elif grep -qi "too many open files\|EMFILE" "$work"/server*.log "$work/loadgen.err" 2>/dev/null; then
     reason="open files per process (ulimit -n)"
   elif grep -qi "ENFILE\|file table overflow" "$work"/server*.log "$work/loadgen.err" 2>/dev/null; then
     reason="fs.file-max"
