@@ -2184,7 +2184,9 @@ class BroadcastRun {
   std::string request(int fd, const std::string& out, bool http) {
     if (write(fd, out.data(), out.size()) != static_cast<ssize_t>(out.size())) return "";
     std::string in;
-    const uint64_t deadline = monotonic_ns() + seconds_to_ns(10);
+    // A process busy fanning out (or starved of CPU) answers late; the
+    // broadcast's own timeout is the patience it deserves.
+    const uint64_t deadline = monotonic_ns() + seconds_to_ns(opts_.broadcast_timeout_s);
     while (monotonic_ns() < deadline) {
       pollfd p{fd, POLLIN, 0};
       if (poll(&p, 1, 100) <= 0) continue;
