@@ -29,15 +29,20 @@ if [[ "$tier" == --test || "$tier" == --test-full ]]; then
   # the browser test Debian's Chromium (driven by playwright-core, which
   # downloads no browser of its own) and curl (the publisher cyclone-sse's
   # README shows), and systemd for systemd-analyze, which checks the shipped unit.
-  packages+=(libgtest-dev libgmock-dev redis-server nginx procps chromium curl systemd)
+  # The package tests (ctest -L package) build the .deb: dpkg-dev for
+  # dpkg-shlibdeps, which computes Depends; file tells them the binary is
+  # stripped. (lintian and man-db, which check the package and the manual
+  # page, are in --test-full; without them those two checks are skipped.)
+  packages+=(libgtest-dev libgmock-dev redis-server nginx procps chromium curl systemd dpkg-dev file)
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi
 if [[ "$tier" == --test-full ]]; then
   # clang and its runtime for libFuzzer; valgrind for the callgrind check; the
   # benchmarks' Google Benchmark, taskset (util-linux) and the Nchan module
-  # that bench/compare.sh measures against.
-  packages+=(clang libclang-rt-14-dev valgrind libbenchmark-dev util-linux libnginx-mod-nchan)
+  # that bench/compare.sh measures against. lintian checks the .deb and
+  # man-db renders the manual page in the package tests.
+  packages+=(clang libclang-rt-14-dev valgrind libbenchmark-dev util-linux libnginx-mod-nchan lintian man-db)
 fi
 
 missing=()

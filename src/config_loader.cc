@@ -97,6 +97,11 @@ ConfigLoadResult LoadConfig(const std::vector<std::string>& args, const EnvLooku
       result.show_version = true;
       continue;
     }
+    // Not in --help: it is for the build, which writes the manual page with it.
+    if (arg == "--print-man") {
+      result.show_man = true;
+      continue;
+    }
     if (arg.rfind("--", 0) != 0) {
       result.error = "unexpected argument '" + arg + "'";
       return result;
@@ -134,7 +139,7 @@ ConfigLoadResult LoadConfig(const std::vector<std::string>& args, const EnvLooku
     }
     flags.Set(option, {*value});
   }
-  if (result.show_help || result.show_version) return result;
+  if (result.show_help || result.show_version || result.show_man) return result;
 
   if (!config_path) config_path = env("SSEBRIDGE_CONFIG");
   SourceValues file;

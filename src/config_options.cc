@@ -300,6 +300,22 @@ const std::vector<OptionSpec>& Options() {
          return ParseAnonymousPublish(v, &c.anonymous_publish) ? std::string()
                                                                : "expected on, off or local, got '" + v + "'";
        }},
+      // Logs and the pid file (docs/operations.md#logs).
+      {"log-format", true, false, "text or json: one line per record, json as one object per line (default text)",
+       [](Config& c, const std::string& v) {
+         return ParseLogFormat(v, &c.log_format) ? std::string() : "expected text or json, got '" + v + "'";
+       }},
+      {"access-log", true, false,
+       "on/off: a log line per ended event stream and per rejected request (default on)",
+       [](Config& c, const std::string& v) { return ParseOnOff(v, &c.access_log); }},
+      {"pidfile", true, false,
+       "write the process id here once listening, remove it on a clean exit; refuse to start while a running "
+       "process holds it (default none)",
+       [](Config& c, const std::string& v) {
+         if (v.empty()) return std::string("must not be empty");
+         c.pidfile = v;
+         return std::string();
+       }},
   };
   return kOptions;
 }

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "ssebridge/access_log.h"
 #include "ssebridge/authorizer.h"
 #include "ssebridge/config.h"
 #include "ssebridge/cors_policy.h"
@@ -130,6 +131,7 @@ int Connection::Open(int fd) {
   settings.header_timeout_seconds = config.header_timeout_seconds;
   settings.counters = context_->counters;
   settings.spare_request = &context_->spare_request;
+  settings.access_log = config.access_log;
   session_ = std::make_unique<Session>(this, settings);
   rc = transport_.StartReading();
   if (rc != 0) return rc;
@@ -159,14 +161,8 @@ void Connection::Respond(int status, std::string_view content_type, std::string_
 void Connection::RespondError(int status, const std::string& message, const HttpRequest& request, bool keep_alive,
                               HeaderList extra) {
   ++counters().http_errors;
-  // The target may carry a token (access_token=...): logged with it redacted.
-  const std::string target = TargetForLog(request.target);
-  if (status >= 500 || status == 404 || status == 405) {
-    LOG_INFO("%s %s -> %d: %s", request.method.c_str(), target.c_str(), status, message.c_str());
-  } else {
-    LOG_INFO("%s %s -> %d: %s (from %s)", request.method.c_str(), target.c_str(), status, message.c_str(),
-             Peer().c_str());
-  }
+  // The target may carry a token (access_token=...): the access log redacts it.
+  if (config().access_log) LogRequestRejected({status, message, Peer(), request.method, request.target});
   Respond(status, "application/json", JsonErrorBody(message), request, std::move(extra), keep_alive);
 }
 
@@ -181,6 +177,10 @@ void Connection::StartStream(const HttpRequest& request, const SubscribeRequest&
   scheduler().UntrackDeadline(this);
   HeaderList headers = context_->cors->Headers(request);
   if (!subscribe.client_id.empty()) headers.emplace_back("X-SSE-Client-Id", subscribe.client_id);
+  // The access log's bytes and duration count from the stream's head. The
+  // deadline's start time is free: a stream has no request deadline.
+  queue_.ResetWritten();
+  deadline_start_ms = scheduler().now_ms();
   QueueRaw(BuildStreamHead(headers, chunked ? 1 : 0));
   ConnectionOwner* owner = context_->owner;
   const uint64_t id = id_;
@@ -245,6 +245,20 @@ bool Connection::AnswerPollIfReady() {
   return true;
 }
 
+void Connection::LogStreamEnd(const char* reason, bool orderly) {
+  if (state_ != State::kStreaming || stream_logged_ || !config().access_log) return;
+  stream_logged_ = true;
+  StreamAccess access;
+  access.peer = Peer();
+  access.channels = stream_.ChannelNames(20);
+  access.channel_count = stream_.topic_count();
+  access.duration_ms = scheduler().now_ms() - deadline_start_ms;
+  access.events = stream_.events();
+  access.bytes = queue_.written() + (orderly ? queue_.bytes() : 0);
+  access.reason = reason;
+  LogStreamEnded(access);
+}
+
 void Connection::OnStreamAged() {
   if (state_ != State::kStreaming || closing()) return;
   stream_.EndByAge();
@@ -297,6 +311,7 @@ void Connection::ScheduleFlush() {
 void Connection::Flush() {
   if (closing()) return;
   if (over_limit_ || stream_.cut_off()) {
+    LogStreamEnd(stream_end::kCutOff, false);
     Close();
     return;
   }
@@ -305,6 +320,7 @@ void Connection::Flush() {
   const Transport::FlushResult result = transport_.Flush(&queue_);
   if (state_ == State::kStreaming) counters().stream_writes += result.writes;
   if (result.failed) {
+    LogStreamEnd(stream_end::kWriteFailed, false);
     Close();
     return;
   }
@@ -353,6 +369,7 @@ void Connection::EndGracefully() {
       OnPollTimeout();  // Answered at once, without a hold.
       break;
     case State::kStreaming:
+      LogStreamEnd(stream_end::kShutdown, true);
       stream_.End();
       close_after_flush_ = true;
       break;
@@ -371,6 +388,7 @@ void Connection::EndGracefully() {
 
 void Connection::EndStream(uint32_t retry_ms) {
   if (!is_open_stream()) return;
+  LogStreamEnd(stream_end::kDrain, true);
   stream_.EndWithRetry(retry_ms);
   close_after_flush_ = true;
 }
@@ -390,6 +408,8 @@ void Connection::OnRequestTimeout() {
 
 void Connection::Close() {
   if (closing()) return;
+  // Any other reason was logged where it arose: the client went away.
+  LogStreamEnd(stream_end::kClientClosed, false);
   // The handle closes on a later loop turn; until then nothing is written.
   transport_.Close();
   stream_.Stop();

@@ -27,6 +27,18 @@ std::string EventStream::DescribeTopics(size_t max_names) const {
   return text;
 }
 
+std::string EventStream::ChannelNames(size_t max_names) const {
+  if (subscriber_ == nullptr) return "";
+  const std::vector<PubsubRegistry::Topic*>& topics = subscriber_->topics;
+  std::string text;
+  for (size_t i = 0; i < topics.size() && i < max_names; ++i) {
+    if (i != 0) text += ',';
+    text += topics[i]->name;
+  }
+  if (topics.size() > max_names) text += ",...";
+  return text;
+}
+
 void EventStream::Start(const SubscribeRequest& request, bool chunked, Finder finder, bool poll) {
   chunked_ = chunked;
   ++context_->counters->streams_opened;
@@ -91,6 +103,7 @@ void EventStream::FinishReplay(ReplayResult result, const std::string& last_even
     queue_->PushUnbounded(frame, chunked_);
     replayed_bytes += frame->view(chunked_).size();
     ++context_->counters->replayed_messages;
+    ++events_;
   }
   queue_->set_limit_bytes(queue_->limit_bytes() + replayed_bytes);
   std::vector<FrameRef> held = std::move(held_frames_);
@@ -115,6 +128,7 @@ void EventStream::Carry(const std::vector<FrameRef>& frames) {
     if (!IsNewMessage(frame)) continue;
     queue_->PushUnbounded(frame, chunked_);
     carried_bytes += frame->view(chunked_).size();
+    ++events_;
   }
   queue_->set_limit_bytes(queue_->limit_bytes() + carried_bytes);
   ScheduleFlush();
@@ -134,6 +148,7 @@ void EventStream::SendFrame(const FrameRef& frame) {
     CutOffSlowConsumer("bytes queued", queue_->bytes());
     return;
   }
+  ++events_;
   // Only the first frame in an empty queue asks for a flush: a queue that
   // held bytes already has one coming (scheduled, or a write in flight whose
   // completion schedules the next).
@@ -169,6 +184,7 @@ bool EventStream::QueueLive(const FrameRef& frame) {
     CutOffSlowConsumer("bytes queued", queue_->bytes());
     return false;
   }
+  ++events_;
   return true;
 }
 
@@ -243,11 +259,11 @@ bool EventStream::HoldsTopic(std::string_view name) const {
   return false;
 }
 
-void EventStream::EndByRequest(const char* why) {
+void EventStream::EndByRequest(const char* why, const char* reason) {
   LeaveClientRegistry();
   if ((flags_ & kEnded) != 0) return;
   LOG_INFO("stream %s ended: %s", host_->Peer().c_str(), why);
-  EndAndRelease();
+  EndAndRelease(reason);
 }
 
 void EventStream::EndByAge() {
@@ -258,12 +274,14 @@ void EventStream::EndByAge() {
   LeaveClientRegistry();
   // Never longer than what the operator configured with --retry.
   QueueRetry(std::min(kAgedRetryMs, context_->config->retry_ms));
-  EndAndRelease();
+  EndAndRelease(stream_end::kMaxAge);
 }
 
 // Queues the end, gives up the channels and has the connection closed once
 // the queue is written. Frames queued before stay: they leave first.
-void EventStream::EndAndRelease() {
+void EventStream::EndAndRelease(const char* reason) {
+  // Told before the channels go, so that its access-log line can name them.
+  host_->StreamEnding(reason);
   End();
   // It takes no more frames: its channels go now, not when its client closes.
   if (subscriber_ != nullptr) {
@@ -281,7 +299,7 @@ void EventStream::EndTokenExpired() {
   static const FrameRef kTokenExpired = Frame::FromPayload(
       "event: token-expired\ndata: {\"error\":\"the token has expired; reconnect with a fresh one\"}\n\n");
   queue_->PushUnbounded(kTokenExpired, chunked_);
-  EndByRequest("its token expired");
+  EndByRequest("its token expired", stream_end::kTokenExpired);
 }
 
 void EventStream::Stop() {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "ssebridge/access_log.h"
 #include "ssebridge/http_parser.h"
 #include "ssebridge/http_response.h"
 #include "ssebridge/log.h"
@@ -42,8 +43,11 @@ void HttpSession::Consume(const char* data, size_t length) {
     }
     HttpParser::FeedResult result = parser_->Feed(data, length);
     if (result.status == HttpParser::Status::kError) {
-      LOG_INFO("connection %s: rejected request: %d %s", Peer().c_str(), parser_->error_status(),
-               parser_->error_message().c_str());
+      // The access log's line (in Reject) says the same, with the fields named.
+      if (!settings_.access_log) {
+        LOG_INFO("connection %s: rejected request: %d %s", Peer().c_str(), parser_->error_status(),
+                 parser_->error_message().c_str());
+      }
       Reject(parser_->error_status(), parser_->error_message());
       return;
     }
@@ -182,6 +186,8 @@ void HttpSession::Answer(std::string bytes, bool keep_alive) {
 
 void HttpSession::Reject(int status, const std::string& message) {
   if (settings_.counters != nullptr) ++settings_.counters->http_errors;
+  // No method or path: the request was not parsed (or never arrived).
+  if (settings_.access_log) LogRequestRejected({status, message, Peer(), "", ""});
   // The request could not be parsed (or never came): answer in HTTP/1.1 and
   // close, since the byte stream can no longer be trusted to delimit the next
   // request.

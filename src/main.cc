@@ -1,5 +1,6 @@
 // ssebridge entry point: configuration, signals, resource limits, the loop.
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
@@ -12,6 +13,8 @@
 #include "ssebridge/broker_factory.h"
 #include "ssebridge/config_loader.h"
 #include "ssebridge/log.h"
+#include "ssebridge/man_page.h"
+#include "ssebridge/pid_file.h"
 #include "ssebridge/server.h"
 
 namespace {
@@ -62,11 +65,16 @@ int main(int argc, char** argv) {
     fputs(ssebridge::ConfigUsage().c_str(), stdout);
     return 0;
   }
+  if (loaded.show_man) {
+    fputs(ssebridge::ManPage(SSEBRIDGE_VERSION).c_str(), stdout);
+    return 0;
+  }
   if (loaded.show_version) {
     printf("ssebridge %s\n", SSEBRIDGE_VERSION);
     return 0;
   }
   ssebridge::SetLogLevel(loaded.config.log_level);
+  ssebridge::SetLogFormat(loaded.config.log_format);
   if (!loaded.config.log_file.empty()) {
     std::string error = ssebridge::OpenLogFile(loaded.config.log_file);
     if (!error.empty()) {
@@ -85,6 +93,17 @@ int main(int argc, char** argv) {
   if (!authorizer) {
     fprintf(stderr, "ssebridge: %s\n", access_error.c_str());
     return 2;
+  }
+
+  // Locked before listening, so a second process with the same pid file
+  // stops here instead of taking a port or a socket from the first one.
+  ssebridge::PidFile pid_file;
+  if (!loaded.config.pidfile.empty()) {
+    std::string error = pid_file.Lock(loaded.config.pidfile);
+    if (!error.empty()) {
+      LOG_ERROR("--pidfile: %s", error.c_str());
+      return 1;
+    }
   }
 
   uv_loop_t* loop = uv_default_loop();
@@ -109,10 +128,20 @@ int main(int argc, char** argv) {
     for (uv_signal_t& handle : signals) uv_close(reinterpret_cast<uv_handle_t*>(&handle), nullptr);
   };
   int rc = server.Start();
+  if (rc == 0 && pid_file.locked()) {
+    std::string error = pid_file.Write();
+    if (error.empty()) {
+      LOG_INFO("pid %d written to %s", static_cast<int>(getpid()), loaded.config.pidfile.c_str());
+    } else {
+      LOG_ERROR("--pidfile: %s", error.c_str());
+      rc = 1;
+    }
+  }
   if (rc != 0) {
     server.Shutdown();
     close_signals();
     uv_run(loop, UV_RUN_DEFAULT);
+    pid_file.Remove();
     return 1;
   }
   uv_run(loop, UV_RUN_DEFAULT);
@@ -120,6 +149,7 @@ int main(int argc, char** argv) {
   uv_run(loop, UV_RUN_DEFAULT);
   int close_rc = uv_loop_close(loop);
   if (close_rc != 0) LOG_WARN("loop closed with handles still open: %s", uv_strerror(close_rc));
+  pid_file.Remove();
   LOG_INFO("bye");
   return 0;
 }

@@ -5,9 +5,12 @@
 namespace ssebridge {
 
 void WriteQueue::Grow() {
-  const size_t capacity = capacity_ ? capacity_ * 2 : 4;
+  // 2^31 frames would take tens of gigabytes of frame references: the byte
+  // limit ends a queue long before, so reaching it is a bug, not a load.
+  assert(capacity_ < (1u << 31));
+  const uint32_t capacity = capacity_ ? capacity_ * 2 : 4;
   std::unique_ptr<Entry[]> larger(new Entry[capacity]());
-  for (size_t i = 0; i < count_; ++i) larger[i] = std::move(At(i));
+  for (uint32_t i = 0; i < count_; ++i) larger[i] = std::move(At(i));
   ring_ = std::move(larger);
   capacity_ = capacity;
   mask_ = capacity - 1;
@@ -35,6 +38,7 @@ size_t WriteQueue::Fill(uv_buf_t* buffers, size_t max_buffers, size_t* total) co
 void WriteQueue::Consume(size_t bytes) {
   assert(bytes <= bytes_);
   bytes_ -= bytes;
+  written_ += bytes;
   while (bytes > 0) {
     Entry& front = At(0);
     if (bytes < front.size) {

@@ -64,6 +64,11 @@ struct Config {
   uint32_t poll_timeout_seconds = 25;        // Longest a long poll waits before it is answered with a heartbeat.
   uint32_t drain_seconds = 5;               // SIGTERM: streams are ended spread over this long.
   std::string log_file;                     // Empty: log to stderr as inherited.
+  // Logs (docs/operations.md#logs): the line format, the access log's
+  // switch, and the pid file written once listening (empty: none).
+  LogFormat log_format = LogFormat::kText;
+  bool access_log = true;
+  std::string pidfile;
   uint32_t poll_hold_seconds = 15;           // How long messages are held for a poller between polls; 0: no hold.
   // Alfresco SSE's session lifetime (docs/compat.md): a stream ends after
   // this many seconds, jittered 90-110%, and the client reconnects. 0: never.

@@ -18,6 +18,7 @@ struct ConfigLoadResult {
   std::string error;  // Non-empty: invalid input; the process should exit with status 2.
   bool show_help = false;
   bool show_version = false;
+  bool show_man = false;  // --print-man: the build writes ssebridge(1) with it.
 };
 
 // Looks up an environment variable; returns nullopt when unset. Injected so tests

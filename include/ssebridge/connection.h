@@ -113,7 +113,11 @@ class Connection final : public LoopScheduler::Entry, private EventStream::Host 
   void StartLinger();
   void ScheduleFlush();
   std::string Peer() const override { return transport_.Peer(); }
+  void StreamEnding(const char* reason) override { LogStreamEnd(reason, true); }
   void CloseAfterStreamEnd() override;
+  // The stream's access-log line, once, while it still holds its channels.
+  // `orderly`: what is queued will still be sent and counts as sent.
+  void LogStreamEnd(const char* reason, bool orderly);
   const Config& config() const { return *context_->config; }
   Counters& counters() const { return *context_->counters; }
   LoopScheduler& scheduler() const { return *context_->scheduler; }
@@ -132,6 +136,7 @@ class Connection final : public LoopScheduler::Entry, private EventStream::Host 
   bool stream_counted_ = false;
   bool close_after_flush_ = false;  // Linger and close once the queue drains.
   bool over_limit_ = false;         // Answers unread past the hard limit: close at the next flush.
+  bool stream_logged_ = false;      // The stream's access-log line is written (in the tail padding).
 };
 
 }  // namespace ssebridge

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "ssebridge/access_log.h"
 #include "ssebridge/bridge_context.h"
 #include "ssebridge/broker.h"
 #include "ssebridge/loop_scheduler.h"
@@ -34,6 +35,10 @@ class EventStream final : public StreamSink {
    public:
     // "address:port" of the client, for log lines.
     virtual std::string Peer() const = 0;
+    // The stream is about to queue its end on its own (EndByRequest,
+    // EndByAge, EndTokenExpired), still holding its channels; `reason` is a
+    // stream_end name (access_log.h).
+    virtual void StreamEnding(const char* /*reason*/) {}
     // The stream has queued its end (EndByRequest): close the connection
     // once the queue is written.
     virtual void CloseAfterStreamEnd() {}
@@ -95,7 +100,8 @@ class EventStream final : public StreamSink {
   bool RemoveTopic(std::string_view name);
   size_t topic_count() const { return subscriber_ != nullptr ? subscriber_->links.size() : 0; }
   bool HoldsTopic(std::string_view name) const;
-  void EndByRequest(const char* why);
+  // `reason` is the stream_end name its access-log line gives (access_log.h).
+  void EndByRequest(const char* why, const char* reason = stream_end::kEndedByRequest);
 
   // --max-stream-age: like EndByRequest, but first a short `retry:` so the
   // client reconnects promptly (with Last-Event-ID, so it loses no message
@@ -121,6 +127,11 @@ class EventStream final : public StreamSink {
   // The subscribed channels and patterns for a status line: the first
   // `max_names` quoted, then how many more ("all channels" for "*" alone).
   std::string DescribeTopics(size_t max_names) const;
+  // The first `max_names` channels and patterns, comma-separated, then ",..."
+  // if there are more: the access log's `channels` field.
+  std::string ChannelNames(size_t max_names) const;
+  // Messages queued to the stream (live, replayed, carried), for the access log.
+  uint32_t events() const { return events_; }
   bool replaying() const { return (flags_ & kReplaying) != 0; }
   // The newest resumable id queued (or the resume point when none was).
   uint64_t last_sent_id() const { return last_sent_id_; }
@@ -131,7 +142,7 @@ class EventStream final : public StreamSink {
   bool IsNewMessage(const FrameRef& frame);
   void CutOffSlowConsumer(const char* what, size_t bytes);
   void ScheduleFlush() { context_->scheduler->ScheduleFlush(entry_); }
-  void EndAndRelease();
+  void EndAndRelease(const char* reason);
   // Queues a `retry:` field (the reconnect delay for the client's next stream).
   void QueueRetry(uint32_t retry_ms);
   // Takes the stream out of the client registry (register=1/client_id=) once.
@@ -159,6 +170,9 @@ class EventStream final : public StreamSink {
   // before the answer), so every frame asks for the flush that answers it.
   static constexpr uint8_t kPolling = 8;
   uint8_t flags_ = 0;
+  // In the padding after the one-byte members: EventStream does not grow.
+  // Wraps after 4 billion messages, which the access log can live with.
+  uint32_t events_ = 0;
   // After the one-byte members, so that they share a word: a stream opened
   // with an expiring token is found again by the sweep through this.
   StreamExpiries::Handle expiry_;

@@ -52,6 +52,7 @@ class HttpSession {
     // Parsed requests are swapped with this spare so that their strings and
     // header vector are reused rather than allocated per request.
     HttpRequest* spare_request = nullptr;
+    bool access_log = false;  // --access-log: a line for each request refused here.
   };
 
   explicit HttpSession(const Settings& settings);

@@ -1,10 +1,13 @@
-// Leveled logging to stderr. One line per record: "<iso time> <level> <message>".
+// Leveled logging to stderr. One line per record, in one of two formats
+// (--log-format): text, "<iso time> <LEVEL> <message> [key=value...]", or
+// JSON, one object per line: {"time":..,"level":..,"msg":.., fields...}.
 // The logger is process-global because every module logs and there is one loop.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ssebridge {
 
@@ -22,6 +25,30 @@ std::string OpenLogFile(const std::string& path);
 
 void SetLogLevel(LogLevel level);
 LogLevel GetLogLevel();
+
+enum class LogFormat : uint8_t { kText, kJson };
+// Parses "text" or "json". Returns false on anything else.
+bool ParseLogFormat(std::string_view text, LogFormat* format);
+void SetLogFormat(LogFormat format);
+LogFormat GetLogFormat();
+
+// A named value of a structured record: text, or a number written bare.
+struct LogField {
+  const char* key;
+  std::string value;
+  bool number = false;
+};
+
+// One record with fields, whatever the level setting (the caller decides:
+// the access log has its own switch). In text the fields follow the message
+// as key=value, the value quoted when it is empty or holds a space, a quote,
+// '=' or a control character; in JSON they are members after "msg".
+void LogRecord(LogLevel level, std::string_view message, const std::vector<LogField>& fields);
+
+// The line LogRecord writes, without the newline; `time` is the ISO 8601
+// timestamp. Separate so the formats are unit-tested without stderr.
+std::string FormatLogLine(LogFormat format, std::string_view time, LogLevel level, std::string_view message,
+                          const std::vector<LogField>& fields);
 
 // printf-style; formats only when the level is enabled.
 void Log(LogLevel level, const char* format, ...) __attribute__((format(printf, 2, 3)));

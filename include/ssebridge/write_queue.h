@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string_view>
 
@@ -38,6 +39,11 @@ class WriteQueue {
   // Drops the first `bytes` bytes (sent by the kernel), releasing frames.
   void Consume(size_t bytes);
 
+  // Bytes consumed (written) since construction or the last ResetWritten():
+  // the access log's bytes of a stream. Clear() keeps it.
+  uint64_t written() const { return written_; }
+  void ResetWritten() { written_ = 0; }
+
   void Clear();
 
   size_t bytes() const { return bytes_; }
@@ -69,13 +75,17 @@ class WriteQueue {
 
   // A ring buffer (power-of-two size) rather than std::deque, which allocates
   // over half a kilobyte for every queue, even an idle stream's empty one.
+  // Its positions are 32-bit, which leaves room for written_ in the same 56
+  // bytes (every connection embeds a queue): 2^31 frames are far beyond any
+  // queue, which --client-buffer-bytes (at most 16 GiB) cuts off first.
   std::unique_ptr<Entry[]> ring_;
-  size_t capacity_ = 0;  // 0 or a power of two.
-  size_t mask_ = 0;      // capacity_ - 1 once allocated.
-  size_t head_ = 0;
-  size_t count_ = 0;
+  uint32_t capacity_ = 0;  // 0 or a power of two.
+  uint32_t mask_ = 0;      // capacity_ - 1 once allocated.
+  uint32_t head_ = 0;
+  uint32_t count_ = 0;
   size_t bytes_ = 0;
   size_t limit_bytes_;
+  uint64_t written_ = 0;
 };
 
 }  // namespace ssebridge

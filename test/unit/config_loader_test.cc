@@ -363,12 +363,33 @@ TEST_F(ConfigTest, VersionFlag) {
   EXPECT_EQ(result.error, "");
 }
 
+TEST_F(ConfigTest, PrintManIsAnActionLikeHelpAndReadsNoFile) {
+  env_["SSEBRIDGE_CONFIG"] = "/missing.json";
+  ConfigLoadResult result = Load({"--print-man"});
+  EXPECT_TRUE(result.show_man);
+  EXPECT_FALSE(result.show_help);
+  EXPECT_EQ(result.error, "");
+  EXPECT_FALSE(Load({}).show_man);
+}
+
 TEST_F(ConfigTest, HelpDoesNotReadTheConfigFile) {
   // --help must work even when the configured file is broken or missing.
   env_["SSEBRIDGE_CONFIG"] = "/missing.json";
   ConfigLoadResult result = Load({"--help"});
   EXPECT_TRUE(result.show_help);
   EXPECT_EQ(result.error, "");
+}
+
+TEST(ShippedConfigTest, TheExampleConfigurationLoadsWithTheRealReader) {
+  // deploy/ssebridge.json is installed as /etc/ssebridge/ssebridge.json and
+  // named by the unit's ExecStart: a key the table does not know would stop
+  // the packaged service from starting.
+  const std::string path = std::string(SSEBRIDGE_SOURCE_DIR) + "/deploy/ssebridge.json";
+  auto no_env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+  ConfigLoadResult result = LoadConfig({"--config", path}, no_env, ReadWholeFile);
+  EXPECT_EQ(result.error, "");
+  ASSERT_EQ(result.config.listen.size(), 1u);
+  EXPECT_EQ(result.config.listen[0].host, "127.0.0.1") << "the example must not listen on every interface";
 }
 
 TEST(ConfigUsageTest, MentionsEveryOption) {

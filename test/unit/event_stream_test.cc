@@ -71,6 +71,11 @@ class EventStreamTest : public ::testing::Test, public LoopScheduler::Entry, pri
   }
   std::string Peer() const override { return "test-peer"; }
   void CloseAfterStreamEnd() override { ++close_requests_; }
+  void StreamEnding(const char* reason) override {
+    ending_reasons_.push_back(reason);
+    // Told while the stream still holds its channels, for the access log.
+    ending_channels_.push_back(stream_.ChannelNames(10));
+  }
   // For a second stream in a test (the base is private).
   EventStream::Host* host() { return this; }
 
@@ -110,6 +115,8 @@ class EventStreamTest : public ::testing::Test, public LoopScheduler::Entry, pri
   WriteQueue queue_{4096};
   EventStream stream_{&context_, &queue_, this, this};
   int close_requests_ = 0;
+  std::vector<std::string> ending_reasons_;
+  std::vector<std::string> ending_channels_;
 };
 
 TEST_F(EventStreamTest, StartQueuesThePreambleSubscribesAndLiveFramesFollowOnceEach) {
@@ -126,6 +133,36 @@ TEST_F(EventStreamTest, StartQueuesThePreambleSubscribesAndLiveFramesFollowOnceE
   EXPECT_EQ(g_flushes, 0);
   EXPECT_EQ(Sent(), "id: 1\ndata: m1\n\nid: 2\ndata: m2\n\n");
   EXPECT_EQ(g_flushes, 1);  // One flush for the three frames.
+}
+
+TEST_F(EventStreamTest, CountsTheMessagesQueuedForTheAccessLogButNotDuplicates) {
+  Start();
+  Sent();
+  EXPECT_EQ(stream_.events(), 0u);
+  Publish(1);
+  Publish(2);
+  Publish(2);  // A duplicate is not an event sent.
+  stream_.SendHeartbeat();
+  EXPECT_EQ(stream_.events(), 2u);
+}
+
+TEST_F(EventStreamTest, ChannelNamesAreCommaSeparatedAndCutAfterTheMaximum) {
+  SubscribeRequest request;
+  request.channels = {"a", "b", "c"};
+  stream_.Start(request, false, [this] { return &stream_; });
+  EXPECT_EQ(stream_.ChannelNames(10), "a,b,c");
+  EXPECT_EQ(stream_.ChannelNames(2), "a,b,...");
+  stream_.Stop();
+  EXPECT_EQ(stream_.ChannelNames(10), "");
+}
+
+TEST_F(EventStreamTest, AnEndOfItsOwnTellsTheHostWhyWhileTheChannelsAreStillHeld) {
+  Start();
+  stream_.EndByAge();
+  stream_.EndByRequest("again");  // Already ended: told once.
+  ASSERT_EQ(ending_reasons_.size(), 1u);
+  EXPECT_EQ(ending_reasons_[0], std::string(stream_end::kMaxAge));
+  EXPECT_EQ(ending_channels_[0], "a");
 }
 
 TEST_F(EventStreamTest, ATokenThatExpiresEndsTheStreamWithATokenExpiredEventThroughTheIndex) {

@@ -46,6 +46,20 @@ TEST(WriteQueueTest, StartsEmpty) {
   EXPECT_EQ(count, 0u);
 }
 
+TEST(WriteQueueTest, CountsTheBytesConsumedAcrossClearsUntilReset) {
+  WriteQueue queue(100);
+  queue.PushUnbounded(Frame::AdoptRaw("hello"), false);
+  queue.PushUnbounded(Frame::AdoptRaw("world!"), false);
+  queue.Consume(3);
+  EXPECT_EQ(queue.written(), 3u);
+  queue.Consume(8);  // Empties the queue.
+  EXPECT_EQ(queue.written(), 11u);
+  queue.Clear();
+  EXPECT_EQ(queue.written(), 11u);
+  queue.ResetWritten();
+  EXPECT_EQ(queue.written(), 0u);
+}
+
 TEST(WriteQueueTest, PushRawUnderLimitQueues) {
   WriteQueue queue(100);
   EXPECT_EQ(queue.Push(Frame::FromPayload("hello"), false), WriteQueue::PushResult::kQueued);
