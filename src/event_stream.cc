@@ -29,13 +29,13 @@ std::string EventStream::DescribeTopics(size_t max_names) const {
 
 std::string EventStream::ChannelNames(size_t max_names) const {
   if (subscriber_ == nullptr) return "";
-  const std::vector<PubsubRegistry::Topic*>& topics = subscriber_->topics;
+  const std::vector<PubsubRegistry::Link>& links = subscriber_->links;
   std::string text;
-  for (size_t i = 0; i < topics.size() && i < max_names; ++i) {
+  for (size_t i = 0; i < links.size() && i < max_names; ++i) {
     if (i != 0) text += ',';
-    text += topics[i]->name;
+    text += links[i].topic->name;
   }
-  if (topics.size() > max_names) text += ",...";
+  if (links.size() > max_names) text += ",...";
   return text;
 }
 
