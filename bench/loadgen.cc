@@ -18,7 +18,10 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -91,9 +94,43 @@ class LatencyHistogram {
     ++counts_[index_of(value_ns)];
     ++total_;
     max_ = std::max(max_, value_ns);
+    min_ = std::min(min_, value_ns);
   }
   uint64_t total() const { return total_; }
   uint64_t max() const { return max_; }
+  uint64_t min() const { return total_ > 0 ? min_ : 0; }
+
+  // One line of text, "total min max index:count ...", listing only the
+  // non-empty bins: how a broadcast child hands its histograms to the parent.
+  std::string serialize() const {
+    std::string text = std::to_string(total_) + " " + std::to_string(min()) + " " + std::to_string(max_);
+    for (size_t i = 0; i < kBins; ++i) {
+      if (counts_[i] != 0) text += " " + std::to_string(i) + ":" + std::to_string(counts_[i]);
+    }
+    return text;
+  }
+  // Adds a serialized histogram to this one; false if the text is malformed.
+  bool merge_serialized(const char* text) {
+    char* end = nullptr;
+    const uint64_t total = std::strtoull(text, &end, 10);
+    const uint64_t low = std::strtoull(end, &end, 10);
+    const uint64_t high = std::strtoull(end, &end, 10);
+    uint64_t counted = 0;
+    while (*end == ' ') {
+      const unsigned long long index = std::strtoull(end, &end, 10);
+      if (*end != ':' || index >= kBins) return false;
+      const uint64_t count = std::strtoull(end + 1, &end, 10);
+      counts_[index] += count;
+      counted += count;
+    }
+    if (counted != total) return false;
+    if (total > 0) {
+      min_ = std::min(min_, low);
+      max_ = std::max(max_, high);
+    }
+    total_ += total;
+    return true;
+  }
   // Returns the value below which the fraction q of the samples lie.
   uint64_t percentile(double q) const {
     if (total_ == 0) return 0;
@@ -132,12 +169,13 @@ class LatencyHistogram {
   std::vector<uint64_t> counts_ = std::vector<uint64_t>(kBins, 0);
   uint64_t total_ = 0;
   uint64_t max_ = 0;
+  uint64_t min_ = UINT64_MAX;
 };
 
 // ---------------------------------------------------------------------------
 // Options
 // ---------------------------------------------------------------------------
-enum class Mode { Latency, Throughput, Idle, Publish, FreePort, ParseBench };
+enum class Mode { Latency, Throughput, Idle, Publish, FreePort, ParseBench, Broadcast };
 enum class PublishVia { Http, Redis };
 enum class BodyFormat { Json, Raw, Form };
 
@@ -172,6 +210,13 @@ struct Options {
   double step_duration_s = 3;
   double max_lag_s = 1.0;
   int coalesce_us = 0;
+  // Broadcast mode.
+  int processes = 0;  // 0: as few as the per-process open-file limit allows.
+  int broadcasts = 3;  // through Redis PUBLISH
+  int http_broadcasts = 1;  // then through the server's POST /publish
+  double broadcast_interval_s = 1;
+  double broadcast_timeout_s = 30;
+  uint32_t run_id = 0;  // 0: chosen per process; the broadcast parent sets it for its children.
   std::vector<pid_t> server_pids;
   std::vector<pid_t> aux_pids;
   bool quiet = false;
@@ -179,12 +224,15 @@ struct Options {
 
 void print_usage(FILE* out) {
   std::fprintf(out,
-      "usage: ssebridge_loadgen --mode latency|throughput|idle|publish|free-port|parse-bench [options]\n"
+      "usage: ssebridge_loadgen --mode latency|throughput|idle|publish|broadcast|free-port|parse-bench [options]\n"
       "\n"
       "  latency      N subscribers, fixed publish rate for --duration; latency percentiles\n"
       "  throughput   step the publish rate up until deliveries lag or are lost\n"
       "  idle         hold N connections for --duration; server RSS per connection\n"
       "  publish      HTTP/Redis publish requests per second without subscribers\n"
+      "  broadcast    N subscribers on one channel, spread over forked processes; a few\n"
+      "               broadcasts, one at a time; per broadcast the time until the first,\n"
+      "               median, 99th percentile and last stream received it\n"
       "  free-port    print a currently unused TCP port on 127.0.0.1\n"
       "  parse-bench  time the SSE/chunked parser on synthetic data (no network)\n"
       "\n"
@@ -223,6 +271,13 @@ void print_usage(FILE* out) {
       "  delivery arrives within max-lag of the end of the step with no loss.\n"
       "  --coalesce-us U            pause U microseconds after each busy poll so that reads\n"
       "                             carry several events (cheaper; adds up to U to latency)\n"
+      "broadcast mode:\n"
+      "  --processes P              subscriber processes (default: N / (open-file limit - 100))\n"
+      "  --broadcasts B             broadcasts through Redis PUBLISH (default 3)\n"
+      "  --http-broadcasts H        then broadcasts through POST --pub-path (default 1)\n"
+      "  --broadcast-interval S     pause between broadcasts (default 1)\n"
+      "  --broadcast-timeout S      give up waiting for one broadcast after S (default 30)\n"
+      "  (the channel is <prefix>0; --source-ips up to 250 spreads over 127.0.0.2-251)\n"
       "measurement:\n"
       "  --server-pid PID           sample CPU and RSS of PID (repeatable; summed)\n"
       "  --aux-pid PID              sample PID separately, e.g. redis-server (repeatable)\n"
@@ -251,7 +306,8 @@ bool parse_options(int argc, char** argv, Options* opts) {
     kMode = 1000, kLabel, kHost, kPort, kSubscribers, kChannels, kChannelPrefix, kSubPath, kHttp10,
     kSourceIps, kConnectConcurrency, kConnectTimeout, kPublishVia, kPubPath, kBody, kRedisHost,
     kRedisPort, kRate, kInflight, kPubConns, kPayloadBytes, kDuration, kSettle, kDrainTimeout,
-    kTimeout, kMaxRate, kStepFactor, kStepDuration, kMaxLag, kCoalesce, kServerPid, kAuxPid, kQuiet, kHelp
+    kTimeout, kMaxRate, kStepFactor, kStepDuration, kMaxLag, kCoalesce, kServerPid, kAuxPid, kQuiet, kHelp,
+    kProcesses, kBroadcasts, kHttpBroadcasts, kBroadcastInterval, kBroadcastTimeout
   };
   static const option long_options[] = {
       {"mode", required_argument, nullptr, kMode},
@@ -288,6 +344,11 @@ bool parse_options(int argc, char** argv, Options* opts) {
       {"aux-pid", required_argument, nullptr, kAuxPid},
       {"quiet", no_argument, nullptr, kQuiet},
       {"help", no_argument, nullptr, kHelp},
+      {"processes", required_argument, nullptr, kProcesses},
+      {"broadcasts", required_argument, nullptr, kBroadcasts},
+      {"http-broadcasts", required_argument, nullptr, kHttpBroadcasts},
+      {"broadcast-interval", required_argument, nullptr, kBroadcastInterval},
+      {"broadcast-timeout", required_argument, nullptr, kBroadcastTimeout},
       {nullptr, 0, nullptr, 0},
   };
   auto bad = [](const char* what, const char* value) {
@@ -307,6 +368,7 @@ bool parse_options(int argc, char** argv, Options* opts) {
         else if (m == "publish") opts->mode = Mode::Publish;
         else if (m == "free-port") opts->mode = Mode::FreePort;
         else if (m == "parse-bench") opts->mode = Mode::ParseBench;
+        else if (m == "broadcast") opts->mode = Mode::Broadcast;
         else return bad("--mode", optarg);
         break;
       }
@@ -355,6 +417,11 @@ bool parse_options(int argc, char** argv, Options* opts) {
       case kCoalesce: if (!numeric || number > 100000) return bad("--coalesce-us", optarg); opts->coalesce_us = static_cast<int>(number); break;
       case kServerPid: if (!numeric || number < 1) return bad("--server-pid", optarg); opts->server_pids.push_back(static_cast<pid_t>(number)); break;
       case kAuxPid: if (!numeric || number < 1) return bad("--aux-pid", optarg); opts->aux_pids.push_back(static_cast<pid_t>(number)); break;
+      case kProcesses: if (!numeric || number > 1000) return bad("--processes", optarg); opts->processes = static_cast<int>(number); break;
+      case kBroadcasts: if (!numeric || number > 1000) return bad("--broadcasts", optarg); opts->broadcasts = static_cast<int>(number); break;
+      case kHttpBroadcasts: if (!numeric || number > 1000) return bad("--http-broadcasts", optarg); opts->http_broadcasts = static_cast<int>(number); break;
+      case kBroadcastInterval: if (!numeric) return bad("--broadcast-interval", optarg); opts->broadcast_interval_s = number; break;
+      case kBroadcastTimeout: if (!numeric || number <= 0) return bad("--broadcast-timeout", optarg); opts->broadcast_timeout_s = number; break;
       case kHelp: print_usage(stdout); std::exit(kExitOk);
       default: print_usage(stderr); return false;
     }
@@ -372,8 +439,12 @@ bool parse_options(int argc, char** argv, Options* opts) {
     // replays its message buffer to new subscribers) out of this run.
     opts->channel_prefix = "bench" + std::to_string(getpid()) + "x" + std::to_string(monotonic_ns() % 1000000) + "c";
   }
+  if (opts->mode == Mode::Broadcast && opts->broadcasts + opts->http_broadcasts < 1)
+    return bad("--broadcasts", "0 (and --http-broadcasts 0)");
   if (opts->timeout_s <= 0) {
     double publish_time = opts->duration_s;
+    if (opts->mode == Mode::Broadcast)
+      publish_time = (opts->broadcasts + opts->http_broadcasts) * (opts->broadcast_timeout_s + opts->broadcast_interval_s);
     if (opts->mode == Mode::Throughput) publish_time = opts->duration_s + 2 * (opts->step_duration_s + opts->max_lag_s);
     opts->timeout_s = opts->connect_timeout_s + opts->settle_s + publish_time + opts->drain_timeout_s + 30;
   }
@@ -574,6 +645,7 @@ struct PublisherConnection {
 
 struct Counters {
   uint64_t connect_failures = 0;
+  uint64_t connect_timeouts = 0;  // of connect_failures: still connecting when --connect-timeout passed
   uint64_t bad_status = 0;
   uint64_t disconnects = 0;  // streams that ended while they should have stayed open
   uint64_t unique_delivered = 0;
@@ -591,7 +663,7 @@ struct Counters {
   uint64_t last_delivery_ns = 0;
 };
 
-enum : uint64_t { kTagSubscriber = 1, kTagPublisher = 2 };
+enum : uint64_t { kTagSubscriber = 1, kTagPublisher = 2, kTagControl = 3 };
 
 // ---------------------------------------------------------------------------
 // The load generator: one epoll loop drives subscribers and publishers.
@@ -599,7 +671,9 @@ enum : uint64_t { kTagSubscriber = 1, kTagPublisher = 2 };
 class LoadGenerator {
  public:
   explicit LoadGenerator(const Options& opts) : opts_(opts) {
-    run_id_ = static_cast<uint32_t>((monotonic_ns() ^ static_cast<uint64_t>(getpid()) << 20) % 1000000000u);
+    run_id_ = opts_.run_id != 0
+                  ? opts_.run_id
+                  : static_cast<uint32_t>((monotonic_ns() ^ static_cast<uint64_t>(getpid()) << 20) % 1000000000u);
     channel_seq_.assign(static_cast<size_t>(opts_.channels), 0);
     subscribers_per_channel_.assign(static_cast<size_t>(opts_.channels), 0);
     for (int c = 0; c < opts_.channels; ++c) channel_names_.push_back(opts_.channel_prefix + std::to_string(c));
@@ -617,7 +691,8 @@ class LoadGenerator {
       case Mode::Idle: return run_idle();
       case Mode::Publish: return run_publish();
       case Mode::ParseBench: return run_parse_bench();
-      case Mode::FreePort: break;
+      case Mode::FreePort:
+      case Mode::Broadcast: break;  // The broadcast parent is run_broadcast(); children use run_broadcast_child().
     }
     return kExitUsage;
   }
@@ -671,7 +746,9 @@ class LoadGenerator {
         const uint32_t index = static_cast<uint32_t>(events[i].data.u64);
         if (tag == kTagSubscriber) on_subscriber_event(index, events[i].events);
         else if (tag == kTagPublisher) on_publisher_event(index, events[i].events);
+        else if (tag == kTagControl) on_control_readable();
       }
+      if (report_fd_ >= 0 && !ramping_) report_completed_broadcasts();
       if (ramping_) start_more_connects();
       if (publishing_) publisher_tick(monotonic_ns());
       if (n > 0 && opts_.coalesce_us > 0) usleep(static_cast<useconds_t>(opts_.coalesce_us));
@@ -695,6 +772,7 @@ class LoadGenerator {
       if (sub.state == Subscriber::State::Connecting || sub.state == Subscriber::State::AwaitingHeaders ||
           sub.state == Subscriber::State::NotStarted) {
         ++counters_.connect_failures;
+        ++counters_.connect_timeouts;
         close_subscriber(sub);
       }
     }
@@ -734,7 +812,9 @@ class LoadGenerator {
     // destinations instead of reserving one per bind().
     int one = 1;
     setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-    const std::string source_ip = "127.0.0." + std::to_string(2 + index % static_cast<uint32_t>(opts_.source_ips));
+    // index_offset_ makes the spread global across the processes of a broadcast run.
+    const uint32_t global_index = index_offset_ + index;
+    const std::string source_ip = "127.0.0." + std::to_string(2 + global_index % static_cast<uint32_t>(opts_.source_ips));
     sockaddr_in source = make_address(source_ip, 0);
     if (bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof source) != 0) {
       note("bind %s: %s", source_ip.c_str(), std::strerror(errno));
@@ -1004,7 +1084,9 @@ class LoadGenerator {
     }
     ++counters_.unique_delivered;
     counters_.last_delivery_ns = received_ns;
-    latency_.record(received_ns > sub.event_ts ? received_ns - sub.event_ts : 0);
+    const uint64_t latency = received_ns > sub.event_ts ? received_ns - sub.event_ts : 0;
+    latency_.record(latency);
+    if (seq <= per_broadcast_.size()) per_broadcast_[seq - 1].record(latency);
   }
 
   // ----- publishers ---------------------------------------------------------
@@ -1382,7 +1464,8 @@ class LoadGenerator {
     if (aborted_) reason += std::string(reason.empty() ? "" : ",") + (g_interrupted ? "interrupted" : "timeout");
     fields_.insert(fields_.begin(), {"status", ok ? "ok" : "fail"});
     if (!reason.empty()) fields_.insert(fields_.begin() + 1, {"failure", reason});
-    static const char* kModeNames[] = {"latency", "throughput", "idle", "publish", "free-port", "parse-bench"};
+    static const char* kModeNames[] = {"latency", "throughput", "idle", "publish", "free-port", "parse-bench",
+                                       "broadcast"};
     fields_.insert(fields_.begin(), {"mode", kModeNames[static_cast<int>(opts_.mode)]});
     if (!opts_.label.empty()) fields_.insert(fields_.begin(), {"label", opts_.label});
     if (!opts_.quiet) {
@@ -1648,6 +1731,116 @@ class LoadGenerator {
     return finish(failures);
   }
 
+  // ----- broadcast child ------------------------------------------------------
+  // The parent (run_broadcast) talks to each child over two pipes with one
+  // text line per message. Child to parent: "R <streaming> <failures>
+  // <connect seconds>" once its streams are open, "D <seq>" when every one of
+  // its streams has broadcast <seq>, and at the end "C <counters...>", one
+  // "H <seq> <histogram>" per broadcast and "E". Parent to child: "S <count>",
+  // stop after <count> broadcasts. Everything else the child does is the
+  // single-process code above, so each event is checked exactly as in the
+  // other modes.
+ public:
+  int run_broadcast_child(uint32_t index_offset, int report_fd, int control_fd) {
+    index_offset_ = index_offset;
+    epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_fd_ < 0 || !raise_fd_limit()) return kExitUsage;
+    control_fd_ = control_fd;
+    set_nonblocking(control_fd_);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = kTagControl << 32;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, control_fd_, &ev);
+    const int total = opts_.broadcasts + opts_.http_broadcasts;
+    per_broadcast_.assign(static_cast<size_t>(total), LatencyHistogram());
+    broadcast_reported_.assign(static_cast<size_t>(total), false);
+    const uint64_t t0 = monotonic_ns();
+    open_subscribers();
+    connect_seconds_ = static_cast<double>(monotonic_ns() - t0) / 1e9;
+    report_fd_ = report_fd;
+    report("R %zu %" PRIu64 " %.3f %" PRIu64, streaming_count(), counters_.connect_failures + counters_.bad_status,
+           connect_seconds_, counters_.connect_timeouts);
+    loop_until([&] { return stop_after_ >= 0; }, hard_deadline_ns_);
+    if (stop_after_ >= 0) {
+      // The parent stops a child once every child reported every broadcast
+      // or a broadcast timed out; --drain-timeout lets late events arrive.
+      channel_seq_[0] = static_cast<uint64_t>(stop_after_);
+      loop_until([&] { return all_delivered(); }, monotonic_ns() + seconds_to_ns(opts_.drain_timeout_s));
+    }
+    report("C %zu %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
+           " %" PRIu64 " %" PRIu64,
+           streaming_count(), counters_.connect_failures + counters_.bad_status, counters_.disconnects,
+           counters_.unique_delivered, lost(), counters_.duplicates, counters_.out_of_order, counters_.malformed,
+           counters_.foreign, counters_.comments, counters_.gaps);
+    for (size_t i = 0; i < per_broadcast_.size(); ++i) {
+      const std::string line = "H " + std::to_string(i + 1) + " " + per_broadcast_[i].serialize();
+      write_all(report_fd_, line + "\n");
+    }
+    report("E");
+    for (auto& sub : subscribers_) close_subscriber(sub);
+    return aborted_ ? kExitTimeout : kExitOk;
+  }
+
+ private:
+  static void write_all(int fd, const std::string& text) {
+    size_t done = 0;
+    while (done < text.size()) {
+      const ssize_t n = write(fd, text.data() + done, text.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return;  // The parent is gone; nobody is left to tell.
+      done += static_cast<size_t>(n);
+    }
+  }
+
+  void report(const char* fmt, ...) __attribute__((format(printf, 2, 3))) {
+    char line[512];
+    va_list args;
+    va_start(args, fmt);
+    const int n = std::vsnprintf(line, sizeof line - 1, fmt, args);
+    va_end(args);
+    if (n <= 0) return;
+    write_all(report_fd_, std::string(line, std::min(static_cast<size_t>(n), sizeof line - 2)) + "\n");
+  }
+
+  void on_control_readable() {
+    char buf[256];
+    const ssize_t n = read(control_fd_, buf, sizeof buf);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    if (n <= 0) {
+      // The parent closed its end without a stop message: it died.
+      aborted_ = true;
+      stop_after_ = 0;
+      return;
+    }
+    control_in_.append(buf, static_cast<size_t>(n));
+    size_t nl;
+    while ((nl = control_in_.find('\n')) != std::string::npos) {
+      const std::string line = control_in_.substr(0, nl);
+      control_in_.erase(0, nl + 1);
+      if (line.size() > 2 && line[0] == 'S') stop_after_ = std::atoi(line.c_str() + 2);
+    }
+  }
+
+  // Tells the parent about every broadcast that all of this child's streams
+  // now have. Disconnected streams still count, so a lost stream keeps its
+  // broadcast unreported and the parent's timeout shows the loss.
+  void report_completed_broadcasts() {
+    const uint64_t streams = streaming_count();
+    for (size_t i = 0; i < per_broadcast_.size(); ++i) {
+      if (broadcast_reported_[i] || per_broadcast_[i].total() < streams) continue;
+      broadcast_reported_[i] = true;
+      report("D %zu", i + 1);
+    }
+  }
+
+  uint32_t index_offset_ = 0;
+  int report_fd_ = -1;
+  int control_fd_ = -1;
+  std::string control_in_;
+  int stop_after_ = -1;
+  std::vector<LatencyHistogram> per_broadcast_;
+  std::vector<bool> broadcast_reported_;
+
   const Options& opts_;
   uint64_t start_ns_ = monotonic_ns();
   uint64_t hard_deadline_ns_ = 0;
@@ -1680,6 +1873,545 @@ class LoadGenerator {
   int status_notes_ = 0;
 };
 
+// ---------------------------------------------------------------------------
+// Broadcast mode, parent side: forks the subscriber processes (each stays
+// under the per-process open-file limit), publishes the broadcasts one at a
+// time, and merges what the children measured.
+// ---------------------------------------------------------------------------
+
+// The kernel's share of the streams: slab memory from /proc/meminfo and TCP
+// socket figures from /proc/net/sockstat. Both cover the whole machine, so
+// they include the client ends of the connections (this process's children).
+struct KernelSample {
+  uint64_t slab_kb = 0;
+  uint64_t tcp_inuse = 0;
+  uint64_t tcp_mem_pages = 0;  // memory queued in TCP socket buffers
+};
+
+KernelSample sample_kernel() {
+  KernelSample sample;
+  std::ifstream meminfo("/proc/meminfo");
+  std::string line;
+  while (std::getline(meminfo, line)) {
+    if (line.compare(0, 5, "Slab:") == 0) sample.slab_kb = std::strtoull(line.c_str() + 5, nullptr, 10);
+  }
+  std::ifstream sockstat("/proc/net/sockstat");
+  while (std::getline(sockstat, line)) {
+    if (line.compare(0, 4, "TCP:") != 0) continue;
+    std::istringstream words(line.substr(4));
+    std::string key, value;
+    while (words >> key >> value) {
+      if (key == "inuse") sample.tcp_inuse = std::strtoull(value.c_str(), nullptr, 10);
+      if (key == "mem") sample.tcp_mem_pages = std::strtoull(value.c_str(), nullptr, 10);
+    }
+  }
+  return sample;
+}
+
+// The whole machine's CPU time from the first line of /proc/stat, in
+// seconds: busy (everything but idle and iowait) and the part of it spent in
+// softirq handlers (loopback TCP receive runs there, on whichever process or
+// ksoftirqd thread happens to be on the CPU).
+struct MachineCpu {
+  double busy_s = 0;
+  double softirq_s = 0;
+  double idle_s = 0;
+};
+
+MachineCpu sample_machine_cpu() {
+  static const double ticks_per_second = static_cast<double>(sysconf(_SC_CLK_TCK));
+  MachineCpu cpu;
+  std::ifstream stat("/proc/stat");
+  std::string label;
+  uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  if (!(stat >> label >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) || label != "cpu") return cpu;
+  cpu.busy_s = static_cast<double>(user + nice + system + irq + softirq + steal) / ticks_per_second;
+  cpu.softirq_s = static_cast<double>(softirq) / ticks_per_second;
+  cpu.idle_s = static_cast<double>(idle + iowait) / ticks_per_second;
+  return cpu;
+}
+
+class BroadcastRun {
+ public:
+  explicit BroadcastRun(const Options& opts) : opts_(opts) {}
+
+  int run() {
+    hard_deadline_ns_ = monotonic_ns() + seconds_to_ns(opts_.timeout_s);
+    total_broadcasts_ = opts_.broadcasts + opts_.http_broadcasts;
+    if (!plan_processes()) return kExitUsage;
+    before_ = sample_processes(opts_.server_pids);
+    kernel_before_ = sample_kernel();
+    const uint64_t t0 = monotonic_ns();
+    if (!fork_children()) return kExitCheckFailed;
+    note("%zu processes opening %d streams to %s:%d", children_.size(), opts_.subscribers, opts_.host.c_str(),
+         opts_.port);
+    // Children give up ramping after --connect-timeout; the margin covers
+    // their last connects and the report.
+    pump_until([&] { return count_children([](const Child& c) { return c.ready; }) == children_.size(); },
+               t0 + seconds_to_ns(opts_.connect_timeout_s + 30));
+    connect_seconds_ = static_cast<double>(monotonic_ns() - t0) / 1e9;
+    for (const Child& child : children_) {
+      streaming_ += child.streaming;
+      connect_failures_ += child.failures;
+      connect_timeouts_ += child.timeouts;
+    }
+    note("%" PRIu64 "/%d streams open after %.1fs (%" PRIu64 " failures); settling %.1fs", streaming_,
+         opts_.subscribers, connect_seconds_, connect_failures_, opts_.settle_s);
+    // The settle window is also where the cost of holding the streams
+    // (heartbeats) is measured, on both sides.
+    ramped_ = sample_processes(opts_.server_pids);
+    const ProcessSample loadgen_ramped = sample_processes(child_pids());
+    const uint64_t settle_start = monotonic_ns();
+    pump_until([] { return false; }, settle_start + seconds_to_ns(opts_.settle_s));
+    connected_ = sample_processes(opts_.server_pids);
+    settle_seconds_ = static_cast<double>(monotonic_ns() - settle_start) / 1e9;
+    loadgen_idle_cpu_us_ = sample_processes(child_pids()).cpu_us - loadgen_ramped.cpu_us;
+    kernel_connected_ = sample_kernel();
+    loadgen_rss_kb_ = sample_processes(child_pids()).rss_kb;
+    for (int k = 1; k <= total_broadcasts_ && !aborted(); ++k) {
+      broadcast(k);
+      if (k < total_broadcasts_) pump_until([] { return false; }, monotonic_ns() + seconds_to_ns(opts_.broadcast_interval_s));
+    }
+    end_ = sample_processes(opts_.server_pids);
+    stop_children();
+    return report();
+  }
+
+ private:
+  struct Child {
+    pid_t pid = -1;
+    int report_fd = -1;   // read end of the child's report pipe
+    int control_fd = -1;  // write end of the child's control pipe
+    std::string in;
+    bool ready = false;
+    bool ended = false;  // sent "E"
+    bool exited = false;
+    uint64_t streaming = 0;
+    uint64_t failures = 0;
+    uint64_t timeouts = 0;
+    std::vector<bool> done;  // done[k - 1]: every stream of this child has broadcast k
+    std::vector<uint64_t> counters;  // the "C" line
+  };
+  struct Broadcast {
+    const char* via = "";
+    uint64_t sent_ns = 0;
+    double complete_s = -1;  // when the last child reported it; -1 = timed out
+    std::string reply;       // Redis receiver count or HTTP status
+    double server_cpu_s = 0;
+    double loadgen_cpu_s = 0;
+    uint64_t peak_tcp_mem_pages = 0;
+    double machine_busy_s = 0;  // all CPUs, every process, while the broadcast was out
+    double machine_softirq_s = 0;
+    double machine_idle_s = 0;
+    LatencyHistogram latency;
+  };
+
+  void note(const char* fmt, ...) __attribute__((format(printf, 2, 3))) {
+    if (opts_.quiet) return;
+    va_list args;
+    va_start(args, fmt);
+    std::fprintf(stderr, "[broadcast %.1fs] ", static_cast<double>(monotonic_ns() - start_ns_) / 1e9);
+    std::vfprintf(stderr, fmt, args);
+    std::fputc('\n', stderr);
+    va_end(args);
+  }
+
+  bool aborted() const { return g_interrupted || monotonic_ns() >= hard_deadline_ns_; }
+
+  bool plan_processes() {
+    rlimit lim{};
+    getrlimit(RLIMIT_NOFILE, &lim);
+    // 100 descriptors of headroom per child for epoll, pipes and stdio.
+    const uint64_t per_process =
+        lim.rlim_max == RLIM_INFINITY || lim.rlim_max > 1000000 ? 1000000 - 100 : lim.rlim_max - 100;
+    size_t processes = opts_.processes > 0
+                           ? static_cast<size_t>(opts_.processes)
+                           : static_cast<size_t>((static_cast<uint64_t>(opts_.subscribers) + per_process - 1) / per_process);
+    processes = std::max<size_t>(1, std::min<size_t>(processes, static_cast<size_t>(opts_.subscribers)));
+    const uint64_t largest = (static_cast<uint64_t>(opts_.subscribers) + processes - 1) / processes;
+    if (largest > per_process) {
+      std::fprintf(stderr, "ssebridge_loadgen: %zu processes would hold %" PRIu64 " streams each, over the open-file "
+                   "limit of %llu; use more --processes\n", processes, largest,
+                   static_cast<unsigned long long>(lim.rlim_max));
+      return false;
+    }
+    for (size_t i = 0; i < processes; ++i) {
+      shares_.push_back(static_cast<int>(static_cast<uint64_t>(opts_.subscribers) / processes +
+                                         (i < static_cast<uint64_t>(opts_.subscribers) % processes ? 1 : 0)));
+    }
+    return true;
+  }
+
+  bool fork_children() {
+    const pid_t parent = getpid();
+    uint32_t offset = 0;
+    for (size_t i = 0; i < shares_.size(); ++i) {
+      int report_pipe[2], control_pipe[2];
+      if (pipe(report_pipe) != 0 || pipe(control_pipe) != 0) { std::perror("pipe"); return false; }
+      std::fflush(nullptr);
+      const pid_t pid = fork();
+      if (pid < 0) { std::perror("fork"); return false; }
+      if (pid == 0) {
+        // A child must not outlive a parent that was killed: its streams
+        // would hold the server's connections open.
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent) _exit(kExitTimeout);
+        // Only this child's own pipe ends stay open, so each report pipe
+        // reaches end-of-file when its child exits.
+        for (const Child& other : children_) { close(other.report_fd); close(other.control_fd); }
+        close(report_pipe[0]);
+        close(control_pipe[1]);
+        Options child_opts = opts_;
+        child_opts.subscribers = shares_[i];
+        child_opts.settle_s = 0;
+        child_opts.quiet = opts_.quiet || i != 0;  // One child's progress notes are enough.
+        alarm(static_cast<unsigned>(opts_.timeout_s) + 15);
+        LoadGenerator generator(child_opts);
+        _exit(generator.run_broadcast_child(offset, report_pipe[1], control_pipe[0]));
+      }
+      close(report_pipe[1]);
+      close(control_pipe[0]);
+      Child child;
+      child.pid = pid;
+      child.report_fd = report_pipe[0];
+      child.control_fd = control_pipe[1];
+      child.done.assign(static_cast<size_t>(total_broadcasts_), false);
+      children_.push_back(std::move(child));
+      offset += static_cast<uint32_t>(shares_[i]);
+    }
+    return true;
+  }
+
+  std::vector<pid_t> child_pids() const {
+    std::vector<pid_t> pids;
+    for (const Child& child : children_) {
+      if (!child.exited) pids.push_back(child.pid);
+    }
+    return pids;
+  }
+
+  template <typename Pred>
+  size_t count_children(Pred pred) const {
+    size_t n = 0;
+    for (const Child& child : children_) n += pred(child) ? 1 : 0;
+    return n;
+  }
+
+  // Reads the children's reports until done() holds or the deadline passes;
+  // returns done(). Wakes at least every 100 ms so the caller's samples
+  // (peak socket memory) stay fresh.
+  bool pump_until(const std::function<bool()>& done, uint64_t deadline_ns) {
+    std::vector<pollfd> fds;
+    std::vector<size_t> owners;
+    for (;;) {
+      if (done()) return true;
+      const uint64_t now = monotonic_ns();
+      if (now >= deadline_ns || aborted()) return false;
+      fds.clear();
+      owners.clear();
+      for (size_t i = 0; i < children_.size(); ++i) {
+        if (children_[i].report_fd < 0) continue;
+        fds.push_back(pollfd{children_[i].report_fd, POLLIN, 0});
+        owners.push_back(i);
+      }
+      const uint64_t wait_ms = std::min<uint64_t>(100, (deadline_ns - now + 999999) / 1000000);
+      const int n = poll(fds.data(), fds.size(), static_cast<int>(wait_ms));
+      if (on_tick_) on_tick_();
+      if (n <= 0) continue;
+      for (size_t f = 0; f < fds.size(); ++f) {
+        if (fds[f].revents == 0) continue;
+        Child& child = children_[owners[f]];
+        char buf[65536];
+        const ssize_t got = read(child.report_fd, buf, sizeof buf);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) {
+          close(child.report_fd);
+          child.report_fd = -1;
+          continue;
+        }
+        child.in.append(buf, static_cast<size_t>(got));
+        size_t nl;
+        while ((nl = child.in.find('\n')) != std::string::npos) {
+          handle_line(child, child.in.substr(0, nl));
+          child.in.erase(0, nl + 1);
+        }
+      }
+    }
+  }
+
+  void handle_line(Child& child, const std::string& line) {
+    if (line.size() < 1) return;
+    const char* rest = line.c_str() + std::min<size_t>(2, line.size());
+    switch (line[0]) {
+      case 'R': {
+        double seconds = 0;
+        unsigned long long streaming = 0, failures = 0, timeouts = 0;
+        if (std::sscanf(rest, "%llu %llu %lf %llu", &streaming, &failures, &seconds, &timeouts) == 4) {
+          child.streaming = streaming;
+          child.failures = failures;
+          child.timeouts = timeouts;
+        }
+        child.ready = true;
+        break;
+      }
+      case 'D': {
+        const long k = std::atol(rest);
+        if (k >= 1 && k <= total_broadcasts_) child.done[static_cast<size_t>(k - 1)] = true;
+        break;
+      }
+      case 'C': {
+        std::istringstream words(rest);
+        uint64_t value;
+        while (words >> value) child.counters.push_back(value);
+        break;
+      }
+      case 'H': {
+        char* end = nullptr;
+        const long k = std::strtol(rest, &end, 10);
+        if (k < 1 || k > total_broadcasts_ || !broadcasts_[static_cast<size_t>(k - 1)].latency.merge_serialized(end)) {
+          ++malformed_reports_;
+        }
+        break;
+      }
+      case 'E': child.ended = true; break;
+      default: ++malformed_reports_; break;
+    }
+  }
+
+  // Sends one request and waits for its whole answer (Redis: one line; HTTP:
+  // headers plus Content-Length bytes). Returns the Redis reply line or the
+  // HTTP status line, or "" on failure.
+  std::string request(int fd, const std::string& out, bool http) {
+    if (write(fd, out.data(), out.size()) != static_cast<ssize_t>(out.size())) return "";
+    std::string in;
+    // A process busy fanning out (or starved of CPU) answers late; the
+    // broadcast's own timeout is the patience it deserves.
+    const uint64_t deadline = monotonic_ns() + seconds_to_ns(opts_.broadcast_timeout_s);
+    while (monotonic_ns() < deadline) {
+      pollfd p{fd, POLLIN, 0};
+      if (poll(&p, 1, 100) <= 0) continue;
+      char buf[4096];
+      const ssize_t n = read(fd, buf, sizeof buf);
+      if (n <= 0) return "";
+      in.append(buf, static_cast<size_t>(n));
+      if (!http) {
+        const size_t eol = in.find("\r\n");
+        if (eol != std::string::npos) return in.substr(0, eol);
+        continue;
+      }
+      const size_t header_end = in.find("\r\n\r\n");
+      if (header_end == std::string::npos) continue;
+      std::string length;
+      size_t body = 0;
+      if (find_header(in.data(), header_end + 4, "content-length", &length)) body = std::strtoull(length.c_str(), nullptr, 10);
+      if (in.size() >= header_end + 4 + body) return in.substr(0, in.find("\r\n"));
+    }
+    return "";
+  }
+
+  void broadcast(int k) {
+    Broadcast& b = broadcasts_[static_cast<size_t>(k - 1)];
+    const bool http = k > opts_.broadcasts;
+    b.via = http ? "http" : "redis";
+    int& fd = http ? http_fd_ : redis_fd_;
+    if (fd < 0) fd = http ? connect_blocking(opts_.host, opts_.port) : connect_blocking(opts_.redis_host, opts_.redis_port);
+    const std::string channel = opts_.channel_prefix + "0";
+    const ProcessSample server_before = sample_processes(opts_.server_pids);
+    const ProcessSample loadgen_before = sample_processes(child_pids());
+    const MachineCpu machine_before = sample_machine_cpu();
+    b.sent_ns = monotonic_ns();
+    const std::string payload = make_payload(static_cast<uint64_t>(k), b.sent_ns, opts_.run_id, opts_.payload_bytes);
+    std::string out;
+    if (http) {
+      const std::string body = "{\"channel\":\"" + channel + "\",\"data\":\"" + replace_all(payload, "\"", "\\\"") + "\"}";
+      out = "POST " + replace_all(opts_.publish_path, "{channel}", channel) + " HTTP/1.1\r\nHost: " + opts_.host +
+            "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    } else {
+      out = "*3\r\n$7\r\nPUBLISH\r\n$" + std::to_string(channel.size()) + "\r\n" + channel + "\r\n$" +
+            std::to_string(payload.size()) + "\r\n" + payload + "\r\n";
+    }
+    b.reply = fd >= 0 ? request(fd, out, http) : "";
+    if (b.reply.empty()) ++publish_errors_;
+    on_tick_ = [&b] { b.peak_tcp_mem_pages = std::max(b.peak_tcp_mem_pages, sample_kernel().tcp_mem_pages); };
+    const bool complete = pump_until(
+        [&] { return count_children([k](const Child& c) { return c.done[static_cast<size_t>(k - 1)]; }) == children_.size(); },
+        b.sent_ns + seconds_to_ns(opts_.broadcast_timeout_s));
+    on_tick_ = nullptr;
+    if (complete) b.complete_s = static_cast<double>(monotonic_ns() - b.sent_ns) / 1e9;
+    b.server_cpu_s = static_cast<double>(sample_processes(opts_.server_pids).cpu_us - server_before.cpu_us) / 1e6;
+    b.loadgen_cpu_s = static_cast<double>(sample_processes(child_pids()).cpu_us - loadgen_before.cpu_us) / 1e6;
+    const MachineCpu machine_after = sample_machine_cpu();
+    b.machine_busy_s = machine_after.busy_s - machine_before.busy_s;
+    b.machine_softirq_s = machine_after.softirq_s - machine_before.softirq_s;
+    b.machine_idle_s = machine_after.idle_s - machine_before.idle_s;
+    note("broadcast %d via %s (reply %s): %s", k, b.via, b.reply.c_str(),
+         complete ? ("every stream after " + std::to_string(b.complete_s) + " s").c_str() : "TIMED OUT");
+  }
+
+  void stop_children() {
+    const std::string stop = "S " + std::to_string(broadcasts_sent()) + "\n";
+    for (Child& child : children_) {
+      if (write(child.control_fd, stop.data(), stop.size()) < 0) { /* The child is gone; its report says so. */ }
+    }
+    pump_until([&] { return count_children([](const Child& c) { return c.report_fd < 0; }) == children_.size(); },
+               std::min(hard_deadline_ns_, monotonic_ns() + seconds_to_ns(opts_.drain_timeout_s + 30)));
+    for (Child& child : children_) {
+      close(child.control_fd);
+      if (child.report_fd >= 0) {
+        kill(child.pid, SIGKILL);
+        close(child.report_fd);
+        child.report_fd = -1;
+      }
+      int status = 0;
+      waitpid(child.pid, &status, 0);
+      child.exited = true;
+      if (!WIFEXITED(status) || WEXITSTATUS(status) != kExitOk) ++failed_children_;
+    }
+  }
+
+  int broadcasts_sent() const {
+    int n = 0;
+    for (const Broadcast& b : broadcasts_) n += b.sent_ns != 0 ? 1 : 0;
+    return n;
+  }
+
+  int report() {
+    // The "C" line: streaming failures disconnects delivered lost duplicates
+    // out_of_order malformed foreign comments gaps.
+    uint64_t sums[11] = {};
+    for (const Child& child : children_) {
+      if (!child.ended || child.counters.size() != 11) { ++missing_reports_; continue; }
+      for (size_t i = 0; i < 11; ++i) sums[i] += child.counters[i];
+    }
+    std::vector<std::pair<std::string, std::string>> fields;
+    auto field = [&](const std::string& key, const std::string& value) { fields.emplace_back(key, value); };
+    auto num = [](double v, int decimals) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+      return std::string(buf);
+    };
+    const uint64_t expected = streaming_ * static_cast<uint64_t>(broadcasts_sent());
+    field("subscribers", std::to_string(opts_.subscribers));
+    field("processes", std::to_string(children_.size()));
+    field("connected", std::to_string(streaming_));
+    field("connect_failures", std::to_string(connect_failures_));
+    field("connect_timeouts", std::to_string(connect_timeouts_));
+    field("connect_s", num(connect_seconds_, 1));
+    field("broadcasts", std::to_string(broadcasts_sent()));
+    field("expected", std::to_string(expected));
+    field("delivered", std::to_string(sums[3]));
+    field("lost", std::to_string(sums[4]));
+    field("duplicates", std::to_string(sums[5]));
+    field("out_of_order", std::to_string(sums[6]));
+    field("malformed", std::to_string(sums[7]));
+    field("foreign", std::to_string(sums[8]));
+    field("disconnects", std::to_string(sums[2]));
+    field("heartbeats", std::to_string(sums[9]));
+    field("publish_errors", std::to_string(publish_errors_));
+    field("missing_reports", std::to_string(missing_reports_ + malformed_reports_));
+    for (size_t i = 0; i < broadcasts_.size(); ++i) {
+      const Broadcast& b = broadcasts_[i];
+      if (b.sent_ns == 0) continue;
+      const std::string p = "b" + std::to_string(i + 1) + "_";
+      field(p + "via", b.via);
+      field(p + "reply", replace_all(b.reply, " ", "_"));
+      field(p + "received", std::to_string(b.latency.total()));
+      field(p + "first_ms", num(static_cast<double>(b.latency.min()) / 1e6, 1));
+      field(p + "p50_ms", num(static_cast<double>(b.latency.percentile(0.50)) / 1e6, 1));
+      field(p + "p99_ms", num(static_cast<double>(b.latency.percentile(0.99)) / 1e6, 1));
+      field(p + "last_ms", num(static_cast<double>(b.latency.max()) / 1e6, 1));
+      field(p + "complete", b.complete_s >= 0 ? "yes" : "no");
+      field(p + "server_cpu_s", num(b.server_cpu_s, 2));
+      field(p + "loadgen_cpu_s", num(b.loadgen_cpu_s, 2));
+      field(p + "peak_tcp_mem_kb", std::to_string(b.peak_tcp_mem_pages * 4));
+      field(p + "machine_busy_s", num(b.machine_busy_s, 2));
+      field(p + "machine_softirq_s", num(b.machine_softirq_s, 2));
+      field(p + "machine_idle_s", num(b.machine_idle_s, 2));
+    }
+    if (!opts_.server_pids.empty()) {
+      const double streams = static_cast<double>(std::max<uint64_t>(1, streaming_));
+      field("server_rss_before_kb", std::to_string(before_.rss_kb));
+      field("server_rss_connected_kb", std::to_string(connected_.rss_kb));
+      field("server_rss_per_stream_kb",
+            num((static_cast<double>(connected_.rss_kb) - static_cast<double>(before_.rss_kb)) / streams, 3));
+      field("server_cpu_connect_s", num(static_cast<double>(connected_.cpu_us - before_.cpu_us) / 1e6, 1));
+      field("server_cpu_total_s", num(static_cast<double>(end_.cpu_us - before_.cpu_us) / 1e6, 1));
+      field("server_cpu_idle_util",
+            num(static_cast<double>(connected_.cpu_us - ramped_.cpu_us) / 1e6 / std::max(settle_seconds_, 0.001), 3));
+    }
+    field("kernel_slab_before_kb", std::to_string(kernel_before_.slab_kb));
+    field("kernel_slab_connected_kb", std::to_string(kernel_connected_.slab_kb));
+    field("kernel_slab_per_connection_kb",
+          num((static_cast<double>(kernel_connected_.slab_kb) - static_cast<double>(kernel_before_.slab_kb)) /
+                  static_cast<double>(std::max<uint64_t>(1, streaming_)), 3));
+    field("tcp_sockets_connected", std::to_string(kernel_connected_.tcp_inuse));
+    field("tcp_mem_connected_kb", std::to_string(kernel_connected_.tcp_mem_pages * 4));
+    field("loadgen_rss_kb", std::to_string(loadgen_rss_kb_));
+    field("loadgen_cpu_idle_util", num(static_cast<double>(loadgen_idle_cpu_us_) / 1e6 / std::max(settle_seconds_, 0.001), 3));
+    rusage children_usage{};
+    getrusage(RUSAGE_CHILDREN, &children_usage);
+    field("loadgen_cpu_s", num(static_cast<double>(children_usage.ru_utime.tv_sec + children_usage.ru_stime.tv_sec) +
+                                   static_cast<double>(children_usage.ru_utime.tv_usec + children_usage.ru_stime.tv_usec) / 1e6, 1));
+
+    std::vector<std::string> failures;
+    if (connect_failures_ > 0 || streaming_ < static_cast<uint64_t>(opts_.subscribers)) failures.push_back("connect_failures");
+    if (sums[4] > 0) failures.push_back("loss");
+    if (sums[5] > 0) failures.push_back("duplicates");
+    if (sums[6] > 0) failures.push_back("out_of_order");
+    if (sums[7] > 0) failures.push_back("malformed");
+    if (sums[2] > 0) failures.push_back("disconnects");
+    if (publish_errors_ > 0) failures.push_back("publish_errors");
+    if (missing_reports_ + malformed_reports_ > 0 || failed_children_ > 0) failures.push_back("child_failed");
+    for (const Broadcast& b : broadcasts_) {
+      if (b.sent_ns != 0 && b.complete_s < 0) { failures.push_back("broadcast_timeout"); break; }
+    }
+    if (broadcasts_sent() < total_broadcasts_ || aborted()) failures.push_back(g_interrupted ? "interrupted" : "timeout");
+    const bool ok = failures.empty();
+    std::string reason;
+    for (const auto& f : failures) reason += (reason.empty() ? "" : ",") + f;
+    fields.insert(fields.begin(), {"status", ok ? "ok" : "fail"});
+    if (!ok) fields.insert(fields.begin() + 1, {"failure", reason});
+    fields.insert(fields.begin(), {"mode", "broadcast"});
+    if (!opts_.label.empty()) fields.insert(fields.begin(), {"label", opts_.label});
+    if (!opts_.quiet) {
+      std::fprintf(stderr, "\n=== ssebridge_loadgen broadcast: %s ===\n", ok ? "PASS" : "FAIL");
+      for (const auto& kv : fields) std::fprintf(stderr, "  %-34s %s\n", kv.first.c_str(), kv.second.c_str());
+    }
+    std::string line = "RESULT";
+    for (const auto& kv : fields) line += " " + kv.first + "=" + kv.second;
+    std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+    if (redis_fd_ >= 0) close(redis_fd_);
+    if (http_fd_ >= 0) close(http_fd_);
+    if (aborted()) return kExitTimeout;
+    return ok ? kExitOk : kExitCheckFailed;
+  }
+
+  const Options& opts_;
+  uint64_t start_ns_ = monotonic_ns();
+  uint64_t hard_deadline_ns_ = 0;
+  int total_broadcasts_ = 0;
+  std::vector<int> shares_;
+  std::vector<Child> children_;
+  std::vector<Broadcast> broadcasts_ = std::vector<Broadcast>(static_cast<size_t>(opts_.broadcasts + opts_.http_broadcasts));
+  std::function<void()> on_tick_;
+  int redis_fd_ = -1;
+  int http_fd_ = -1;
+  double connect_seconds_ = 0;
+  uint64_t streaming_ = 0;
+  uint64_t connect_failures_ = 0;
+  uint64_t connect_timeouts_ = 0;
+  uint64_t publish_errors_ = 0;
+  uint64_t missing_reports_ = 0;
+  uint64_t malformed_reports_ = 0;
+  uint64_t failed_children_ = 0;
+  uint64_t loadgen_rss_kb_ = 0;
+  ProcessSample before_, ramped_, connected_, end_;
+  double settle_seconds_ = 0;
+  uint64_t loadgen_idle_cpu_us_ = 0;
+  KernelSample kernel_before_, kernel_connected_;
+};
+
 // Prints a TCP port on 127.0.0.1 that is free right now, for scripts that
 // need to start servers without colliding with anything already running.
 int print_free_port() {
@@ -1708,6 +2440,11 @@ int main(int argc, char** argv) {
   // Last line of defence for the "every run stops by itself" rule: if the
   // event loop were ever stuck, SIGALRM's default action ends the process.
   alarm(static_cast<unsigned>(opts.timeout_s) + 15);
+  if (opts.mode == Mode::Broadcast) {
+    // Every child checks payloads against one run id, so the parent picks it.
+    if (opts.run_id == 0) opts.run_id = static_cast<uint32_t>((monotonic_ns() ^ static_cast<uint64_t>(getpid()) << 20) % 1000000000u) + 1;
+    return BroadcastRun(opts).run();
+  }
   LoadGenerator generator(opts);
   return generator.run();
 }

@@ -16,26 +16,26 @@ EventStream::~EventStream() { Stop(); }
 
 std::string EventStream::DescribeTopics(size_t max_names) const {
   if (subscriber_ == nullptr) return "no channels";
-  const std::vector<PubsubRegistry::Topic*>& topics = subscriber_->topics;
-  if (topics.size() == 1 && topics[0]->is_pattern && topics[0]->name == "*") return "all channels";
+  const std::vector<PubsubRegistry::Link>& links = subscriber_->links;
+  if (links.size() == 1 && links[0].topic->is_pattern && links[0].topic->name == "*") return "all channels";
   std::string text;
-  for (size_t i = 0; i < topics.size() && i < max_names; ++i) {
+  for (size_t i = 0; i < links.size() && i < max_names; ++i) {
     if (i != 0) text += ", ";
-    text += '"' + topics[i]->name + '"';
+    text += '"' + links[i].topic->name + '"';
   }
-  if (topics.size() > max_names) text += " and " + std::to_string(topics.size() - max_names) + " more";
+  if (links.size() > max_names) text += " and " + std::to_string(links.size() - max_names) + " more";
   return text;
 }
 
 std::string EventStream::ChannelNames(size_t max_names) const {
   if (subscriber_ == nullptr) return "";
-  const std::vector<PubsubRegistry::Topic*>& topics = subscriber_->topics;
+  const std::vector<PubsubRegistry::Link>& links = subscriber_->links;
   std::string text;
-  for (size_t i = 0; i < topics.size() && i < max_names; ++i) {
+  for (size_t i = 0; i < links.size() && i < max_names; ++i) {
     if (i != 0) text += ',';
-    text += topics[i]->name;
+    text += links[i].topic->name;
   }
-  if (topics.size() > max_names) text += ",...";
+  if (links.size() > max_names) text += ",...";
   return text;
 }
 
@@ -253,8 +253,8 @@ bool EventStream::RemoveTopic(std::string_view name) {
 
 bool EventStream::HoldsTopic(std::string_view name) const {
   if (subscriber_ == nullptr) return false;
-  for (const PubsubRegistry::Topic* topic : subscriber_->topics) {
-    if (topic->name == name) return true;
+  for (const PubsubRegistry::Link& link : subscriber_->links) {
+    if (link.topic->name == name) return true;
   }
   return false;
 }

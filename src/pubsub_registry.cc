@@ -44,12 +44,11 @@ void PubsubRegistry::ReleaseTopic(Topic* topic) {
 }
 
 bool PubsubRegistry::Attach(Subscriber* subscriber, const std::string& name) {
-  for (const Topic* existing : subscriber->topics) {
-    if (existing->name == name) return false;
+  for (const Link& existing : subscriber->links) {
+    if (existing.topic->name == name) return false;
   }
   Topic* topic = AcquireTopic(name);
-  subscriber->topics.push_back(topic);
-  subscriber->positions.push_back(static_cast<uint32_t>(topic->subscribers.size()));
+  subscriber->links.push_back(Link{topic, static_cast<uint32_t>(topic->subscribers.size())});
   topic->subscribers.push_back(subscriber);
   ++subscription_count_;
   return true;
@@ -65,8 +64,8 @@ void PubsubRegistry::DetachFromTopic(Subscriber* subscriber, Topic* topic, uint3
   topic->subscribers[position] = moved;
   topic->subscribers.pop_back();
   if (moved != subscriber) {
-    for (size_t k = 0; k < moved->topics.size(); ++k) {
-      if (moved->topics[k] == topic) moved->positions[k] = position;
+    for (Link& link : moved->links) {
+      if (link.topic == topic) link.position = position;
     }
   }
   --subscription_count_;
@@ -74,7 +73,7 @@ void PubsubRegistry::DetachFromTopic(Subscriber* subscriber, Topic* topic, uint3
 }
 
 PubsubRegistry::Subscriber* PubsubRegistry::Subscribe(StreamSink* sink, const std::vector<std::string>& names) {
-  auto* subscriber = new Subscriber{sink, {}, {}, 0};
+  auto* subscriber = new Subscriber{sink, {}, 0};
   for (const std::string& name : names) Attach(subscriber, name);
   ++subscriber_count_;
   return subscriber;
@@ -87,22 +86,18 @@ size_t PubsubRegistry::AddTopics(Subscriber* subscriber, const std::vector<std::
 }
 
 bool PubsubRegistry::RemoveTopic(Subscriber* subscriber, std::string_view name) {
-  for (size_t i = 0; i < subscriber->topics.size(); ++i) {
-    if (subscriber->topics[i]->name != name) continue;
-    Topic* topic = subscriber->topics[i];
-    const uint32_t position = subscriber->positions[i];
-    subscriber->topics.erase(subscriber->topics.begin() + static_cast<ptrdiff_t>(i));
-    subscriber->positions.erase(subscriber->positions.begin() + static_cast<ptrdiff_t>(i));
-    DetachFromTopic(subscriber, topic, position);
+  for (size_t i = 0; i < subscriber->links.size(); ++i) {
+    if (subscriber->links[i].topic->name != name) continue;
+    const Link link = subscriber->links[i];
+    subscriber->links.erase(subscriber->links.begin() + static_cast<ptrdiff_t>(i));
+    DetachFromTopic(subscriber, link.topic, link.position);
     return true;
   }
   return false;
 }
 
 void PubsubRegistry::Unsubscribe(Subscriber* subscriber) {
-  for (size_t i = 0; i < subscriber->topics.size(); ++i) {
-    DetachFromTopic(subscriber, subscriber->topics[i], subscriber->positions[i]);
-  }
+  for (const Link& link : subscriber->links) DetachFromTopic(subscriber, link.topic, link.position);
   --subscriber_count_;
   delete subscriber;
 }
@@ -133,7 +128,8 @@ size_t PubsubRegistry::Publish(std::string_view channel, LazyFrame& frame) {
 const PubsubRegistry::Topic* PubsubRegistry::DesignatedTopic(const Subscriber& subscriber,
                                                              std::string_view channel) const {
   const Topic* best = nullptr;
-  for (const Topic* topic : subscriber.topics) {
+  for (const Link& link : subscriber.links) {
+    const Topic* topic = link.topic;
     if (!topic->is_pattern) {
       if (topic->name == channel) return topic;
       continue;
@@ -154,7 +150,7 @@ size_t PubsubRegistry::DeliverNotification(std::string_view source, bool source_
   size_t deliveries = 0;
   for (Subscriber* subscriber : topic->subscribers) {
     // Fast path: a stream with one topic always takes the message from it.
-    if (subscriber->topics.size() > 1 && DesignatedTopic(*subscriber, channel) != topic) continue;
+    if (subscriber->links.size() > 1 && DesignatedTopic(*subscriber, channel) != topic) continue;
     if (subscriber->last_serial == serial) continue;
     subscriber->last_serial = serial;
     subscriber->sink->SendFrame(frame.get());

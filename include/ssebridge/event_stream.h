@@ -98,7 +98,7 @@ class EventStream final : public StreamSink {
   // same id). All are no-ops on a stream that has ended.
   size_t AddTopics(const std::vector<std::string>& names);
   bool RemoveTopic(std::string_view name);
-  size_t topic_count() const { return subscriber_ != nullptr ? subscriber_->topics.size() : 0; }
+  size_t topic_count() const { return subscriber_ != nullptr ? subscriber_->links.size() : 0; }
   bool HoldsTopic(std::string_view name) const;
   // `reason` is the stream_end name its access-log line gives (access_log.h).
   void EndByRequest(const char* why, const char* reason = stream_end::kEndedByRequest);

@@ -99,6 +99,13 @@ class PubsubRegistryTest : public testing::Test {
 
 // --- Topic lifetime and listener events -------------------------------------------
 
+TEST(PubsubRegistryFootprint, SubscriberRecordStaysSmall) {
+  // One record per stream, so its size is part of the per-stream memory
+  // figure (docs/performance.md): 64 bytes while topics and positions were
+  // two vectors, 40 since they share one (x86-64, glibc).
+  EXPECT_LE(sizeof(PubsubRegistry::Subscriber), 40u);
+}
+
 TEST_F(PubsubRegistryTest, FirstSubscriberActivatesLastIdlesExactlyOnce) {
   RecordingSink s1, s2;
   auto* a = Sub(&s1, {"news"});
