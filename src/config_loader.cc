@@ -174,6 +174,7 @@ ConfigLoadResult LoadConfig(const std::vector<std::string>& args, const EnvLooku
       }
     }
   }
+  result.error = CheckRedisOptions(result.config);
   return result;
 }
 
