@@ -28,8 +28,9 @@ if [[ "$tier" == --test || "$tier" == --test-full ]]; then
   # for the harness, Node.js for the WHATWG EventSource framing test, for
   # the browser test Debian's Chromium (driven by playwright-core, which
   # downloads no browser of its own) and curl (the publisher cyclone-sse's
-  # README shows), and systemd for systemd-analyze, which checks the shipped unit.
-  packages+=(libgtest-dev libgmock-dev redis-server nginx procps chromium curl systemd)
+  # README shows), systemd for systemd-analyze, which checks the shipped unit,
+  # and redis-sentinel for the Sentinel failover test.
+  packages+=(libgtest-dev libgmock-dev redis-server redis-sentinel nginx procps chromium curl systemd)
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi

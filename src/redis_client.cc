@@ -340,8 +340,10 @@ void RedisClient::ScheduleReconnect() {
 }
 
 void RedisClient::Reconnect(const char* reason) {
-  if (state_ == State::kIdle || state_ == State::kStopped || state_ == State::kResolving) return;
+  if (state_ == State::kIdle || state_ == State::kStopped) return;
+  // Whatever the sentinels answer next, the next failure retries soon.
   backoff_.Reset();
+  if (state_ == State::kResolving) return;
   if (context_ != nullptr) {
     LOG_INFO("%s: reconnecting: %s", options_.name.c_str(), reason);
     Drop(reason);
