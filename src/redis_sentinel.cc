@@ -93,7 +93,7 @@ void RedisSentinel::Ask(const std::shared_ptr<Query>& query, size_t next) {
           }
           RedisAddress master;
           if (!ParseMasterAddressReply(reply, &master)) {
-            LOG_WARN("%s does not name a master '%s'%s; asking the next sentinel",
+            LOG_WARN("redis-sentinel: %s does not name a master '%s'%s; asking the next sentinel",
                      EndpointText(sentinel->address).c_str(), options_.master_name.c_str(),
                      reply == nullptr ? " (no answer)" : "");
             Ask(query, i + 1);
