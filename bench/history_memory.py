@@ -106,7 +106,7 @@ def main():
     try:
         for _ in range(100):
             try:
-                if "200" in http_get(args.port, "/healthz").split("\r\n")[0]:
+                if "200" in http_get(args.port, "/readyz").split("\r\n")[0]:
                     break
             except OSError:
                 pass

@@ -30,12 +30,13 @@ if [[ "$tier" == --test || "$tier" == --test-full ]]; then
   # downloads no browser of its own) and curl (the publisher cyclone-sse's
   # README shows), systemd for systemd-analyze, which checks the shipped unit,
   # and the openssl command, which makes the TLS tests' certificates and plays
-  # s_client against the TLS listener.
+  # s_client against the TLS listener, and redis-sentinel for the Sentinel
+  # failover test.
   # The package tests (ctest -L package) build the .deb: dpkg-dev for
   # dpkg-shlibdeps, which computes Depends; file tells them the binary is
   # stripped. (lintian and man-db, which check the package and the manual
   # page, are in --test-full; without them those two checks are skipped.)
-  packages+=(libgtest-dev libgmock-dev redis-server nginx procps chromium curl systemd openssl dpkg-dev file)
+  packages+=(libgtest-dev libgmock-dev redis-server redis-sentinel nginx procps chromium curl systemd openssl dpkg-dev file)
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi

@@ -33,13 +33,19 @@ History::Limits HistoryLimits(const Config& config) {
 std::unique_ptr<Broker> MakeBroker(uv_loop_t* loop, const Config& config, CompletionQueue* completions,
                                    PubsubRegistry* registry, Counters* counters) {
   std::unique_ptr<Broker> broker;
-  if (config.redis_url.empty()) {
+  if (!UsesRedis(config)) {
     broker = std::make_unique<EmbeddedBroker>(completions, registry, counters, HistoryLimits(config),
                                               WallClockMicros, MonotonicMillis);
   } else {
     RedisBroker::Options options;
     options.address = config.redis_address;
     options.recognise_envelopes = config.redis_envelope;
+    options.connect_timeout_ms = config.redis_connect_timeout_ms;
+    options.command_timeout_ms = config.redis_command_timeout_ms;
+    options.sentinels = config.redis_sentinels;
+    for (RedisAddress& sentinel : options.sentinels) sentinel.password = config.redis_sentinel_password;
+    options.master_name = config.redis_master;
+    options.wait_replicas = config.redis_wait_replicas;
     options.history = HistoryLimits(config);
     options.max_frame_bytes = config.client_buffer_bytes;
     // A refill after a subscriber outage may hold a few MiB of live messages,

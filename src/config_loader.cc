@@ -179,6 +179,7 @@ ConfigLoadResult LoadConfig(const std::vector<std::string>& args, const EnvLooku
       }
     }
   }
+  result.error = CheckRedisOptions(result.config);
   return result;
 }
 

@@ -7,6 +7,7 @@
 #include "ssebridge/client_limits.h"
 #include "ssebridge/listen_address.h"
 #include "ssebridge/redis_address.h"
+#include "ssebridge/redis_sentinel_reply.h"
 
 namespace ssebridge {
 namespace {
@@ -329,8 +330,46 @@ const std::vector<OptionSpec>& Options() {
          c.pidfile = v;
          return std::string();
        }},
+      // Redis connections and failover (docs/deployment.md "Redis Sentinel").
+      {"redis-connect-timeout", true, false,
+       "ms to connect to Redis and finish the handshake before retrying with backoff (default 1000)",
+       UnsignedSetter(&Config::redis_connect_timeout_ms, 10, 600000)},
+      {"redis-command-timeout", true, false,
+       "ms a Redis command may take before its connection is dropped and re-established (default 5000)",
+       UnsignedSetter(&Config::redis_command_timeout_ms, 10, 600000)},
+      {"redis-sentinel", true, true,
+       "HOST:PORT[,HOST:PORT...] of Redis Sentinels to find the master through, repeatable (default none)",
+       [](Config& c, const std::string& v) { return ParseSentinelList(v, "", &c.redis_sentinels); },
+       [](Config& c) { c.redis_sentinels.clear(); }},
+      {"redis-master", true, false, "master name the sentinels monitor (required with --redis-sentinel)",
+       [](Config& c, const std::string& v) {
+         if (v.empty()) return std::string("must not be empty");
+         c.redis_master = v;
+         return std::string();
+       }},
+      {"redis-sentinel-password", true, false, "password for AUTH to the sentinels (default none)",
+       [](Config& c, const std::string& v) {
+         c.redis_sentinel_password = v;
+         return std::string();
+       }},
+      {"redis-wait-replicas", true, false,
+       "answer a publish 200 only once this many replicas have it (WAIT), else 503 (default 0: no wait)",
+       UnsignedSetter(&Config::redis_wait_replicas, 0, 1000)},
   };
   return kOptions;
+}
+
+std::string CheckRedisOptions(const Config& config) {
+  if (!config.redis_sentinels.empty() && config.redis_master.empty()) {
+    return "--redis-sentinel needs --redis-master (the master name the sentinels monitor)";
+  }
+  if (config.redis_sentinels.empty() && !config.redis_master.empty()) {
+    return "--redis-master needs --redis-sentinel (where to ask for it)";
+  }
+  if (config.redis_wait_replicas > 0 && !UsesRedis(config)) {
+    return "--redis-wait-replicas needs --redis or --redis-sentinel";
+  }
+  return "";
 }
 
 const OptionSpec* FindOption(const std::string& name) {

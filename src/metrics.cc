@@ -154,7 +154,30 @@ std::string RenderPrometheus(const Counters& c, const Gauges& g) {
          "Streams ended by --max-stream-age (their clients reconnect).", c.streams_aged);
   Append(&out, "ssebridge_header_timeouts_total", "counter", "Connections closed by --header-timeout.",
          c.header_timeouts);
-  Append(&out, "ssebridge_redis_reconnects_total", "counter", "Redis connections re-established.", c.redis_reconnects);
+  // Redis connections, one labelled block (docs/operations.md). The
+  // reconnect family kept its name and gained the label: sum() over it is
+  // the old unlabelled total.
+  if (g.redis_mode) {
+    AppendHead(&out, "ssebridge_redis_up", "gauge", "1 while the Redis connection is up, by connection.");
+    for (const UpstreamConnection& connection : g.redis) {
+      AppendLabelled(&out, "ssebridge_redis_up", "connection", connection.name, connection.up ? 1 : 0);
+    }
+  }
+  AppendHead(&out, "ssebridge_redis_reconnects_total", "counter", "Redis connections re-established, by connection.");
+  for (const UpstreamConnection& connection : g.redis) {
+    AppendLabelled(&out, "ssebridge_redis_reconnects_total", "connection", connection.name, connection.reconnects);
+  }
+  AppendHead(&out, "ssebridge_redis_timeouts_total", "counter",
+             "Redis connections dropped by --redis-connect-timeout or --redis-command-timeout, by connection and "
+             "kind.");
+  for (const UpstreamConnection& connection : g.redis) {
+    AppendTwoLabels(&out, "ssebridge_redis_timeouts_total", "connection", connection.name, "kind", "connect",
+                    connection.connect_timeouts);
+    AppendTwoLabels(&out, "ssebridge_redis_timeouts_total", "connection", connection.name, "kind", "command",
+                    connection.command_timeouts);
+  }
+  Append(&out, "ssebridge_redis_failovers_total", "counter", "Times Redis Sentinel moved the master.",
+         g.redis_failovers);
   Append(&out, "ssebridge_publish_failures_total", "counter", "Publishes answered 503 (not handed to Redis).",
          c.publish_failures);
   Append(&out, "ssebridge_envelopes_rejected_total", "counter",

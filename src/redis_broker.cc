@@ -1,5 +1,6 @@
 #include "ssebridge/redis_broker.h"
 
+#include <algorithm>
 #include <optional>
 
 #include <hiredis/hiredis.h>
@@ -12,12 +13,37 @@
 namespace ssebridge {
 namespace {
 
-RedisClient::Options ClientOptions(const RedisAddress& address, const char* name, uint64_t command_timeout_ms) {
+RedisClient::Options ClientOptions(const RedisBroker::Options& broker, RedisSentinel* sentinel, const char* name,
+                                   uint64_t command_timeout_ms) {
   RedisClient::Options options;
-  options.address = address;
+  options.address = broker.address;
   options.name = name;
+  options.connect_timeout_ms = broker.connect_timeout_ms;
   options.command_timeout_ms = command_timeout_ms;
+  if (sentinel != nullptr) {
+    options.resolve = [sentinel](RedisClient::AddressCallback done) { return sentinel->Resolve(std::move(done)); };
+    options.require_master = true;
+  }
   return options;
+}
+
+std::unique_ptr<RedisSentinel> MakeSentinel(uv_loop_t* loop, const RedisBroker::Options& options) {
+  if (options.sentinels.empty()) return nullptr;
+  RedisSentinel::Options sentinel;
+  sentinel.sentinels = options.sentinels;
+  sentinel.master_name = options.master_name;
+  sentinel.connect_timeout_ms = options.connect_timeout_ms;
+  sentinel.command_timeout_ms = options.connect_timeout_ms;
+  return std::make_unique<RedisSentinel>(loop, sentinel);
+}
+
+PublishDurability DurabilityOf(const RedisBroker::Options& options) {
+  PublishDurability durability;
+  durability.replicas = options.wait_replicas;
+  // Half the command timeout: WAIT answers (with fewer replicas) before the
+  // connection would be dropped as stuck.
+  durability.timeout_ms = std::max<uint64_t>(options.command_timeout_ms / 2, 1);
+  return durability;
 }
 
 RedisLiveRelay::Options RelayOptions(const RedisBroker::Options& options) {
@@ -36,9 +62,10 @@ RedisBroker::RedisBroker(uv_loop_t* loop, CompletionQueue* completions, Options 
       options_(std::move(options)),
       counters_(counters),
       history_(options_.history),
-      commands_(loop, ClientOptions(options_.address, "redis-commands", options_.command_timeout_ms)),
+      sentinel_(MakeSentinel(loop, options_)),
+      commands_(loop, ClientOptions(options_, sentinel_.get(), "redis-commands", options_.command_timeout_ms)),
       // The subscriber gets no command timeout: it only ever waits for pushes.
-      subscriber_(loop, ClientOptions(options_.address, "redis-subscriber", 0),
+      subscriber_(loop, ClientOptions(options_, sentinel_.get(), "redis-subscriber", 0),
                   [this](std::string_view source, bool is_pattern, std::string_view channel,
                          std::string_view payload) {
                     // Client commands are for the bridge, never for streams
@@ -49,7 +76,7 @@ RedisBroker::RedisBroker(uv_loop_t* loop, CompletionQueue* completions, Options 
                     }
                     relay_.OnMessage(source, is_pattern, channel, payload);
                   }),
-      publisher_(&commands_, completions, counters, options_.history),
+      publisher_(&commands_, completions, counters, options_.history, DurabilityOf(options_)),
       reader_(&commands_, completions, counters, &history_, &replay_limits_),
       relay_(RelayOptions(options_), &commands_, &reader_, registry, &history_, counters, now_ms) {
   commands_.on_ready = [this] {
@@ -66,9 +93,19 @@ RedisBroker::RedisBroker(uv_loop_t* loop, CompletionQueue* completions, Options 
   subscriber_.on_confirmed = [this](const std::string& name, bool) { relay_.OnConfirmed(name); };
   relay_.subscriptions_settled = [this] { return subscriber_.ready() && subscriber_.AllConfirmed(); };
   relay_.subscriber_ready = [this] { return subscriber_.ready(); };
+  if (sentinel_) {
+    // Both connections follow the master at once rather than when they
+    // notice the old one is gone (a partitioned master may never say so).
+    // The subscriber's reconnect runs the relay's catch-up from history.
+    sentinel_->on_switch = [this](const RedisAddress&) {
+      commands_.Reconnect("Sentinel switched the master");
+      subscriber_.Reconnect("Sentinel switched the master");
+    };
+  }
 }
 
 void RedisBroker::Start() {
+  if (sentinel_) sentinel_->Start();
   subscriber_.Want(std::string(kClientControlChannel), false);
   commands_.Start();
   subscriber_.Start();
@@ -85,6 +122,17 @@ void RedisBroker::Shutdown() {
   RunReadsAwaitingCommands();
   commands_.Stop();
   subscriber_.Stop();
+  if (sentinel_) sentinel_->Stop();
+}
+
+std::vector<Broker::Upstream> RedisBroker::upstreams() const {
+  const RedisClient& subscriber = subscriber_.client();
+  return {
+      {"subscriber", subscriber.ready(), subscriber.reconnects(), subscriber.connect_timeouts(),
+       subscriber.command_timeouts()},
+      {"commands", commands_.ready(), commands_.reconnects(), commands_.connect_timeouts(),
+       commands_.command_timeouts()},
+  };
 }
 
 // The control channel stays subscribed whatever streams want; a stream

@@ -9,6 +9,7 @@
 #include <hiredis/adapters/libuv.h>
 
 #include "ssebridge/log.h"
+#include "ssebridge/redis_sentinel_reply.h"
 
 namespace ssebridge {
 namespace {
@@ -55,7 +56,7 @@ RedisClient::RedisClient(uv_loop_t* loop, Options options)
       options_(std::move(options)),
       retry_timer_(new uv_timer_t),
       timeout_timer_(new uv_timer_t),
-      backoff_ms_(options_.backoff_min_ms) {
+      backoff_(options_.backoff_min_ms, options_.backoff_max_ms) {
   uv_timer_init(loop_, retry_timer_);
   uv_timer_init(loop_, timeout_timer_);
   retry_timer_->data = this;
@@ -92,6 +93,42 @@ void RedisClient::Start() {
 }
 
 void RedisClient::Connect() {
+  if (options_.resolve) {
+    Resolve();
+  } else {
+    ConnectToAddress();
+  }
+}
+
+void RedisClient::Resolve() {
+  state_ = State::kResolving;
+  const uint64_t attempt = ++resolve_attempt_;
+  std::weak_ptr<char> alive = alive_;
+  const bool asked = options_.resolve([this, attempt, alive](const RedisAddress* found) {
+    // A late answer (the connect timeout gave up on it) or one for a client
+    // that has gone is dropped.
+    if (alive.expired() || state_ != State::kResolving || attempt != resolve_attempt_) return;
+    uv_timer_stop(retry_timer_);
+    if (found == nullptr) {
+      LOG_WARN("%s: no sentinel named the master; asking again", options_.name.c_str());
+      ScheduleReconnect();
+      return;
+    }
+    // Sentinel says where; who we are and which database stay ours.
+    options_.address.is_unix = false;
+    options_.address.host = found->host;
+    options_.address.port = found->port;
+    ConnectToAddress();
+  });
+  if (!asked) {
+    LOG_WARN("%s: no sentinel is reachable to name the master; asking again", options_.name.c_str());
+    ScheduleReconnect();
+    return;
+  }
+  uv_timer_start(retry_timer_, OnRetryTimer, options_.connect_timeout_ms, 0);
+}
+
+void RedisClient::ConnectToAddress() {
   const RedisAddress& address = options_.address;
   redisAsyncContext* context = address.is_unix ? redisAsyncConnectUnix(address.host.c_str())
                                                : redisAsyncConnect(address.host.c_str(), address.port);
@@ -157,11 +194,23 @@ void RedisClient::StartHandshake() {
   }
   if (address.database != 0) Send({"SELECT", std::to_string(address.database)}, fail_on_error("SELECT"));
   Send({"CLIENT", "SETNAME", "ssebridge-" + options_.name}, [](const redisReply*) {});
+  if (options_.require_master) {
+    // Sentinel may name a server before its promotion has finished, or one
+    // that was demoted since: writing to a replica fails, subscribing to
+    // one would relay nothing the master publishes.
+    Send({"ROLE"}, [this](const redisReply* reply) {
+      if (reply == nullptr || state_ != State::kHandshaking || IsMasterRoleReply(reply)) return;
+      LOG_WARN("%s: %s is not a master (%s); asking Sentinel again", options_.name.c_str(),
+               EndpointText(options_.address).c_str(),
+               reply->type == REDIS_REPLY_ERROR ? reply->str : "ROLE says so");
+      Drop("not a master");
+    });
+  }
   Send({"PING"}, [this](const redisReply* reply) {
     if (reply == nullptr || reply->type == REDIS_REPLY_ERROR || state_ != State::kHandshaking) return;
     uv_timer_stop(retry_timer_);
     state_ = State::kReady;
-    backoff_ms_ = options_.backoff_min_ms;
+    backoff_.Reset();
     if (was_ready_) ++reconnects_;
     was_ready_ = true;
     if (options_.address.is_unix) {
@@ -220,6 +269,7 @@ void RedisClient::OnTimeoutTimer(uv_timer_t* timer) {
   if (self->deadlines_.front() <= uv_now(self->loop_)) {
     LOG_WARN("%s: command timed out after %llu ms; dropping the connection", self->options_.name.c_str(),
              static_cast<unsigned long long>(self->options_.command_timeout_ms));
+    ++self->command_timeouts_;
     self->Drop("command timeout");
   }
 }
@@ -227,11 +277,18 @@ void RedisClient::OnTimeoutTimer(uv_timer_t* timer) {
 void RedisClient::OnRetryTimer(uv_timer_t* timer) {
   auto* self = static_cast<RedisClient*>(timer->data);
   switch (self->state_) {
+    case State::kResolving:
+      LOG_WARN("%s: no sentinel named the master within %llu ms", self->options_.name.c_str(),
+               static_cast<unsigned long long>(self->options_.connect_timeout_ms));
+      ++self->connect_timeouts_;
+      self->ScheduleReconnect();
+      break;
     case State::kConnecting:
     case State::kHandshaking:
       LOG_WARN("%s: no connection to %s within %llu ms", self->options_.name.c_str(),
-               self->options_.address.host.c_str(),
+               EndpointText(self->options_.address).c_str(),
                static_cast<unsigned long long>(self->options_.connect_timeout_ms));
+      ++self->connect_timeouts_;
       self->Drop("connect timeout");
       break;
     case State::kBackoff:
@@ -278,9 +335,22 @@ void RedisClient::HandleLost() {
 void RedisClient::ScheduleReconnect() {
   if (state_ == State::kStopped) return;
   state_ = State::kBackoff;
-  uint64_t delay = backoff_ms_;
-  backoff_ms_ = std::min(backoff_ms_ * 2, options_.backoff_max_ms);
+  const uint64_t delay = backoff_.Next();
   uv_timer_start(retry_timer_, OnRetryTimer, delay, 0);
+}
+
+void RedisClient::Reconnect(const char* reason) {
+  if (state_ == State::kIdle || state_ == State::kStopped) return;
+  // Whatever the sentinels answer next, the next failure retries soon.
+  backoff_.Reset();
+  if (state_ == State::kResolving) return;
+  if (context_ != nullptr) {
+    LOG_INFO("%s: reconnecting: %s", options_.name.c_str(), reason);
+    Drop(reason);
+    return;
+  }
+  // Waiting out a backoff: the reason to wait is gone.
+  uv_timer_start(retry_timer_, OnRetryTimer, 0, 0);
 }
 
 void RedisClient::Stop() {

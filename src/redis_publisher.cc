@@ -13,11 +13,12 @@
 namespace ssebridge {
 
 RedisPublisher::RedisPublisher(RedisCommandSender* sender, CompletionQueue* completions, Counters* counters,
-                               const History::Limits& history)
+                               const History::Limits& history, PublishDurability durability)
     : sender_(sender),
       completions_(completions),
       counters_(counters),
       history_(history),
+      durability_(durability),
       script_(sender, completions, kPublishScript) {}
 
 void RedisPublisher::Publish(const PublishRequest& request, PublishCallback done) {
@@ -63,23 +64,67 @@ void RedisPublisher::SendBatch() {
                                                   : "unexpected reply from the publish script";
       LOG_WARN("publish of %zu message(s) failed: %s", batch->size(), reason.c_str());
     }
+    auto outcomes = std::make_shared<std::vector<PublishOutcome>>(batch->size());
+    size_t published = 0;
     for (size_t i = 0; i < batch->size(); ++i) {
-      Queued& publish = (*batch)[i];
       const redisReply* element = answered ? reply->element[i] : nullptr;
+      PublishOutcome& outcome = (*outcomes)[i];
       if (element != nullptr && element->type == REDIS_REPLY_STRING) {
-        counters_->messages_published += publish.channel_count;
-        publish.done(PublishOutcome{200, std::string(element->str, element->len), ""});
+        outcome = PublishOutcome{200, std::string(element->str, element->len), ""};
+        ++published;
         continue;
       }
-      std::string message_reason = reason;
+      outcome = PublishOutcome{503, "", reason};
       if (element != nullptr) {
-        message_reason = "Redis error: " + std::string(ReplyText(element));
-        LOG_WARN("publish failed: %s", message_reason.c_str());
+        outcome.error = "Redis error: " + std::string(ReplyText(element));
+        LOG_WARN("publish failed: %s", outcome.error.c_str());
       }
-      ++counters_->publish_failures;
-      publish.done(PublishOutcome{503, "", message_reason});
+    }
+    if (durability_.replicas == 0 || published == 0) {
+      Answer(*batch, *outcomes);
+      return;
+    }
+    // WAIT covers every write this connection made before it: this batch.
+    const bool sent = sender_->Command(
+        {"WAIT", std::to_string(durability_.replicas), std::to_string(durability_.timeout_ms)},
+        [this, batch, outcomes](const redisReply* acked) {
+          const bool durable = acked != nullptr && acked->type == REDIS_REPLY_INTEGER &&
+                               acked->integer >= static_cast<long long>(durability_.replicas);
+          if (!durable) {
+            const std::string why =
+                acked == nullptr ? "connection to Redis lost before replicas confirmed the publish"
+                : acked->type == REDIS_REPLY_INTEGER
+                    ? std::to_string(acked->integer) + " of " + std::to_string(durability_.replicas) +
+                          " replica(s) confirmed the publish within " + std::to_string(durability_.timeout_ms) + " ms"
+                    : "Redis error on WAIT: " + std::string(ReplyText(acked));
+            LOG_WARN("publish of %zu message(s) not confirmed as replicated: %s", batch->size(), why.c_str());
+            for (PublishOutcome& outcome : *outcomes) {
+              if (outcome.status == 200) outcome = PublishOutcome{503, "", why + "; it may or may not be delivered"};
+            }
+          }
+          Answer(*batch, *outcomes);
+        });
+    if (!sent) {
+      // Inside a reply callback: answering here is outside Publish().
+      for (PublishOutcome& outcome : *outcomes) {
+        if (outcome.status == 200) {
+          outcome = PublishOutcome{503, "", "connection to Redis lost before replicas confirmed the publish"};
+        }
+      }
+      Answer(*batch, *outcomes);
     }
   });
+}
+
+void RedisPublisher::Answer(std::vector<Queued>& batch, std::vector<PublishOutcome>& outcomes) {
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (outcomes[i].status == 200) {
+      counters_->messages_published += batch[i].channel_count;
+    } else {
+      ++counters_->publish_failures;
+    }
+    batch[i].done(outcomes[i]);
+  }
 }
 
 }  // namespace ssebridge

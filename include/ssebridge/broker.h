@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ssebridge/completion_queue.h"
+#include "ssebridge/metrics.h"
 #include "ssebridge/publish_request.h"
 #include "ssebridge/pubsub_registry.h"
 #include "ssebridge/replay_policy.h"
@@ -49,6 +50,13 @@ class Broker : public PubsubRegistry::Listener {
   // Upstream reconnections since start (for /metrics).
   virtual uint64_t reconnects() const { return 0; }
 
+  // One upstream connection, for /readyz and /metrics: the Redis broker's
+  // "subscriber" and "commands". The embedded broker has none.
+  using Upstream = UpstreamConnection;
+  virtual std::vector<Upstream> upstreams() const { return {}; }
+  // Times the upstream master moved (Redis Sentinel failovers) since start.
+  virtual uint64_t failovers() const { return 0; }
+
   virtual void Publish(const PublishRequest& request, PublishCallback done) = 0;
 
   void set_replay_limits(ReplayLimits limits) { replay_limits_ = limits; }
@@ -74,7 +82,7 @@ class Broker : public PubsubRegistry::Listener {
   virtual size_t history_channels() const { return 0; }
   virtual uint64_t history_channels_evicted() const { return 0; }
 
-  // False while an upstream connection is down (/healthz answers 503).
+  // False while an upstream connection is down (/readyz answers 503).
   virtual bool ready() const = 0;
 
   // Releases upstream connections so the loop can end; no callbacks after it.

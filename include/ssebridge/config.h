@@ -88,6 +88,16 @@ struct Config {
   std::string jwt_claims_key = "ssebridge";  // Claim holding {"subscribe":[...],"publish":[...]}.
   bool anonymous_subscribe = true;           // Streams without a token.
   AnonymousPublish anonymous_publish = AnonymousPublish::kLocal;
+  // Redis connections and failover (docs/configuration.md, docs/deployment.md "Redis Sentinel").
+  uint32_t redis_connect_timeout_ms = 1000;  // Connect plus handshake (AUTH, SELECT, ROLE, PING).
+  uint32_t redis_command_timeout_ms = 5000;  // A command connection stuck this long is dropped.
+  std::vector<RedisAddress> redis_sentinels; // --redis-sentinel; empty: --redis names the server.
+  std::string redis_master;                  // --redis-master: the master name Sentinel monitors.
+  std::string redis_sentinel_password;       // AUTH to the sentinels.
+  uint32_t redis_wait_replicas = 0;          // WAIT for this many replicas before answering 200.
 };
+
+// True when messages go through Redis (--redis or --redis-sentinel).
+inline bool UsesRedis(const Config& config) { return !config.redis_url.empty() || !config.redis_sentinels.empty(); }
 
 }  // namespace ssebridge

@@ -28,6 +28,10 @@ struct OptionSpec {
 // Every option, in the order --help lists them.
 const std::vector<OptionSpec>& Options();
 
+// Combinations of the Redis options that cannot work (--redis-sentinel
+// without --redis-master, ...): "" or what is wrong.
+std::string CheckRedisOptions(const Config& config);
+
 // The option called `name` (without the leading dashes), or nullptr.
 const OptionSpec* FindOption(const std::string& name);
 

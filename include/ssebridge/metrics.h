@@ -62,6 +62,18 @@ struct LatencyHistogram {
     sum_us += microseconds;
     ++count;
   }
+// The Redis broker's connections, as the labels of ssebridge_redis_up,
+// ssebridge_redis_reconnects_total and ssebridge_redis_timeouts_total.
+inline constexpr const char* kRedisConnections[] = {"subscriber", "commands"};
+inline constexpr size_t kRedisConnectionCount = sizeof(kRedisConnections) / sizeof(kRedisConnections[0]);
+
+// One upstream connection's state and counters (Broker::upstreams()).
+struct UpstreamConnection {
+  const char* name;  // One of kRedisConnections.
+  bool up;
+  uint64_t reconnects;
+  uint64_t connect_timeouts;
+  uint64_t command_timeouts;
 };
 
 struct Counters {
@@ -82,7 +94,6 @@ struct Counters {
   uint64_t slow_consumer_disconnects = 0;
   uint64_t streams_aged = 0;           // Streams ended by --max-stream-age.
   uint64_t header_timeouts = 0;
-  uint64_t redis_reconnects = 0;
   uint64_t publish_failures = 0;       // 503 answers: message not handed to Redis.
   uint64_t envelopes_rejected = 0;     // Redis envelopes nesting too deep, delivered as plain data.
   uint64_t messages_too_large = 0;     // Redis messages dropped: their frame exceeds --client-buffer-bytes.
@@ -162,6 +173,9 @@ struct Gauges {
   uint64_t poll_holds = 0;                // Holds waiting for a long poller's next poll.
   bool redis_mode = false;
   bool redis_connected = false;
+  // Per Redis connection (kRedisConnections order; zeros in embedded mode).
+  UpstreamConnection redis[kRedisConnectionCount] = {{"subscriber", false, 0, 0, 0}, {"commands", false, 0, 0, 0}};
+  uint64_t redis_failovers = 0;  // The master moved (Sentinel).
 };
 
 std::string RenderPrometheus(const Counters& counters, const Gauges& gauges);

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@
 #include "ssebridge/redis_history_reader.h"
 #include "ssebridge/redis_live_relay.h"
 #include "ssebridge/redis_publisher.h"
+#include "ssebridge/redis_sentinel.h"
 #include "ssebridge/redis_subscriber.h"
 
 namespace ssebridge {
@@ -32,7 +34,15 @@ class RedisBroker : public Broker {
   struct Options {
     RedisAddress address;
     bool recognise_envelopes = true;
+    uint64_t connect_timeout_ms = 1000;
     uint64_t command_timeout_ms = 5000;
+    // Redis Sentinel (--redis-sentinel, --redis-master): when set, the
+    // master is found through these and `address` gives only the
+    // credentials and the database.
+    std::vector<RedisAddress> sentinels;
+    std::string master_name;
+    // --redis-wait-replicas: see PublishDurability (redis_publisher.h).
+    uint32_t wait_replicas = 0;
     History::Limits history;
     // The largest frame a stream may queue (--client-buffer-bytes): a bigger
     // message would cut every subscriber off, so it is dropped instead.
@@ -66,6 +76,8 @@ class RedisBroker : public Broker {
   void OnTopicIdle(const std::string& name, bool is_pattern) override;
 
   uint64_t reconnects() const override { return commands_.reconnects() + subscriber_.reconnects(); }
+  std::vector<Upstream> upstreams() const override;
+  uint64_t failovers() const override { return sentinel_ ? sentinel_->failovers() : 0; }
 
   // Client commands travel on the control channel (client_command.h), which
   // every process subscribes to from Start() on.
@@ -88,6 +100,9 @@ class RedisBroker : public Broker {
   bool commands_ever_ready_ = false;
   std::vector<std::function<void()>> reads_awaiting_commands_;
   History history_;
+  // Before the connections it names the master to: they may ask it until
+  // they stop, and are destroyed first.
+  std::unique_ptr<RedisSentinel> sentinel_;
   RedisClient commands_;
   RedisSubscriber subscriber_;
   RedisPublisher publisher_;

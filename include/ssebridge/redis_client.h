@@ -11,12 +11,14 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <uv.h>
 
+#include "ssebridge/backoff.h"
 #include "ssebridge/redis_address.h"
 #include "ssebridge/redis_command_sender.h"
 
@@ -26,7 +28,15 @@ namespace ssebridge {
 
 class RedisClient : public RedisCommandSender {
  public:
-  enum class State { kIdle, kConnecting, kHandshaking, kReady, kBackoff, kStopped };
+  enum class State { kIdle, kResolving, kConnecting, kHandshaking, kReady, kBackoff, kStopped };
+
+  // Where to connect, when Sentinel says (redis_sentinel.h): nullptr when no
+  // sentinel named a master.
+  using AddressCallback = std::function<void(const RedisAddress* found)>;
+  // Asks where the master is. Either returns false (nobody can be asked now)
+  // and never calls `done`, or returns true and `done` runs exactly once,
+  // never inside this call.
+  using Resolver = std::function<bool(AddressCallback done)>;
 
   struct Options {
     RedisAddress address;
@@ -35,6 +45,14 @@ class RedisClient : public RedisCommandSender {
     uint64_t command_timeout_ms = 5000;  // 0 disables (subscriber connection).
     uint64_t backoff_min_ms = 100;
     uint64_t backoff_max_ms = 5000;
+    // Sentinel mode: set, it is asked before every connection attempt (so
+    // any disconnect rediscovers the master) and its answer replaces host
+    // and port of `address`; credentials and database stay ours. The
+    // connect timeout bounds the question too.
+    Resolver resolve;
+    // Checks with ROLE during the handshake that the server is a master,
+    // and drops it (to ask again after a backoff) when it is not.
+    bool require_master = false;
   };
 
   RedisClient(uv_loop_t* loop, Options options);
@@ -52,6 +70,11 @@ class RedisClient : public RedisCommandSender {
   // the object.
   void Stop();
 
+  // Drops the connection, if there is one, and connects again soon with a
+  // fresh backoff: Sentinel announced that the master moved. A client still
+  // asking where to connect keeps asking.
+  void Reconnect(const char* reason);
+
   // Sends a command when ready. Arguments are binary-safe.
   bool Command(const std::vector<std::string>& args, ReplyCallback callback) override;
 
@@ -62,6 +85,14 @@ class RedisClient : public RedisCommandSender {
   State state() const { return state_; }
   bool ready() const override { return state_ == State::kReady; }
   uint64_t reconnects() const { return reconnects_; }
+  // Connection attempts (including the handshake) that passed
+  // connect_timeout_ms, and commands that passed command_timeout_ms: each
+  // dropped the connection, which was then re-established with backoff.
+  uint64_t connect_timeouts() const { return connect_timeouts_; }
+  uint64_t command_timeouts() const { return command_timeouts_; }
+  // Where the client connects (or last connected): in Sentinel mode, the
+  // master Sentinel named last.
+  const RedisAddress& address() const { return options_.address; }
 
   // Called when the handshake completes / when a ready connection is lost.
   std::function<void()> on_ready;
@@ -76,6 +107,8 @@ class RedisClient : public RedisCommandSender {
   static void OnTimeoutTimer(uv_timer_t* timer);
 
   void Connect();
+  void Resolve();
+  void ConnectToAddress();
   void StartHandshake();
   bool Send(const std::vector<std::string>& args, ReplyCallback callback);
   void Drop(const char* reason);      // Forces the connection closed now.
@@ -91,8 +124,14 @@ class RedisClient : public RedisCommandSender {
   uv_timer_t* retry_timer_;    // Connect/handshake timeout, then backoff delay.
   uv_timer_t* timeout_timer_;  // Periodic command-timeout check.
   std::deque<uint64_t> deadlines_;  // Per in-flight command, in send order.
-  uint64_t backoff_ms_;
+  Backoff backoff_;
   uint64_t reconnects_ = 0;
+  uint64_t connect_timeouts_ = 0;
+  uint64_t command_timeouts_ = 0;
+  // Resolver answers are matched to the attempt that asked, and dropped
+  // once the client is gone (the resolver may outlive it).
+  uint64_t resolve_attempt_ = 0;
+  std::shared_ptr<char> alive_ = std::make_shared<char>();
   bool was_ready_ = false;
   bool timers_closed_ = false;
 };

@@ -20,13 +20,24 @@
 
 namespace ssebridge {
 
+// Durability (--redis-wait-replicas): with replicas > 0 each batch the
+// script accepted is followed by WAIT replicas timeout_ms, and its
+// messages are answered 200 only when that many replicas acknowledged
+// them, else 503. Redis replicates asynchronously: without it a message
+// answered 200 may be lost with its master when Sentinel promotes a
+// replica that had not received it yet.
+struct PublishDurability {
+  uint32_t replicas = 0;
+  uint64_t timeout_ms = 0;
+};
+
 class RedisPublisher {
  public:
   static constexpr size_t kMaxBatch = 128;
 
   // `history` gives the retention the script applies in Redis.
   RedisPublisher(RedisCommandSender* sender, CompletionQueue* completions, Counters* counters,
-                 const History::Limits& history);
+                 const History::Limits& history, PublishDurability durability = PublishDurability());
 
   // Loads the script; call after every (re)connect of the command connection.
   void OnConnected() { script_.Load(); }
@@ -47,11 +58,14 @@ class RedisPublisher {
     PublishCallback done;
   };
   void SendBatch();
+  // Answers the batch with `outcomes`, one per message, counting them.
+  void Answer(std::vector<Queued>& batch, std::vector<PublishOutcome>& outcomes);
 
   RedisCommandSender* sender_;
   CompletionQueue* completions_;
   Counters* counters_;
   const History::Limits history_;
+  const PublishDurability durability_;
   RedisScriptRunner script_;
   // What this turn queued: the callbacks, and the script arguments as they grow.
   std::vector<Queued> batch_;

@@ -28,6 +28,10 @@ class RedisSubscriber {
 
   void Start() { client_.Start(); }
   void Stop() { client_.Stop(); }
+  // See RedisClient::Reconnect (the master moved).
+  void Reconnect(const char* reason) { client_.Reconnect(reason); }
+  // The connection, for its state and counters.
+  const RedisClient& client() const { return client_; }
 
   void Want(const std::string& name, bool is_pattern);
   void Unwant(const std::string& name, bool is_pattern);

@@ -20,6 +20,7 @@ const std::vector<Route>& BridgeRoutes() {
       {"/events", true, kGet, HandleStream},
       {"/publish", false, kPost, HandlePublish},
       {"/healthz", false, kGet | kHead, HandleHealth},
+      {"/readyz", false, kGet | kHead, HandleReady},
       {"/metrics", false, kGet | kHead, HandleMetrics},
       {"/", false, kGet | kHead, HandleRoot},
       {"/index.html", false, kGet | kHead, HandleDemoPage},

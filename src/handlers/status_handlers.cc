@@ -1,6 +1,7 @@
 #include "ssebridge/handlers/status_handlers.h"
 
 #include <string_view>
+#include <vector>
 
 #include "ssebridge/bridge_context.h"
 #include "ssebridge/broker.h"
@@ -34,28 +35,67 @@ Gauges CurrentGauges(const BridgeContext& context) {
   gauges.redis_mode = IsRedis(broker);
   gauges.redis_connected = broker && broker->ready();
   gauges.poll_holds = holds;
+  // Redis connections, by name.
+  if (broker != nullptr) {
+    for (const Broker::Upstream& upstream : broker->upstreams()) {
+      for (UpstreamConnection& slot : gauges.redis) {
+        if (std::string_view(slot.name) == upstream.name) slot = upstream;
+      }
+    }
+    gauges.redis_failovers = broker->failovers();
+  }
   return gauges;
 }
 
 }  // namespace
 
+// Alive: the loop runs this handler, which is all it can tell. Whether
+// the process is useful (Redis up, not draining) is /readyz's question; a
+// supervisor restarting a process because Redis is down would only add a
+// restart to the outage.
 std::pair<int, std::string> HealthReport(const BridgeContext& context) {
+  return {200, std::string("{\"status\":\"ok\",\"broker\":\"") + context.broker->kind() + "\"}"};
+}
+
+// Ready: listening (this answer came through a listener), not shutting
+// down and, in Redis mode, both connections up: a bridge that relays
+// nothing is never reported ready.
+std::pair<int, std::string> ReadyReport(const BridgeContext& context) {
   const Broker& broker = *context.broker;
-  if (std::string_view(broker.kind()) == "embedded") return {200, "{\"status\":\"ok\",\"broker\":\"embedded\"}"};
-  if (context.shutting_down) return {503, "{\"status\":\"shutting down\",\"broker\":\"redis\"}"};
-  if (broker.ready()) return {200, "{\"status\":\"ok\",\"broker\":\"redis\",\"redis\":\"connected\"}"};
-  return {503, "{\"status\":\"unavailable\",\"broker\":\"redis\",\"redis\":\"disconnected\","
-               "\"error\":\"the Redis connection is down; reconnecting\"}"};
+  const std::string kind = broker.kind();
+  if (context.shutting_down) return {503, "{\"status\":\"shutting down\",\"broker\":\"" + kind + "\"}"};
+  const std::vector<Broker::Upstream> upstreams = broker.upstreams();
+  if (upstreams.empty()) {
+    if (broker.ready()) return {200, "{\"status\":\"ready\",\"broker\":\"" + kind + "\"}"};
+    return {503, "{\"status\":\"unavailable\",\"broker\":\"" + kind + "\",\"error\":\"the broker is not ready\"}"};
+  }
+  std::string states;
+  std::string down;
+  for (const Broker::Upstream& upstream : upstreams) {
+    if (!states.empty()) states += ",";
+    states += std::string("\"") + upstream.name + "\":\"" + (upstream.up ? "up" : "down") + "\"";
+    if (upstream.up) continue;
+    if (!down.empty()) down += ",";
+    down += std::string("\"") + upstream.name + "\"";
+  }
+  if (down.empty() && broker.ready()) {
+    return {200, "{\"status\":\"ready\",\"broker\":\"" + kind + "\",\"redis\":{" + states + "}}"};
+  }
+  return {503, "{\"status\":\"unavailable\",\"broker\":\"" + kind + "\",\"redis\":{" + states + "},\"down\":[" + down +
+                   "],\"error\":\"a Redis connection is down; reconnecting\"}"};
 }
 
 std::string MetricsText(const BridgeContext& context) {
-  Counters counters = *context.counters;
-  if (context.broker) counters.redis_reconnects = context.broker->reconnects();
-  return RenderPrometheus(counters, CurrentGauges(context));
+  return RenderPrometheus(*context.counters, CurrentGauges(context));
 }
 
 void HandleHealth(Exchange& exchange) {
   auto [status, body] = HealthReport(exchange.context());
+  exchange.Respond(status, "application/json", body);
+}
+
+void HandleReady(Exchange& exchange) {
+  auto [status, body] = ReadyReport(exchange.context());
   exchange.Respond(status, "application/json", body);
 }
 

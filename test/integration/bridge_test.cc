@@ -413,8 +413,13 @@ TEST_P(BridgeTest, MetricsAndHealth) {
   ASSERT_TRUE(health);
   EXPECT_EQ(health->status, 200);
   EXPECT_EQ(health->headers["content-type"], "application/json");
-  EXPECT_EQ(health->body, redis_mode() ? R"({"status":"ok","broker":"redis","redis":"connected"})"
-                                       : R"({"status":"ok","broker":"embedded"})");
+  EXPECT_EQ(health->body, redis_mode() ? R"({"status":"ok","broker":"redis"})" : R"({"status":"ok","broker":"embedded"})");
+  auto ready = harness::HttpRequest(port(), "GET", "/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200);
+  EXPECT_EQ(ready->body, redis_mode()
+                             ? R"({"status":"ready","broker":"redis","redis":{"subscriber":"up","commands":"up"}})"
+                             : R"({"status":"ready","broker":"embedded"})");
   auto metrics = harness::HttpRequest(port(), "GET", "/metrics");
   ASSERT_TRUE(metrics);
   const std::string& text = metrics->body;

@@ -569,7 +569,7 @@ std::optional<HttpResponse> PublishJson(int port, const std::string& json) {
 }
 
 bool Healthy(int port) {
-  std::optional<HttpResponse> health = HttpRequest(port, "GET", "/healthz");
+  std::optional<HttpResponse> health = HttpRequest(port, "GET", "/readyz");
   return health && health->status == 200;
 }
 

@@ -208,7 +208,8 @@ std::optional<HttpResponse> HttpRequestUnix(const std::string& path, const std::
 
 std::optional<HttpResponse> PublishJson(int port, const std::string& json);
 
-// True when GET /healthz answers 200.
+// True when GET /readyz answers 200: alive, listening and, in Redis mode,
+// both Redis connections up.
 bool Healthy(int port);
 
 // One sample of GET /metrics by name (counter or gauge); -1 when the request

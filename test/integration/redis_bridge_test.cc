@@ -163,7 +163,7 @@ TEST_F(RedisBridgeTest, RedisRestartMidStreamResubscribesAndDelivers) {
   redis_.Stop();
   EXPECT_TRUE(Eventually(
       [&] {
-        auto health = harness::HttpRequest(bridge.port(), "GET", "/healthz");
+        auto health = harness::HttpRequest(bridge.port(), "GET", "/readyz");
         return health && health->status == 503;
       },
       kWait));
@@ -178,7 +178,7 @@ TEST_F(RedisBridgeTest, RedisRestartMidStreamResubscribesAndDelivers) {
   EXPECT_TRUE(Eventually([&] { return PatternCount() == 1; }, kWait));
   EXPECT_TRUE(Eventually(
       [&] {
-        auto health = harness::HttpRequest(bridge.port(), "GET", "/healthz");
+        auto health = harness::HttpRequest(bridge.port(), "GET", "/readyz");
         return health && health->status == 200;
       },
       Millis(10000)));
@@ -210,14 +210,14 @@ TEST_F(RedisBridgeTest, UnreachableRedisAtStartupIsRetriedAndReported) {
   redis_.Stop();
   Bridge bridge;
   ASSERT_TRUE(bridge.Start({"--redis", redis_.url()}));
-  auto health = harness::HttpRequest(bridge.port(), "GET", "/healthz");
+  auto health = harness::HttpRequest(bridge.port(), "GET", "/readyz");
   ASSERT_TRUE(health);
   EXPECT_EQ(health->status, 503);
   ASSERT_TRUE(redis_.Start());
   EXPECT_TRUE(bridge.process().WaitForLine("redis-commands: connected", Millis(15000)));
   EXPECT_TRUE(Eventually(
       [&] {
-        auto again = harness::HttpRequest(bridge.port(), "GET", "/healthz");
+        auto again = harness::HttpRequest(bridge.port(), "GET", "/readyz");
         return again && again->status == 200;
       },
       Millis(15000)));
@@ -315,10 +315,10 @@ TEST(RedisConnectionOptionsTest, PasswordInUrlWorksAndMissingPasswordIsReported)
     Bridge bridge;
     ASSERT_TRUE(bridge.Start({"--redis", url})) << bridge.process().output();
     if (!uses_password) {
-      // Over the socket without the password Redis refuses: /healthz must say so.
+      // Over the socket without the password Redis refuses: /readyz must say so.
       EXPECT_TRUE(bridge.process().WaitForLine("AUTH", kWait) || bridge.process().WaitForLine("NOAUTH", kWait))
           << bridge.process().output();
-      auto health = harness::HttpRequest(bridge.port(), "GET", "/healthz");
+      auto health = harness::HttpRequest(bridge.port(), "GET", "/readyz");
       ASSERT_TRUE(health);
       EXPECT_EQ(health->status, 503);
       continue;
@@ -333,6 +333,45 @@ TEST(RedisConnectionOptionsTest, PasswordInUrlWorksAndMissingPasswordIsReported)
     EXPECT_EQ(response->status, 200) << response->body;
     EXPECT_EQ(NextData(client, kWait), "with a password");
   }
+}
+
+// An ACL user (Redis 6+) limited to ssebridge's keys and without admin
+// commands: with its password the bridge relays both ways; with a wrong one
+// it says why in its log and on /readyz, and refuses publishes, while
+// /healthz still says the process is alive.
+TEST(RedisConnectionOptionsTest, AclUserWorksAndAWrongPasswordIsReported) {
+  RedisServer redis;
+  redis.set_extra_args({"--requirepass", "admin-pw", "--user", "sse", "on", ">sse-pw", "~ssebridge:*", "&*", "+@all",
+                        "-@admin"});
+  ASSERT_TRUE(redis.Start());
+  const std::string base = "127.0.0.1:" + std::to_string(redis.port());
+  {
+    Bridge bridge;
+    ASSERT_TRUE(bridge.StartWithRedis("redis://sse:sse-pw@" + base + "/0")) << bridge.process().output();
+    EXPECT_TRUE(harness::Healthy(bridge.port()));
+    SseClient client;
+    ASSERT_TRUE(client.Open(bridge.port(), "/events/acl"));
+    ASSERT_TRUE(harness::AwaitSubscribers(redis.port(), "acl", 1, "admin-pw"));
+    auto response = PublishJson(bridge.port(), R"({"channel":"acl","data":"as an ACL user"})");
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 200) << response->body << bridge.process().output();
+    EXPECT_EQ(NextData(client, kWait), "as an ACL user");
+    // The history the publish script wrote is under the user's key pattern.
+    EXPECT_EQ(RedisCommand(redis.port(), {"EXISTS", "ssebridge:stream:acl"}, "admin-pw").integer, 1);
+  }
+  Bridge wrong;
+  ASSERT_TRUE(wrong.Start({"--redis", "redis://sse:not-the-password@" + base})) << wrong.process().output();
+  EXPECT_TRUE(wrong.process().WaitForLine("AUTH failed: WRONGPASS", kWait)) << wrong.process().output();
+  std::optional<HttpResponse> ready = harness::HttpRequest(wrong.port(), "GET", "/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 503);
+  EXPECT_NE(ready->body.find(R"("down":["subscriber","commands"])"), std::string::npos) << ready->body;
+  std::optional<HttpResponse> alive = harness::HttpRequest(wrong.port(), "GET", "/healthz");
+  ASSERT_TRUE(alive);
+  EXPECT_EQ(alive->status, 200);
+  std::optional<HttpResponse> refused = PublishJson(wrong.port(), R"({"channel":"acl","data":"lost"})");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 503) << refused->body;
 }
 
 TEST(RedisConnectionOptionsTest, UnixSocketUrl) {

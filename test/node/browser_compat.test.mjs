@@ -133,7 +133,7 @@ async function startBridge(args) {
                                        /listening on 127\.0\.0\.1:(\d+)/);
   const port = Number(match[1]);
   // In Redis mode, ready means both Redis connections are up.
-  await until('the bridge to be healthy', async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200);
+  await until('the bridge to be ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200);
   return port;
 }
 

@@ -112,6 +112,9 @@ std::vector<OptionCase> OptionCases() {
       {"history-max-channels", "500", [](const Config& c) { return c.history_max_channels == 500; }},
       {"max-replay-messages", "25", [](const Config& c) { return c.max_replay_messages == 25; }},
       {"max-stream-age", "60", [](const Config& c) { return c.max_stream_age_seconds == 60; }},
+      {"redis-connect-timeout", "250", [](const Config& c) { return c.redis_connect_timeout_ms == 250; }},
+      {"redis-command-timeout", "1500", [](const Config& c) { return c.redis_command_timeout_ms == 1500; }},
+      {"redis-sentinel-password", "s3nt", [](const Config& c) { return c.redis_sentinel_password == "s3nt"; }},
   };
 }
 
@@ -403,6 +406,49 @@ TEST(ConfigUsageTest, MentionsEveryOption) {
 }
 
 // --- --listen forms ----------------------------------------------------------------
+
+TEST_F(ConfigTest, RedisTimeoutDefaultsAndBounds) {
+  Config defaults = LoadOk({});
+  EXPECT_EQ(defaults.redis_connect_timeout_ms, 1000u);
+  EXPECT_EQ(defaults.redis_command_timeout_ms, 5000u);
+  EXPECT_EQ(defaults.redis_wait_replicas, 0u);
+  EXPECT_TRUE(defaults.redis_sentinels.empty());
+  EXPECT_FALSE(UsesRedis(defaults));
+  EXPECT_THAT(Load({"--redis-connect-timeout", "5"}).error, HasSubstr("--redis-connect-timeout (from flag)"));
+  EXPECT_THAT(Load({"--redis-command-timeout", "600001"}).error, HasSubstr("out of range"));
+}
+
+TEST_F(ConfigTest, RedisSentinelFromEachSourceWithItsMaster) {
+  Config flags = LoadOk({"--redis-sentinel", "10.0.0.1:26379,10.0.0.2:26380", "--redis-sentinel", "[::1]:26381",
+                         "--redis-master", "mymaster", "--redis-wait-replicas", "1"});
+  ASSERT_EQ(flags.redis_sentinels.size(), 3u);
+  EXPECT_EQ(flags.redis_sentinels[1].host, "10.0.0.2");
+  EXPECT_EQ(flags.redis_sentinels[1].port, 26380);
+  EXPECT_EQ(flags.redis_sentinels[2].host, "::1");
+  EXPECT_EQ(flags.redis_master, "mymaster");
+  EXPECT_EQ(flags.redis_wait_replicas, 1u);
+  EXPECT_TRUE(UsesRedis(flags));  // Redis mode without --redis.
+
+  env_["SSEBRIDGE_REDIS_SENTINEL"] = "a:1,b:2";
+  env_["SSEBRIDGE_REDIS_MASTER"] = "m";
+  Config env = LoadOk({});
+  ASSERT_EQ(env.redis_sentinels.size(), 2u);
+  EXPECT_EQ(env.redis_sentinels[0].host, "a");
+  // A flag replaces the environment's list rather than adding to it.
+  Config both = LoadOk({"--redis-sentinel", "c:3"});
+  ASSERT_EQ(both.redis_sentinels.size(), 1u);
+  EXPECT_EQ(both.redis_sentinels[0].host, "c");
+}
+
+TEST_F(ConfigTest, RedisSentinelOptionsThatCannotWorkAreRefused) {
+  EXPECT_THAT(Load({"--redis-sentinel", "a:1"}).error, HasSubstr("--redis-sentinel needs --redis-master"));
+  EXPECT_THAT(Load({"--redis-master", "m"}).error, HasSubstr("--redis-master needs --redis-sentinel"));
+  EXPECT_THAT(Load({"--redis-wait-replicas", "1"}).error, HasSubstr("--redis-wait-replicas needs --redis"));
+  EXPECT_THAT(Load({"--redis-sentinel", "a", "--redis-master", "m"}).error,
+              HasSubstr("--redis-sentinel (from flag): expected host:port"));
+  EXPECT_THAT(Load({"--redis-master", "", "--redis-sentinel", "a:1"}).error, HasSubstr("must not be empty"));
+  EXPECT_EQ(Load({"--redis", "redis://h", "--redis-wait-replicas", "2"}).error, "");
+}
 
 TEST_F(ConfigTest, ListenIpv4) {
   Config c = LoadOk({"--listen", "127.0.0.1:80"});

@@ -42,9 +42,13 @@ class FakeBroker final : public Broker {
   void OnTopicActive(const std::string&, bool) override {}
   void OnTopicIdle(const std::string&, bool) override {}
   uint64_t reconnects() const override { return 3; }
+  std::vector<Upstream> upstreams() const override { return upstream_list; }
+  uint64_t failovers() const override { return failover_count; }
 
   const char* kind_name = "embedded";
   bool is_ready = true;
+  std::vector<Upstream> upstream_list;
+  uint64_t failover_count = 0;
   std::vector<PublishRequest> published;
   std::vector<PublishCallback> callbacks;
 };

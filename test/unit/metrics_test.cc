@@ -62,7 +62,6 @@ Counters DistinctCounters() {
   c.deliveries = 108;
   c.slow_consumer_disconnects = 109;
   c.header_timeouts = 110;
-  c.redis_reconnects = 111;
   c.publish_failures = 112;
   c.replays = 113;
   c.replays_from_redis = 114;
@@ -105,6 +104,9 @@ Gauges DistinctGauges() {
   g.redis_mode = true;
   g.redis_connected = true;
   g.poll_holds = 211;
+  g.redis[0] = UpstreamConnection{"subscriber", true, 111, 212, 213};
+  g.redis[1] = UpstreamConnection{"commands", false, 214, 215, 216};
+  g.redis_failovers = 217;
   return g;
 }
 
@@ -132,7 +134,15 @@ TEST(MetricsTest, EveryMetricHasHelpTypeAndItsValue) {
       {"ssebridge_slow_consumer_disconnects_total", "counter", "109"},
       {"ssebridge_streams_aged_total", "counter", "124"},
       {"ssebridge_header_timeouts_total", "counter", "110"},
-      {"ssebridge_redis_reconnects_total", "counter", "111"},
+      {"ssebridge_redis_up{connection=\"subscriber\"}", "gauge", "1"},
+      {"ssebridge_redis_up{connection=\"commands\"}", "gauge", "0"},
+      {"ssebridge_redis_reconnects_total{connection=\"subscriber\"}", "", "111"},
+      {"ssebridge_redis_reconnects_total{connection=\"commands\"}", "", "214"},
+      {"ssebridge_redis_timeouts_total{connection=\"subscriber\",kind=\"connect\"}", "", "212"},
+      {"ssebridge_redis_timeouts_total{connection=\"subscriber\",kind=\"command\"}", "", "213"},
+      {"ssebridge_redis_timeouts_total{connection=\"commands\",kind=\"connect\"}", "", "215"},
+      {"ssebridge_redis_timeouts_total{connection=\"commands\",kind=\"command\"}", "", "216"},
+      {"ssebridge_redis_failovers_total", "counter", "217"},
       {"ssebridge_publish_failures_total", "counter", "112"},
       {"ssebridge_replays_total", "counter", "113"},
       {"ssebridge_replays_from_redis_total", "counter", "114"},
@@ -182,7 +192,7 @@ TEST(MetricsTest, EveryMetricHasHelpTypeAndItsValue) {
     EXPECT_TRUE(it->second.has_value) << name;
     EXPECT_EQ(it->second.value, value) << name;
   }
-  // Each of the labelled families adds one entry of its own (its HELP and
+  // Each of the seven labelled families adds one entry of its own (its HELP and
   // TYPE); so do the families of AppendFleetMetrics, tested below.
   size_t fleet_samples = 0;
   for (const auto& entry : samples) {
@@ -193,7 +203,7 @@ TEST(MetricsTest, EveryMetricHasHelpTypeAndItsValue) {
       ++fleet_samples;
     }
   }
-  EXPECT_EQ(samples.size() - fleet_samples, expected.size() + 4) << "unexpected extra metrics";
+  EXPECT_EQ(samples.size() - fleet_samples, expected.size() + 7) << "unexpected extra metrics";
 }
 
 TEST(MetricsTest, BytesReplaySourcesGapReasonsAndBuildInfo) {
@@ -310,6 +320,21 @@ TEST(MetricsTest, RedisConnectedGauge) {
   g.redis_mode = false;
   g.redis_connected = false;
   EXPECT_EQ(ParseExposition(RenderPrometheus(Counters{}, g))["ssebridge_redis_connected"].value, "1");
+}
+
+TEST(MetricsTest, RedisConnectionsAreLabelledAndUpOnlyInRedisMode) {
+  Gauges g;
+  std::map<std::string, Sample> embedded = ParseExposition(RenderPrometheus(Counters{}, g));
+  // Embedded mode has no connections to be up, but the counters keep their
+  // names (at zero) so dashboards and alerts need no mode switch.
+  EXPECT_EQ(embedded.count("ssebridge_redis_up{connection=\"subscriber\"}"), 0u);
+  EXPECT_EQ(embedded["ssebridge_redis_reconnects_total{connection=\"commands\"}"].value, "0");
+  EXPECT_EQ(embedded["ssebridge_redis_failovers_total"].value, "0");
+  g.redis_mode = true;
+  g.redis[1].up = true;
+  std::map<std::string, Sample> redis = ParseExposition(RenderPrometheus(Counters{}, g));
+  EXPECT_EQ(redis["ssebridge_redis_up{connection=\"subscriber\"}"].value, "0");
+  EXPECT_EQ(redis["ssebridge_redis_up{connection=\"commands\"}"].value, "1");
 }
 
 TEST(MetricsTest, OutputEndsWithNewline) {

@@ -282,6 +282,8 @@ TEST_F(RedisClientTest, ACommandTimeoutDropsTheConnectionAnswersNullAndReconnect
   ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return client->ready(); }));
   EXPECT_EQ(client->reconnects(), 1u);
   EXPECT_EQ(blocked->calls, 1);
+  EXPECT_EQ(client->command_timeouts(), 1u);
+  EXPECT_EQ(client->connect_timeouts(), 0u);
 }
 
 TEST_F(RedisClientTest, StopAnswersPendingCommandsWithNullOnceAndRefusesNewOnes) {
@@ -351,6 +353,123 @@ TEST_F(RedisClientTest, AConnectionResetIsNoticedWithNothingInFlight) {
   }));
   if (server >= 0) close(server);
   close(listener);
+}
+
+}  // namespace
+}  // namespace ssebridge
+
+namespace ssebridge {
+namespace {
+
+// Sentinel mode's hooks: a resolver asked before every connection attempt,
+// ROLE checked in the handshake, Reconnect() when the master moves.
+class RedisClientResolveTest : public RedisClientTest {
+ protected:
+  // A resolver that keeps each question for the test to answer later (never
+  // inside the call, as the contract wants).
+  RedisClient::Options Resolving(RedisClient::Options options) {
+    options.resolve = [this](RedisClient::AddressCallback done) {
+      ++questions_;
+      if (!reachable_) return false;
+      pending_.push_back(std::move(done));
+      return true;
+    };
+    return options;
+  }
+  bool AnswerWith(const RedisAddress* address) {
+    if (pending_.empty()) return false;
+    RedisClient::AddressCallback done = std::move(pending_.front());
+    pending_.erase(pending_.begin());
+    done(address);
+    return true;
+  }
+
+  int questions_ = 0;
+  bool reachable_ = true;
+  std::vector<RedisClient::AddressCallback> pending_;
+};
+
+TEST_F(RedisClientResolveTest, EveryAttemptAsksWhereAndKeepsItsOwnCredentials) {
+  redis_.set_password("pw");
+  redis_.Stop();
+  ASSERT_TRUE(redis_.Start()) << redis_.log();
+  // The URL's host and port are nobody's; its password is ours.
+  RedisClient* client = MakeClient(Resolving(Options("redis://:pw@192.0.2.1:1")));
+  reachable_ = false;
+  client->Start();
+  // Nobody to ask: a backoff, then the question again.
+  ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return questions_ >= 2; }));
+  EXPECT_EQ(client->state(), RedisClient::State::kBackoff);
+  reachable_ = true;
+  ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return !pending_.empty(); }));
+  EXPECT_EQ(client->state(), RedisClient::State::kResolving);
+  // Asked and told "no master": asks again after a backoff.
+  ASSERT_TRUE(AnswerWith(nullptr));
+  EXPECT_EQ(client->state(), RedisClient::State::kBackoff);
+  ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return !pending_.empty(); }));
+  RedisAddress master;
+  master.host = "127.0.0.1";
+  master.port = redis_.port();
+  ASSERT_TRUE(AnswerWith(&master));
+  ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return client->ready(); }));
+  EXPECT_EQ(client->address().port, redis_.port());
+  EXPECT_EQ(client->address().password, "pw");
+  EXPECT_EQ(readies_, 1);
+}
+
+TEST_F(RedisClientResolveTest, AQuestionNobodyAnswersTimesOutAndALateAnswerIsIgnored) {
+  RedisClient::Options options = Resolving(Options(redis_.url()));
+  options.connect_timeout_ms = 100;
+  RedisClient* client = MakeClient(options);
+  client->Start();
+  ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return client->connect_timeouts() == 1; }));
+  ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return pending_.size() == 2; }));
+  RedisAddress master;
+  master.host = "127.0.0.1";
+  master.port = redis_.port();
+  ASSERT_TRUE(AnswerWith(nullptr));  // The first, timed-out question: ignored.
+  EXPECT_EQ(client->state(), RedisClient::State::kResolving);
+  ASSERT_TRUE(AnswerWith(&master));
+  ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return client->ready(); }));
+}
+
+TEST_F(RedisClientResolveTest, AReplicaIsRefusedUntilItIsPromoted) {
+  // A replica of a master that does not exist: ROLE says "slave".
+  ASSERT_FALSE(redis_.Command({"REPLICAOF", "127.0.0.1", "1"}).error());
+  RedisClient::Options options = Options(redis_.url());
+  options.require_master = true;
+  RedisClient* client = MakeClient(options);
+  client->Start();
+  ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return client->state() == RedisClient::State::kBackoff; }));
+  EXPECT_EQ(readies_, 0);
+  ASSERT_FALSE(redis_.Command({"REPLICAOF", "NO", "ONE"}).error());
+  ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return client->ready(); }));
+  EXPECT_EQ(readies_, 1);
+}
+
+TEST_F(RedisClientResolveTest, ReconnectDropsAReadyConnectionAndAsksAgain) {
+  RedisClient* client = MakeClient(Resolving(Options(redis_.url())));
+  client->Reconnect("before Start: nothing to do");
+  EXPECT_EQ(client->state(), RedisClient::State::kIdle);
+  client->Start();
+  RedisAddress master;
+  master.host = "127.0.0.1";
+  master.port = redis_.port();
+  ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return !pending_.empty(); }));
+  ASSERT_TRUE(AnswerWith(&master));
+  ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return client->ready(); }));
+  auto pending = std::make_shared<Outcome>();
+  ASSERT_TRUE(Send(client, {"BLPOP", "never-filled", "0"}, pending));
+  client->Reconnect("the master moved");
+  EXPECT_FALSE(client->ready());
+  EXPECT_EQ(losses_, 1);
+  ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return pending->calls == 1; }));
+  EXPECT_TRUE(pending->null_reply);
+  ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return !pending_.empty(); }));
+  EXPECT_EQ(questions_, 2);
+  ASSERT_TRUE(AnswerWith(&master));
+  ASSERT_TRUE(RunLoopUntil(&loop_, [&] { return client->ready(); }));
+  EXPECT_EQ(client->reconnects(), 1u);
 }
 
 }  // namespace

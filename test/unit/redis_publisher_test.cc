@@ -137,5 +137,82 @@ TEST_F(RedisPublisherTest, TheLoadedHashIsUsedAfterTheConnectionIsReady) {
   EXPECT_EQ(redis_.sent.front().args[1], "abc");
 }
 
+// --redis-wait-replicas: a batch the script accepted is answered only after
+// WAIT, and 200 only when enough replicas acknowledged it.
+class RedisPublisherDurabilityTest : public testing::Test {
+ protected:
+  void Publish(std::string data) {
+    publisher_.Publish(Request({"a"}, std::move(data)),
+                       [this](const PublishOutcome& outcome) { outcomes_.push_back(outcome); });
+  }
+
+  FakeRedis redis_;
+  CompletionQueue completions_;
+  Counters counters_;
+  RedisPublisher publisher_{&redis_, &completions_, &counters_, Retention(), PublishDurability{2, 750}};
+  std::vector<PublishOutcome> outcomes_;
+};
+
+TEST_F(RedisPublisherDurabilityTest, TwoHundredOnlyOnceEnoughReplicasAcknowledged) {
+  Publish("one");
+  Publish("two");
+  publisher_.Flush();
+  redis_.Answer(Array({Bulk("21"), Error("WRONGTYPE not a stream")}));
+  // The script ran; nothing is promised before the replicas answer.
+  EXPECT_TRUE(outcomes_.empty());
+  ASSERT_EQ(redis_.sent.size(), 1u);
+  EXPECT_THAT(redis_.Answer(Integer(2)), ElementsAre("WAIT", "2", "750"));
+  ASSERT_EQ(outcomes_.size(), 2u);
+  EXPECT_EQ(outcomes_[0].status, 200);
+  EXPECT_EQ(outcomes_[0].id, "21");
+  EXPECT_EQ(outcomes_[1].status, 503);
+  EXPECT_EQ(outcomes_[1].error, "Redis error: WRONGTYPE not a stream");
+  EXPECT_EQ(counters_.messages_published, 1u);
+  EXPECT_EQ(counters_.publish_failures, 1u);
+}
+
+TEST_F(RedisPublisherDurabilityTest, TooFewReplicasOrALostConnectionIsA503) {
+  Publish("one");
+  publisher_.Flush();
+  redis_.Answer(Array({Bulk("31")}));
+  redis_.Answer(Integer(1));  // One of two replicas within the timeout.
+  Publish("two");
+  publisher_.Flush();
+  redis_.Answer(Array({Bulk("32")}));
+  redis_.AnswerLost();  // The master died before the replicas answered.
+  Publish("three");
+  publisher_.Flush();
+  redis_.Answer(Array({Bulk("33")}));
+  redis_.Answer(Error("ERR WAIT cannot be used with replica instances"));
+  ASSERT_EQ(outcomes_.size(), 3u);
+  for (const PublishOutcome& outcome : outcomes_) {
+    EXPECT_EQ(outcome.status, 503);
+    EXPECT_TRUE(outcome.id.empty());
+  }
+  EXPECT_EQ(outcomes_[0].error, "1 of 2 replica(s) confirmed the publish within 750 ms; it may or may not be delivered");
+  EXPECT_NE(outcomes_[1].error.find("connection to Redis lost"), std::string::npos) << outcomes_[1].error;
+  EXPECT_NE(outcomes_[2].error.find("ERR WAIT"), std::string::npos) << outcomes_[2].error;
+  EXPECT_EQ(counters_.messages_published, 0u);
+  EXPECT_EQ(counters_.publish_failures, 3u);
+}
+
+TEST_F(RedisPublisherDurabilityTest, ABatchThatFailedWholeSendsNoWait) {
+  Publish("one");
+  publisher_.Flush();
+  redis_.Answer(Error("ERR OOM command not allowed"));
+  ASSERT_EQ(outcomes_.size(), 1u);
+  EXPECT_EQ(outcomes_[0].status, 503);
+  EXPECT_TRUE(redis_.sent.empty());
+}
+
+TEST_F(RedisPublisherDurabilityTest, AConnectionDownAtWaitTimeIsA503) {
+  Publish("one");
+  publisher_.Flush();
+  redis_.connected = false;  // WAIT cannot be sent.
+  redis_.Answer(Array({Bulk("41")}));
+  ASSERT_EQ(outcomes_.size(), 1u);
+  EXPECT_EQ(outcomes_[0].status, 503);
+}
+
 }  // namespace
 }  // namespace ssebridge

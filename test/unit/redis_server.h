@@ -83,6 +83,11 @@ class RedisServer {
     return false;
   }
 
+  // Every later start runs redis-sentinel instead, with these lines (for
+  // example "sentinel monitor NAME 127.0.0.1 PORT 1") after its port, dir and
+  // log file.
+  void set_sentinel(std::string config) { sentinel_config_ = std::move(config); }
+
   // Every later start requires this password; Command() and the readiness
   // probe authenticate with it.
   void set_password(std::string password) { password_ = std::move(password); }
@@ -164,6 +169,14 @@ class RedisServer {
       argv.push_back("--requirepass");
       argv.push_back(password_);
     }
+    if (!sentinel_config_.empty()) {
+      // Sentinel rewrites its configuration file: it must be one.
+      const std::string path = dir_ + "/sentinel.conf";
+      std::ofstream(path) << "port " << port_ << "\nbind 127.0.0.1\ndaemonize no\ndir " << dir_ << "\nlogfile "
+                          << dir_ << "/redis.log\n"
+                          << sentinel_config_;
+      argv = {"redis-sentinel", path};
+    }
     std::vector<char*> args;
     for (std::string& arg : argv) args.push_back(arg.data());
     args.push_back(nullptr);
@@ -232,6 +245,7 @@ class RedisServer {
 
   std::string dir_;
   std::string password_;
+  std::string sentinel_config_;
   pid_t pid_ = -1;
   int port_ = 0;
 };

@@ -20,11 +20,11 @@ namespace {
 
 // The endpoint a row serves, named by its handler.
 // kRoot is GET /: the demo page, or a stream when the query names a channel.
-enum class Endpoint { kStream, kPublish, kHealth, kMetrics, kDemoPage, kRoot, kStats, kNotFound };
+enum class Endpoint { kStream, kPublish, kHealth, kMetrics, kDemoPage, kRoot, kStats, kReady, kNotFound };
 
 void PrintTo(Endpoint endpoint, std::ostream* os) {
   static const char* const kNames[] = {"kStream",   "kPublish", "kHealth", "kMetrics",
-                                       "kDemoPage", "kRoot",    "kStats",  "kNotFound"};
+                                       "kDemoPage", "kRoot",    "kStats",  "kReady", "kNotFound"};
   *os << kNames[static_cast<int>(endpoint)];
 }
 
@@ -48,6 +48,7 @@ Match MatchBridgeRoute(std::string_view base_path, std::string_view method, std:
   if (handler == HandleDemoPage) out.route = Endpoint::kDemoPage;
   if (handler == HandleRoot) out.route = Endpoint::kRoot;
   if (handler == HandleStats) out.route = Endpoint::kStats;
+  if (handler == HandleReady) out.route = Endpoint::kReady;
   return out;
 }
 
@@ -108,6 +109,7 @@ TEST(RouteTableTest, HealthMetricsAndDemoPageAllowGetAndHead) {
     const char* path;
     Endpoint route;
   } cases[] = {{"/healthz", Endpoint::kHealth},
+               {"/readyz", Endpoint::kReady},
                {"/metrics", Endpoint::kMetrics},
                {"/", Endpoint::kRoot},
                {"/index.html", Endpoint::kDemoPage},
@@ -126,7 +128,7 @@ TEST(RouteTableTest, HealthMetricsAndDemoPageAllowGetAndHead) {
 }
 
 TEST(RouteTableTest, OptionsIsAPreflightOnKnownRoutes) {
-  for (const char* path : {"/events", "/events/a", "/publish", "/healthz", "/metrics", "/", "/stats"}) {
+  for (const char* path : {"/events", "/events/a", "/publish", "/healthz", "/readyz", "/metrics", "/", "/stats"}) {
     Match m = MatchBridgeRoute("", "OPTIONS", path);
     EXPECT_NE(m.route, Endpoint::kNotFound) << path;
     EXPECT_TRUE(m.is_preflight) << path;
@@ -157,6 +159,7 @@ TEST(RouteTableTest, BasePathPrefixesEveryRoute) {
   EXPECT_EQ(MatchBridgeRoute("/sse", "GET", "/sse/events/a").rest, "a");
   EXPECT_EQ(MatchBridgeRoute("/sse", "POST", "/sse/publish").route, Endpoint::kPublish);
   EXPECT_EQ(MatchBridgeRoute("/sse", "GET", "/sse/healthz").route, Endpoint::kHealth);
+  EXPECT_EQ(MatchBridgeRoute("/sse", "GET", "/sse/readyz").route, Endpoint::kReady);
   EXPECT_EQ(MatchBridgeRoute("/sse", "GET", "/sse/metrics").route, Endpoint::kMetrics);
   EXPECT_EQ(MatchBridgeRoute("/sse", "GET", "/sse/stats").route, Endpoint::kStats);
   EXPECT_EQ(MatchBridgeRoute("/a/b", "GET", "/a/b/events").route, Endpoint::kStream);
