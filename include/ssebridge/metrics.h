@@ -62,6 +62,8 @@ struct LatencyHistogram {
     sum_us += microseconds;
     ++count;
   }
+};
+
 // The Redis broker's connections, as the labels of ssebridge_redis_up,
 // ssebridge_redis_reconnects_total and ssebridge_redis_timeouts_total.
 inline constexpr const char* kRedisConnections[] = {"subscriber", "commands"};
