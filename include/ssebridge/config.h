@@ -79,6 +79,10 @@ struct Config {
   std::string jwt_claims_key = "ssebridge";  // Claim holding {"subscribe":[...],"publish":[...]}.
   bool anonymous_subscribe = true;           // Streams without a token.
   AnonymousPublish anonymous_publish = AnonymousPublish::kLocal;
+  // Per-user messages (user_channel.h, user_queue.h): a message to a user
+  // with no open stream anywhere is kept this long, at most this many per user.
+  uint32_t user_queue_ttl_seconds = 1000;  // Alfresco's sse.queued.message.lifetime.seconds; 0: no queue.
+  uint32_t user_queue_size = 100;          // 0: no queue.
 };
 
 }  // namespace ssebridge

@@ -69,6 +69,12 @@ struct Counters {
   // neither.
   uint64_t control_lines_accepted[kLineSourceCount] = {};
   uint64_t control_lines_refused[kLineSourceCount] = {};
+  // Per-user messages (user_queue.h): kept for a user with no open stream,
+  // lost to --user-queue-size / --user-queue-ttl / the global bound, and
+  // delivered from the queue when the user came back.
+  uint64_t user_messages_queued = 0;
+  uint64_t user_messages_dropped = 0;
+  uint64_t user_messages_delivered = 0;
 };
 
 // Counts one refusal under `reason` (one of kAuthFailureReasons; anything

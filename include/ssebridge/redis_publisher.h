@@ -28,6 +28,13 @@ class RedisPublisher {
   RedisPublisher(RedisCommandSender* sender, CompletionQueue* completions, Counters* counters,
                  const History::Limits& history);
 
+  // The user queue the script keeps for users with no stream anywhere
+  // (--user-queue-ttl, --user-queue-size; 0 turns it off).
+  void set_user_queue(uint64_t ttl_ms, size_t size) {
+    user_queue_ttl_ms_ = ttl_ms;
+    user_queue_size_ = size;
+  }
+
   // Loads the script; call after every (re)connect of the command connection.
   void OnConnected() { script_.Load(); }
 
@@ -47,12 +54,17 @@ class RedisPublisher {
     PublishCallback done;
   };
   void SendBatch();
+  // Counts the reply's last element, { queued, dropped } for users; false
+  // when it has another shape.
+  bool CountUserQueue(const redisReply* tail);
 
   RedisCommandSender* sender_;
   CompletionQueue* completions_;
   Counters* counters_;
   const History::Limits history_;
   RedisScriptRunner script_;
+  uint64_t user_queue_ttl_ms_ = 0;
+  size_t user_queue_size_ = 0;
   // What this turn queued: the callbacks, and the script arguments as they grow.
   std::vector<Queued> batch_;
   std::vector<std::string> args_;
