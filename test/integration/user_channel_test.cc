@@ -194,6 +194,12 @@ class UserQueueRedisTest : public harness::RedisTest {
 
 TEST_F(UserQueueRedisTest, AMessageSentWhileAliceIsAwayReachesHerOnTheOtherProcessOnce) {
   StartBoth();
+  // Redis matches "*" against user:alice too; the relay must not pass it on.
+  SseClient everything;
+  ASSERT_TRUE(everything.Open(first_.port(), "/events?channel=*"));
+  ASSERT_EQ(everything.head().status, 200);
+  ASSERT_TRUE(harness::Eventually(
+      [&] { return harness::RedisCommand(redis_.port(), {"PUBSUB", "NUMPAT"}).integer == 1; }, kWait));
   {
     // Alice was here (on the first process), then left.
     SseClient earlier;
@@ -223,6 +229,9 @@ TEST_F(UserQueueRedisTest, AMessageSentWhileAliceIsAwayReachesHerOnTheOtherProce
   EXPECT_EQ(harness::NextData(second_tab, kWait), "live");
   EXPECT_EQ(harness::NextData(alice, kWait), "live");
   EXPECT_EQ(harness::MetricValue(first_.port(), "ssebridge_user_messages_delivered_total"), 0);
+  // The "*" stream saw none of alice's messages: its first event is public.
+  ASSERT_TRUE(harness::PublishJson(second_.port(), R"({"channel":"news","data":"public"})"));
+  EXPECT_EQ(harness::NextData(everything, kWait), "public");
 }
 
 }  // namespace
