@@ -2,6 +2,7 @@
 
 #include "ssebridge/channel.h"
 #include "ssebridge/uri.h"
+#include "ssebridge/user_channel.h"
 
 namespace ssebridge {
 namespace {
@@ -197,10 +198,58 @@ AccessDecision Authorizer::Unauthenticated(const std::string& message) const {
   return decision;
 }
 
+// --- User channels (per-user messages) ---
+
+bool OwnsUserChannel(const Principal& principal, const std::string& channel) {
+  if (!principal.authenticated || principal.grants.subject.empty() || !IsUserChannel(channel)) return false;
+  if (IsOwnUserAlias(channel)) return true;
+  return channel.size() == kUserChannelPrefix.size() + principal.grants.subject.size() &&
+         channel.compare(kUserChannelPrefix.size(), std::string::npos, principal.grants.subject) == 0;
+}
+
+bool UserGrantsAllow(const std::vector<std::string>& grants, const std::string& channel) {
+  const bool pattern = IsPattern(channel);
+  for (const std::string& grant : grants) {
+    // Only a grant that itself names user channels counts: "*" means every
+    // shared channel, not everyone's private one.
+    if (!IsUserChannel(grant)) continue;
+    if (grant == channel || (!pattern && GlobMatch(grant, channel))) return true;
+  }
+  return false;
+}
+
+AccessDecision Authorizer::DecideUserChannels(const Principal& principal,
+                                              const std::vector<std::string>& channels) const {
+  AccessDecision decision;
+  for (const std::string& channel : channels) {
+    if (!IsUserChannel(channel) || OwnsUserChannel(principal, channel)) continue;
+    if (principal.authenticated && UserGrantsAllow(principal.grants.subscribe, channel)) continue;
+    if (!principal.authenticated) {
+      // Anonymous subscribing (--anonymous-subscribe on) never covers user
+      // channels: the only way in is a credential.
+      return Unauthenticated("a token is required to subscribe to the user " + DescribeChannel(channel));
+    }
+    decision.status = 403;
+    decision.reason = "forbidden";
+    decision.message = "the token does not allow subscribing to " + DescribeChannel(channel) +
+                       (IsOwnUserAlias(channel) ? ": the token has no subject (sub)"
+                                                : ": a user channel is open to its own subject and to tokens "
+                                                  "whose subscribe claim names it");
+    return decision;
+  }
+  return decision;
+}
+
+// --- end of user channels ---
+
 AccessDecision Authorizer::Decide(const Principal& principal, AccessAction action,
                                   const std::vector<std::string>& channels) const {
   AccessDecision decision;
   const bool subscribe = action == AccessAction::kSubscribe;
+  if (subscribe) {
+    decision = DecideUserChannels(principal, channels);
+    if (!decision.allowed()) return decision;
+  }
   const bool anonymous_allowed =
       subscribe ? policy_.anonymous_subscribe
                 : policy_.anonymous_publish == AnonymousPublish::kOn ||
@@ -219,6 +268,7 @@ AccessDecision Authorizer::Decide(const Principal& principal, AccessAction actio
   }
   const std::vector<std::string>& grants = subscribe ? principal.grants.subscribe : principal.grants.publish;
   for (const std::string& channel : channels) {
+    if (subscribe && IsUserChannel(channel)) continue;  // Decided above.
     if (GrantsAllow(grants, channel)) continue;
     decision.status = 403;
     decision.reason = "forbidden";

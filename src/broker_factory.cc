@@ -34,8 +34,11 @@ std::unique_ptr<Broker> MakeBroker(uv_loop_t* loop, const Config& config, Comple
                                    PubsubRegistry* registry, Counters* counters) {
   std::unique_ptr<Broker> broker;
   if (!UsesRedis(config)) {
+    UserQueue::Limits user_queue;
+    user_queue.ttl_ms = static_cast<uint64_t>(config.user_queue_ttl_seconds) * 1000;
+    user_queue.per_user = config.user_queue_size;
     broker = std::make_unique<EmbeddedBroker>(completions, registry, counters, HistoryLimits(config),
-                                              WallClockMicros, MonotonicMillis);
+                                              WallClockMicros, MonotonicMillis, user_queue);
   } else {
     RedisBroker::Options options;
     options.address = config.redis_address;
@@ -51,6 +54,8 @@ std::unique_ptr<Broker> MakeBroker(uv_loop_t* loop, const Config& config, Comple
     // A refill after a subscriber outage may hold a few MiB of live messages,
     // and at least one stream's worth.
     options.max_held_bytes = std::max<size_t>(8u << 20, config.client_buffer_bytes);
+    options.user_queue_ttl_ms = static_cast<uint64_t>(config.user_queue_ttl_seconds) * 1000;
+    options.user_queue_size = config.user_queue_size;
     broker = std::make_unique<RedisBroker>(loop, completions, options, registry, counters, MonotonicMillis);
   }
   ReplayLimits replay_limits;

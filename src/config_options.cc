@@ -355,6 +355,14 @@ const std::vector<OptionSpec>& Options() {
       {"redis-wait-replicas", true, false,
        "answer a publish 200 only once this many replicas have it (WAIT), else 503 (default 0: no wait)",
        UnsignedSetter(&Config::redis_wait_replicas, 0, 1000)},
+      // Per-user messages and the offline queue (docs/security.md, docs/compat.md).
+      {"user-queue-ttl", true, false,
+       "seconds a message to a user with no open stream is kept for that user's next stream; 0 = no queue "
+       "(default 1000)",
+       UnsignedSetter(&Config::user_queue_ttl_seconds, 0, 30u * 86400)},
+      {"user-queue-size", true, false,
+       "messages kept per user while away, the oldest dropped first with a gap event; 0 = no queue (default 100)",
+       UnsignedSetter(&Config::user_queue_size, 0, 100000)},
   };
   return kOptions;
 }

@@ -4,13 +4,16 @@
 #include "ssebridge/message_frame.h"
 #include "ssebridge/metrics.h"
 #include "ssebridge/sse.h"
+#include "ssebridge/user_channel.h"
 
 namespace ssebridge {
 
 EmbeddedBroker::EmbeddedBroker(CompletionQueue* completions, PubsubRegistry* registry, Counters* counters,
-                               History::Limits history_limits, MicrosClock clock, uint64_t (*now_ms)())
+                               History::Limits history_limits, MicrosClock clock, uint64_t (*now_ms)(),
+                               UserQueue::Limits user_queue_limits)
     : Broker(completions),
-      registry_(registry), counters_(counters), history_(history_limits), clock_(clock), now_ms_(now_ms) {
+      registry_(registry), counters_(counters), history_(history_limits), clock_(clock), now_ms_(now_ms),
+      user_queue_(user_queue_limits) {
   // Nothing before this process started is known: an older resume id is a gap.
   // Ids never go below that start, even if the wall clock steps back later.
   const uint64_t start = clock_();
@@ -38,12 +41,58 @@ void EmbeddedBroker::Publish(const PublishRequest& request, PublishCallback done
   PubsubRegistry::LazyFrame frame([&event, sequence] { return EncodeEventFrame(event, sequence); });
   const uint64_t now_ms = now_ms_();
   for (const std::string& channel : request.channels) {
+    // Decided before the fan-out, from the exact subscription alone: a
+    // stream watching user:* with a grant is not the user coming back.
+    if (IsUserChannel(channel) && user_queue_.enabled() && !registry_->HasExactTopic(channel)) {
+      QueueForUser(channel, frame, now_ms);
+    }
     counters_->deliveries += registry_->Publish(channel, frame);
     ++counters_->messages_published;
     if (history_.enabled()) history_.Append(channel, sequence, frame.get(), now_ms);
   }
   ++counters_->messages_received;
   completions_->Post([done = std::move(done), id = std::move(id)] { done(PublishOutcome{200, id, ""}); });
+}
+
+EmbeddedBroker::~EmbeddedBroker() { *alive_ = false; }
+
+void EmbeddedBroker::Maintain(uint64_t now_ms) {
+  history_.ExpireOld(now_ms);
+  counters_->user_messages_dropped += user_queue_.Expire(now_ms);
+}
+
+void EmbeddedBroker::QueueForUser(const std::string& channel, PubsubRegistry::LazyFrame& frame, uint64_t now_ms) {
+  ++counters_->user_messages_queued;
+  counters_->user_messages_dropped += user_queue_.Add(channel, frame.get(), now_ms);
+}
+
+void EmbeddedBroker::OnTopicActive(const std::string& name, bool is_pattern) {
+  if (is_pattern || !user_queue_.Holds(name)) return;
+  // The registry calls this before it attaches the stream: deliver later.
+  completions_->Post([this, alive = alive_, name] {
+    if (*alive) DrainUserQueue(name);
+  });
+}
+
+void EmbeddedBroker::DrainUserQueue(const std::string& channel) {
+  // The stream may have gone again meanwhile: then the queue stays.
+  if (!registry_->HasExactTopic(channel)) return;
+  size_t expired = 0;
+  UserQueue::Drained drained = user_queue_.Take(channel, now_ms_(), &expired);
+  counters_->user_messages_dropped += expired;
+  // Only to the exact subscribers of the user's channel: a user:* pattern
+  // subscriber got these messages when they were published.
+  if (drained.dropped > 0) {
+    FrameRef gap = EncodeUserQueueGapFrame(drained.dropped);
+    PubsubRegistry::LazyFrame frame([&gap] { return gap; });
+    registry_->DeliverNotification(channel, false, channel, frame);
+  }
+  for (const FrameRef& queued : drained.frames) {
+    PubsubRegistry::LazyFrame frame([&queued] { return queued; });
+    const size_t reached = registry_->DeliverNotification(channel, false, channel, frame);
+    counters_->deliveries += reached;
+    if (reached > 0) ++counters_->user_messages_delivered;
+  }
 }
 
 void EmbeddedBroker::Replay(const std::vector<std::string>& topics, const std::string& after_text,

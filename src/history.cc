@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include "ssebridge/channel.h"
+#include "ssebridge/user_channel.h"
 
 namespace ssebridge {
 namespace {
@@ -278,7 +279,7 @@ History::Collected History::Collect(const std::vector<std::string>& topics, uint
       continue;
     }
     for (const auto& [name, channel] : channels_) {
-      if (!GlobMatch(topic, name) || !seen.insert(&channel).second) continue;
+      if (!PatternCovers(topic, name) || !seen.insert(&channel).second) continue;
       CollectChannel(channel, after, max_messages, &floor, &out);
     }
   }

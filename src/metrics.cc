@@ -222,6 +222,14 @@ std::string RenderPrometheus(const Counters& c, const Gauges& g) {
   Append(&out, "ssebridge_redis_history_reads_total", "counter", "History reads sent to Redis.",
          c.redis_history_reads);
   AppendFleetMetrics(&out, c);
+  // Per-user messages and the offline queue.
+  Append(&out, "ssebridge_user_messages_queued_total", "counter",
+         "Messages to a user with no open stream, kept for --user-queue-ttl seconds.", c.user_messages_queued);
+  Append(&out, "ssebridge_user_messages_dropped_total", "counter",
+         "Queued user messages lost: over --user-queue-size (oldest first) or the global bound, or expired.",
+         c.user_messages_dropped);
+  Append(&out, "ssebridge_user_messages_delivered_total", "counter",
+         "Queued user messages delivered when their user connected.", c.user_messages_delivered);
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include "ssebridge/sse.h"
 #include "ssebridge/untrusted_json.h"
 #include "ssebridge/uri.h"
+#include "ssebridge/user_channel.h"
 
 namespace ssebridge {
 namespace {
@@ -54,6 +55,13 @@ std::string AddChannel(const std::string& name, UniqueChannels* channels, size_t
 }
 
 PublishParseResult Error(int status, std::string message) { return PublishParseResult{status, std::move(message)}; }
+
+// A message to a user (Alfresco's sendMessageToUser) is a publish to that
+// user's channel, user:<name> (user_channel.h).
+std::string AddUser(const std::string& user, UniqueChannels* channels, size_t max_channels) {
+  if (user.empty()) return "a user name is empty";
+  return AddChannel(UserChannel(user), channels, max_channels);
+}
 
 PublishParseResult ParseJson(std::string_view body, size_t max_channels, PublishRequest* out);
 
@@ -135,7 +143,22 @@ PublishParseResult ParseJson(std::string_view body, size_t max_channels, Publish
       }
     }
   }
-  if (out->channels.empty()) return Error(400, "no channel given: set \"channel\" or \"channels\"");
+  if (auto it = document.find("user"); it != document.end()) {
+    if (!it->is_string()) return Error(400, "\"user\" must be a string");
+    if (std::string e = AddUser(it->get<std::string>(), &unique, max_channels); !e.empty()) return Error(400, e);
+  }
+  if (auto it = document.find("users"); it != document.end()) {
+    if (!it->is_array()) return Error(400, "\"users\" must be an array of strings");
+    for (const auto& element : *it) {
+      if (!element.is_string()) return Error(400, "\"users\" must be an array of strings");
+      if (std::string e = AddUser(element.get<std::string>(), &unique, max_channels); !e.empty()) {
+        return Error(400, e);
+      }
+    }
+  }
+  if (out->channels.empty()) {
+    return Error(400, "no channel given: set \"channel\", \"channels\", \"user\" or \"users\"");
+  }
 
   if (auto it = document.find("event"); it != document.end()) {
     if (!it->is_string()) return Error(400, "\"event\" must be a string");
@@ -171,6 +194,8 @@ PublishParseResult ParseForm(std::string_view body, size_t max_channels, Publish
   for (const auto& [key, value] : ParseQuery(body)) {
     if (key == "channel" || key == "channels") {
       if (std::string e = AddChannel(value, &unique, max_channels); !e.empty()) return Error(400, e);
+    } else if (key == "user" || key == "users" || key == "users[]") {
+      if (std::string e = AddUser(value, &unique, max_channels); !e.empty()) return Error(400, e);
     } else if ((key == "message" || key == "data") && !have_message) {
       out->data = value;
       have_message = true;
@@ -180,7 +205,7 @@ PublishParseResult ParseForm(std::string_view body, size_t max_channels, Publish
       if (std::string e = ValidateEventName(out->event); !e.empty()) return Error(400, e);
     }
   }
-  if (out->channels.empty()) return Error(400, "no channel given: add channel=<name>");
+  if (out->channels.empty()) return Error(400, "no channel given: add channel=<name> or user=<name>");
   // As in JSON: a named event may be a bare signal, an unnamed one may not.
   if (!have_message && !have_event) {
     return Error(400, "missing message: add message=<text> (only a publish with event=<name> may leave it out)");

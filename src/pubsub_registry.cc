@@ -5,6 +5,7 @@
 #include <uv.h>
 
 #include "ssebridge/channel.h"
+#include "ssebridge/user_channel.h"
 
 namespace ssebridge {
 
@@ -120,7 +121,7 @@ size_t PubsubRegistry::Publish(std::string_view channel, LazyFrame& frame) {
     if (it != exact_.end()) deliver_topic(*it->second);
   }
   for (const auto& [pattern, topic] : patterns_) {
-    if (GlobMatch(pattern, channel)) deliver_topic(*topic);
+    if (PatternCovers(pattern, channel)) deliver_topic(*topic);
   }
   return deliveries;
 }
@@ -134,7 +135,7 @@ const PubsubRegistry::Topic* PubsubRegistry::DesignatedTopic(const Subscriber& s
       if (topic->name == channel) return topic;
       continue;
     }
-    if ((best == nullptr || topic->name < best->name) && GlobMatch(topic->name, channel)) best = topic;
+    if ((best == nullptr || topic->name < best->name) && PatternCovers(topic->name, channel)) best = topic;
   }
   return best;
 }
@@ -144,6 +145,9 @@ size_t PubsubRegistry::DeliverNotification(std::string_view source, bool source_
   const auto& map = source_is_pattern ? patterns_ : exact_;
   auto it = map.find(std::string(source));
   if (it == map.end()) return 0;  // Unsubscribed locally while the message was in flight.
+  // Redis matched the pattern by glob alone; user channels stay private to
+  // patterns that name them (user_channel.h).
+  if (source_is_pattern && !PatternMayReach(source, channel)) return 0;
   Topic* topic = it->second.get();
   topic->messages.Count(NowMs());
   const uint64_t serial = frame.serial();

@@ -9,6 +9,9 @@
 
 #include "ssebridge/client_command.h"
 #include "ssebridge/event_id.h"
+#include "ssebridge/metrics.h"
+#include "ssebridge/redis_scripts.h"
+#include "ssebridge/user_channel.h"
 
 namespace ssebridge {
 namespace {
@@ -78,9 +81,12 @@ RedisBroker::RedisBroker(uv_loop_t* loop, CompletionQueue* completions, Options 
                   }),
       publisher_(&commands_, completions, counters, options_.history, DurabilityOf(options_)),
       reader_(&commands_, completions, counters, &history_, &replay_limits_),
-      relay_(RelayOptions(options_), &commands_, &reader_, registry, &history_, counters, now_ms) {
+      relay_(RelayOptions(options_), &commands_, &reader_, registry, &history_, counters, now_ms),
+      drain_user_(&commands_, completions, kDrainUserScript) {
+  publisher_.set_user_queue(options_.user_queue_ttl_ms, options_.user_queue_size);
   commands_.on_ready = [this] {
     publisher_.OnConnected();
+    drain_user_.Load();
     reader_.OnConnected();
     relay_.OnUpstreamReady();
     commands_ever_ready_ = true;
@@ -90,7 +96,10 @@ RedisBroker::RedisBroker(uv_loop_t* loop, CompletionQueue* completions, Options 
   subscriber_.on_ready = [this] { relay_.OnUpstreamReady(); };
   // The control channel's confirmation goes to the relay too: it may be the
   // last the relay's catch-up waits for (unknown names are ignored there).
-  subscriber_.on_confirmed = [this](const std::string& name, bool) { relay_.OnConfirmed(name); };
+  subscriber_.on_confirmed = [this](const std::string& name, bool is_pattern) {
+    relay_.OnConfirmed(name);
+    if (!is_pattern && IsUserChannel(name)) DrainUserQueue(name);
+  };
   relay_.subscriptions_settled = [this] { return subscriber_.ready() && subscriber_.AllConfirmed(); };
   relay_.subscriber_ready = [this] { return subscriber_.ready(); };
   if (sentinel_) {
@@ -175,6 +184,21 @@ void RedisBroker::RunReadsAwaitingCommands() {
   std::vector<std::function<void()>> reads = std::move(reads_awaiting_commands_);
   reads_awaiting_commands_.clear();
   for (auto& read : reads) read();
+}
+
+void RedisBroker::DrainUserQueue(const std::string& channel) {
+  if (options_.user_queue_ttl_ms == 0 || options_.user_queue_size == 0) return;
+  Counters* counters = counters_;
+  // Counters outlive the broker; the reply needs nothing else. A lost reply
+  // leaves the queue in Redis for the next confirmation.
+  drain_user_.Run({"0", channel}, [counters](const redisReply* reply) {
+    if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY || reply->elements != 3) return;
+    for (size_t i = 0; i < 3; ++i) {
+      if (reply->element[i]->type != REDIS_REPLY_INTEGER || reply->element[i]->integer < 0) return;
+    }
+    counters->user_messages_delivered += static_cast<uint64_t>(reply->element[0]->integer);
+    counters->user_messages_dropped += static_cast<uint64_t>(reply->element[1]->integer);
+  });
 }
 
 void RedisBroker::ReplaySubscribed(const std::vector<std::string>& topics, const std::string& after_text,

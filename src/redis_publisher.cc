@@ -11,6 +11,25 @@
 #include "ssebridge/redis_scripts.h"
 
 namespace ssebridge {
+namespace {
+
+// The integer at `index` of a two-integer array reply, or -1.
+long long IntegerAt(const redisReply* reply, size_t index) {
+  if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) return -1;
+  const redisReply* element = reply->element[index];
+  return element->type == REDIS_REPLY_INTEGER && element->integer >= 0 ? element->integer : -1;
+}
+
+}  // namespace
+
+bool RedisPublisher::CountUserQueue(const redisReply* tail) {
+  const long long queued = IntegerAt(tail, 0);
+  const long long dropped = IntegerAt(tail, 1);
+  if (queued < 0 || dropped < 0) return false;
+  counters_->user_messages_queued += static_cast<uint64_t>(queued);
+  counters_->user_messages_dropped += static_cast<uint64_t>(dropped);
+  return true;
+}
 
 RedisPublisher::RedisPublisher(RedisCommandSender* sender, CompletionQueue* completions, Counters* counters,
                                const History::Limits& history, PublishDurability durability)
@@ -37,6 +56,8 @@ void RedisPublisher::Publish(const PublishRequest& request, PublishCallback done
     args_.push_back(kClockKey);
     args_.push_back(std::to_string(history_.messages_per_channel));
     args_.push_back(std::to_string(history_.ttl_ms));
+    args_.push_back(std::to_string(user_queue_ttl_ms_));
+    args_.push_back(std::to_string(user_queue_size_));
   }
   args_.push_back(EncodeEnvelopeHead(request));
   args_.push_back(std::to_string(request.channels.size()));
@@ -55,8 +76,10 @@ void RedisPublisher::SendBatch() {
   std::vector<std::string> args = std::move(args_);
   args_.clear();
   script_.Run(std::move(args), [this, batch](const redisReply* reply) {
-    // The script answers with one id (or error) per publish, in order.
-    const bool answered = reply != nullptr && reply->type == REDIS_REPLY_ARRAY && reply->elements == batch->size();
+    // The script answers with one id (or error) per publish, in order, then
+    // what it did for users: { queued, dropped }.
+    const bool answered = reply != nullptr && reply->type == REDIS_REPLY_ARRAY &&
+                          reply->elements == batch->size() + 1 && CountUserQueue(reply->element[batch->size()]);
     std::string reason;
     if (!answered) {
       reason = reply == nullptr ? "connection to Redis lost before the publish was confirmed"

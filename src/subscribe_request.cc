@@ -4,6 +4,7 @@
 #include "ssebridge/client_id.h"
 #include "ssebridge/sse.h"
 #include "ssebridge/uri.h"
+#include "ssebridge/user_channel.h"
 
 namespace ssebridge {
 
@@ -24,7 +25,7 @@ bool IsStreamParameter(std::string_view key) {
   // access_token carries a credential (authorizer.h), never a channel or an event.
   static constexpr std::string_view kNames[] = {"channel", "channels", "channels[]", "lastEventId", "last_event_id",
                                                 "_",       "uuid",     "poll",       "cursor",
-                                                "client_id", "register", "access_token"};
+                                                "client_id", "register", "access_token", "user"};
   for (std::string_view name : kNames) {
     if (key == name) return true;
   }
@@ -50,6 +51,13 @@ std::string ParseSubscribeRequest(std::string_view rest, std::string_view query,
       if (!out->client_id.empty() && out->client_id != value) return "client_id given twice";
       out->client_id = value;
       out->register_client = true;
+    } else if (key == "user") {
+      // ?user=me: the subscriber's own user channel (user_channel.h); the
+      // stream handler resolves the alias once the credential is known.
+      if (value.empty()) return "user is empty: use ?user=me or ?user=<name>";
+      if (std::string error = AddStreamChannel(UserChannel(value), &unique, max_channels); !error.empty()) {
+        return error;
+      }
     } else if (key == "register") {
       if (value == "1" || value == "true") {
         out->register_client = true;

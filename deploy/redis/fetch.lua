@@ -161,6 +161,11 @@ for i = 2, #ARGV, 2 do
       if seen[channel] then
         return
       end
+      -- User channels are private: a pattern reaches them only when it
+      -- starts with 'user:' itself (ssebridge's src/user_channel.h).
+      if string.sub(channel, 1, 5) == 'user:' and string.sub(topic, 1, 5) ~= 'user:' then
+        return
+      end
       seen[channel] = true
       if redis.call('EXISTS', 'ssebridge:stream:' .. channel) == 1 then
         read_channel(channel, topic_index, after)

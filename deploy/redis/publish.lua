@@ -15,10 +15,22 @@
 --
 -- ssebridge itself sends every publish of one event-loop turn in one call (the
 -- batch form; ARGV[1] does not start with '{'):
--- ARGV[1]   messages kept per channel, ARGV[2] history age limit in ms, then per
---           message: the envelope head, the number of channels, the channels.
+-- ARGV[1]   messages kept per channel, ARGV[2] history age limit in ms,
+-- ARGV[3]   user queue lifetime in ms, ARGV[4] user queue size (0: no queue),
+--           then per message: the envelope head, the number of channels, the
+--           channels.
 -- Returns one element per message, in order: its id, or an error for a message
--- that was not published at all (a channel's history key holds another type).
+-- that was not published at all (a channel's history key holds another type);
+-- then one more: { messages queued for users, queued messages dropped }.
+--
+-- Per-user messages: a channel named user:<name> belongs to one user. A
+-- message to it while no connection anywhere is subscribed to exactly that
+-- channel (PUBSUB NUMSUB, decided here, atomically with the PUBLISH) is kept
+-- in the list ssebridge:user-queue:<channel> (entries '<expiry us> <envelope>',
+-- at most the queue size, the oldest dropped and counted in
+-- ssebridge:user-queue-dropped:<channel>) until drain_user.lua publishes it
+-- again once the user's subscription is confirmed. The single form above uses
+-- ssebridge's defaults (1000 s, 100 messages).
 --
 -- Ids are microseconds since the epoch, bumped by one when the clock has not
 -- moved on: unique, increasing across all channels and all processes sharing
@@ -38,6 +50,7 @@ local MIGRATE_PER_CALL = 64
 
 local single = string.sub(ARGV[1], 1, 1) == '{'
 local keep, ttl_ms
+local queue_ttl_ms, queue_size = 1000000, 100
 local messages = {}
 if single then
   keep = tonumber(ARGV[2])
@@ -50,7 +63,9 @@ if single then
 else
   keep = tonumber(ARGV[1])
   ttl_ms = tonumber(ARGV[2])
-  local at = 3
+  queue_ttl_ms = tonumber(ARGV[3])
+  queue_size = tonumber(ARGV[4])
+  local at = 5
   while at <= #ARGV do
     local count = tonumber(ARGV[at + 1])
     local channels = {}
@@ -96,6 +111,7 @@ if accepted == 0 then
   if single then
     return results[1]
   end
+  results[#messages + 1] = {0, 0}
   return results
 end
 
@@ -113,6 +129,30 @@ if not stored then
   -- A fresh clock means a fresh (or wiped) Redis: older ids cannot be
   -- vouched for. Resumes from before this epoch are told about a gap.
   redis.call('SET', 'ssebridge:epoch', string.format('%d', first))
+end
+
+-- A message to a user nobody is subscribed to (exactly: a pattern such as
+-- user:* watching is not the user) waits in the user's queue.
+local user_queued, user_dropped = 0, 0
+local function queue_for_user(channel, envelope)
+  if queue_ttl_ms <= 0 or queue_size <= 0 or string.sub(channel, 1, 5) ~= 'user:' then
+    return
+  end
+  if redis.call('PUBSUB', 'NUMSUB', channel)[2] ~= 0 then
+    return
+  end
+  local key = 'ssebridge:user-queue:' .. channel
+  local length = redis.call('RPUSH', key, string.format('%d', now_us + queue_ttl_ms * 1000) .. ' ' .. envelope)
+  redis.call('PEXPIRE', key, queue_ttl_ms)
+  user_queued = user_queued + 1
+  if length > queue_size then
+    local excess = length - queue_size
+    redis.call('LTRIM', key, excess, -1)
+    local dropped_key = 'ssebridge:user-queue-dropped:' .. channel
+    redis.call('INCRBY', dropped_key, excess)
+    redis.call('PEXPIRE', dropped_key, queue_ttl_ms)
+    user_dropped = user_dropped + excess
+  end
 end
 
 -- Append and announce in id order, so a client subscribed to several of the
@@ -136,6 +176,7 @@ for i, message in ipairs(messages) do
           touched[#touched + 1] = channel
         end
       end
+      queue_for_user(channel, envelope)
       redis.call('PUBLISH', channel, envelope)
     end
   end
@@ -223,4 +264,5 @@ end
 if single then
   return results[1]
 end
+results[#messages + 1] = {user_queued, user_dropped}
 return results

@@ -87,6 +87,12 @@ class Authorizer {
 
  private:
   AccessDecision Unauthenticated(const std::string& message) const;
+  // The rule for user channels (user_channel.h), which holds whatever the
+  // anonymous policy says: `user:<sub>` and `user:me` are open to the
+  // principal whose subject is <sub>; any other user channel or user
+  // pattern needs a subscribe grant that starts with "user:" and allows it
+  // ("*" does not). Subscriptions only: publishing to a user is a publish.
+  AccessDecision DecideUserChannels(const Principal& principal, const std::vector<std::string>& channels) const;
 
   AccessPolicy policy_;
   std::unique_ptr<JwtVerifier> verifier_;
@@ -95,6 +101,13 @@ class Authorizer {
 // True when `grants` (a token's subscribe or publish list) allow `channel`
 // under the rules of Decide().
 bool GrantsAllow(const std::vector<std::string>& grants, const std::string& channel);
+
+// True when `channel` is `principal`'s own user channel: `user:<sub>` or
+// the alias `user:me`, for an authenticated principal with a subject.
+bool OwnsUserChannel(const Principal& principal, const std::string& channel);
+// True when a subscribe grant that names user channels ("user:...")
+// allows `channel`, under the rules of GrantsAllow().
+bool UserGrantsAllow(const std::vector<std::string>& grants, const std::string& channel);
 
 // The request target for a log line: the access_token parameter's value
 // replaced by "REDACTED", so no token reaches the log.

@@ -95,6 +95,10 @@ struct Config {
   std::string redis_master;                  // --redis-master: the master name Sentinel monitors.
   std::string redis_sentinel_password;       // AUTH to the sentinels.
   uint32_t redis_wait_replicas = 0;          // WAIT for this many replicas before answering 200.
+  // Per-user messages (user_channel.h, user_queue.h): a message to a user
+  // with no open stream anywhere is kept this long, at most this many per user.
+  uint32_t user_queue_ttl_seconds = 1000;  // Alfresco's sse.queued.message.lifetime.seconds; 0: no queue.
+  uint32_t user_queue_size = 100;          // 0: no queue.
 };
 
 // True when messages go through Redis (--redis or --redis-sentinel).

@@ -132,6 +132,12 @@ struct Counters {
   // Time from a message entering fan-out to the socket write that carried it
   // to an event stream (see RecordStreamWrite).
   LatencyHistogram publish_to_write;
+  // Per-user messages (user_queue.h): kept for a user with no open stream,
+  // lost to --user-queue-size / --user-queue-ttl / the global bound, and
+  // delivered from the queue when the user came back.
+  uint64_t user_messages_queued = 0;
+  uint64_t user_messages_dropped = 0;
+  uint64_t user_messages_delivered = 0;
 };
 
 // Counts one gap event sent for `reason` (a GapReasonName; anything else

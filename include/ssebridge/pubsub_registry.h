@@ -137,6 +137,8 @@ class PubsubRegistry {
   // Returns how many.
   size_t CutOffTopic(const std::string& name, bool is_pattern, const char* why);
 
+  // True while some stream is subscribed to exactly `channel` (not by a pattern).
+  bool HasExactTopic(const std::string& channel) const { return exact_.count(channel) != 0; }
   size_t exact_topic_count() const { return exact_.size(); }
   size_t pattern_topic_count() const { return patterns_.size(); }
   size_t subscriber_count() const { return subscriber_count_; }

@@ -25,6 +25,7 @@
 #include "ssebridge/redis_live_relay.h"
 #include "ssebridge/redis_publisher.h"
 #include "ssebridge/redis_sentinel.h"
+#include "ssebridge/redis_script_runner.h"
 #include "ssebridge/redis_subscriber.h"
 
 namespace ssebridge {
@@ -50,6 +51,10 @@ class RedisBroker : public Broker {
     // Live messages held while a refill runs, in bytes (payloads, names and
     // bookkeeping); past it they are dropped and their streams cut off.
     size_t max_held_bytes = 8u << 20;
+    // Per-user messages kept while their user has no stream anywhere
+    // (--user-queue-ttl, --user-queue-size; 0: no queue).
+    uint64_t user_queue_ttl_ms = 0;
+    size_t user_queue_size = 0;
   };
 
   RedisBroker(uv_loop_t* loop, CompletionQueue* completions, Options options, PubsubRegistry* registry,
@@ -89,6 +94,9 @@ class RedisBroker : public Broker {
   // from memory when the relay vouches for it, else from Redis.
   void ReplaySubscribed(const std::vector<std::string>& topics, const std::string& after_text, ReplayCallback done);
   void RunReadsAwaitingCommands();
+  // Redis confirmed this process's subscription to a user channel: what was
+  // kept for that user goes out now (drain_user.lua), once.
+  void DrainUserQueue(const std::string& channel);
 
   Options options_;
   Counters* counters_;
@@ -108,6 +116,7 @@ class RedisBroker : public Broker {
   RedisPublisher publisher_;
   RedisHistoryReader reader_;
   RedisLiveRelay relay_;
+  RedisScriptRunner drain_user_;
 };
 
 }  // namespace ssebridge

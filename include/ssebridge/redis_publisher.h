@@ -39,6 +39,13 @@ class RedisPublisher {
   RedisPublisher(RedisCommandSender* sender, CompletionQueue* completions, Counters* counters,
                  const History::Limits& history, PublishDurability durability = PublishDurability());
 
+  // The user queue the script keeps for users with no stream anywhere
+  // (--user-queue-ttl, --user-queue-size; 0 turns it off).
+  void set_user_queue(uint64_t ttl_ms, size_t size) {
+    user_queue_ttl_ms_ = ttl_ms;
+    user_queue_size_ = size;
+  }
+
   // Loads the script; call after every (re)connect of the command connection.
   void OnConnected() { script_.Load(); }
 
@@ -60,6 +67,9 @@ class RedisPublisher {
   void SendBatch();
   // Answers the batch with `outcomes`, one per message, counting them.
   void Answer(std::vector<Queued>& batch, std::vector<PublishOutcome>& outcomes);
+  // Counts the reply's last element, { queued, dropped } for users; false
+  // when it has another shape.
+  bool CountUserQueue(const redisReply* tail);
 
   RedisCommandSender* sender_;
   CompletionQueue* completions_;
@@ -67,6 +77,8 @@ class RedisPublisher {
   const History::Limits history_;
   const PublishDurability durability_;
   RedisScriptRunner script_;
+  uint64_t user_queue_ttl_ms_ = 0;
+  size_t user_queue_size_ = 0;
   // What this turn queued: the callbacks, and the script arguments as they grow.
   std::vector<Queued> batch_;
   std::vector<std::string> args_;

@@ -31,7 +31,8 @@ struct SubscribeRequest {
 // `rest` is the path after "/events/" (percent-encoded), `query` the raw query.
 // Channels come from the path segments and from repeated `channel`/`channels`
 // parameters (`channels[]` too, as jQuery's $.param writes arrays). The resume point comes from the Last-Event-ID header, else from
-// `lastEventId` / `last_event_id`. At most `max_channels` distinct channels
+// `lastEventId` / `last_event_id`. `user=<name>` adds the channel
+// `user:<name>` (`user=me`: the subscriber's own, see user_channel.h). At most `max_channels` distinct channels
 // are accepted. With `empty_subscribes_all` (--empty-subscribe-all) a request
 // naming no channel subscribes to the pattern "*" (every channel); otherwise
 // it is refused. Returns "" or the reason for a 400. *out must be empty.
@@ -49,7 +50,7 @@ std::string AddStreamChannel(const std::string& name, UniqueChannels* channels, 
 
 // True for the query parameters a stream URL understands (channel, channels,
 // channels[], lastEventId, last_event_id, poll, cursor, client_id, register,
-// access_token) or ignores (_, uuid). A query with any
+// access_token, user) or ignores (_, uuid). A query with any
 // other parameter is a publish by query (W3C SSE-Server style), not a
 // subscription.
 bool IsStreamParameter(std::string_view key);

@@ -15,6 +15,7 @@
 #include "ssebridge/metrics.h"
 #include "ssebridge/poll_request.h"
 #include "ssebridge/subscribe_request.h"
+#include "ssebridge/user_channel.h"
 
 namespace ssebridge {
 namespace {
@@ -73,6 +74,26 @@ bool PrepareRegistration(Exchange& exchange, SubscribeRequest* subscribe) {
   return true;
 }
 
+// `user:me` (CheckAccess allowed it: the principal has a subject) becomes
+// `user:<sub>`, the channel publishers address (user_channel.h). Kept in
+// place, so the order of channels stays the client's.
+void ResolveOwnUserChannel(const Principal& principal, SubscribeRequest* subscribe) {
+  const std::string own = UserChannel(principal.grants.subject);
+  std::vector<std::string>& channels = subscribe->channels;
+  for (size_t i = 0; i < channels.size(); ++i) {
+    if (!IsOwnUserAlias(channels[i])) continue;
+    if (channels[i] == own) return;  // The subject is literally "me".
+    bool named = false;
+    for (const std::string& other : channels) named = named || other == own;
+    if (named) {
+      channels.erase(channels.begin() + static_cast<ptrdiff_t>(i));
+    } else {
+      channels[i] = own;
+    }
+    return;
+  }
+}
+
 }  // namespace
 
 void HandleStream(Exchange& exchange) {
@@ -109,6 +130,7 @@ void HandleStream(Exchange& exchange) {
     const int64_t left = principal.grants.valid_until - static_cast<int64_t>(time(nullptr));
     subscribe.credential_ttl_ms = left > 0 ? static_cast<uint64_t>(left) * 1000 : 0;
   }
+  ResolveOwnUserChannel(principal, &subscribe);
   if (subscribe.register_client && !PrepareRegistration(exchange, &subscribe)) return;
   // Channels the bridge adds go in here, before the stream starts: the
   // private channel above, and (the security issue) a channel per

@@ -166,6 +166,66 @@ TEST(AuthorizerTest, AnonymousPolicies) {
   EXPECT_TRUE(defaults.Decide(token_holder, AccessAction::kSubscribe, {"sports"}).allowed());
 }
 
+// --- User channels -----------------------------------------------------------------
+
+Principal Subject(const std::string& sub, std::vector<std::string> subscribe = {}) {
+  Principal principal;
+  principal.authenticated = true;
+  principal.grants.subject = sub;
+  principal.grants.subscribe = std::move(subscribe);
+  return principal;
+}
+
+TEST(AuthorizerTest, AUserChannelIsOpenToItsSubjectOnly) {
+  AccessPolicy open;  // Anonymous subscribing on: it does not reach user channels.
+  auto check = [](const Authorizer& authorizer) {
+    const Principal alice = Subject("alice");
+    EXPECT_TRUE(authorizer.Decide(alice, AccessAction::kSubscribe, {"user:alice"}).allowed());
+    EXPECT_TRUE(authorizer.Decide(alice, AccessAction::kSubscribe, {"user:me"}).allowed());
+    AccessDecision other = authorizer.Decide(alice, AccessAction::kSubscribe, {"user:bob"});
+    EXPECT_EQ(other.status, 403);
+    EXPECT_NE(other.message.find("channel 'user:bob'"), std::string::npos) << other.message;
+    EXPECT_EQ(authorizer.Decide(alice, AccessAction::kSubscribe, {"user:alice", "user:bob"}).status, 403);
+    // No subject: no own channel.
+    EXPECT_EQ(authorizer.Decide(Subject(""), AccessAction::kSubscribe, {"user:me"}).status, 403);
+    EXPECT_EQ(authorizer.Decide(Subject(""), AccessAction::kSubscribe, {"user:"}).status, 403);
+    // Anonymous: a token is required (401 with a challenge).
+    AccessDecision anonymous = authorizer.Decide(Principal(), AccessAction::kSubscribe, {"user:alice"});
+    EXPECT_EQ(anonymous.status, 401);
+    EXPECT_FALSE(anonymous.www_authenticate.empty());
+    EXPECT_EQ(authorizer.Decide(Principal(), AccessAction::kSubscribe, {"user:me"}).status, 401);
+  };
+  check(Authorizer(open, SecretVerifier()));
+  check(Closed());
+  // Without a key no token can help: 403.
+  EXPECT_EQ(Authorizer(open, nullptr).Decide(Principal(), AccessAction::kSubscribe, {"user:alice"}).status, 403);
+}
+
+TEST(AuthorizerTest, UserPatternsNeedAGrantThatNamesUserChannels) {
+  AccessPolicy open;
+  Authorizer authorizer(open, SecretVerifier());
+  // "*" is everyone's shared channels: anonymous "*" stays allowed, and
+  // neither it nor a "*" grant opens user channels.
+  EXPECT_TRUE(authorizer.Decide(Principal(), AccessAction::kSubscribe, {"*"}).allowed());
+  const Principal star = Subject("alice", {"*"});
+  EXPECT_TRUE(authorizer.Decide(star, AccessAction::kSubscribe, {"*"}).allowed());
+  EXPECT_EQ(authorizer.Decide(star, AccessAction::kSubscribe, {"user:bob"}).status, 403);
+  EXPECT_EQ(authorizer.Decide(star, AccessAction::kSubscribe, {"user:*"}).status, 403);
+  EXPECT_EQ(authorizer.Decide(Principal(), AccessAction::kSubscribe, {"user:*"}).status, 401);
+  // A grant that names user channels does, by the usual glob rules.
+  const Principal support = Subject("support", {"user:*"});
+  EXPECT_TRUE(authorizer.Decide(support, AccessAction::kSubscribe, {"user:*"}).allowed());
+  EXPECT_TRUE(authorizer.Decide(support, AccessAction::kSubscribe, {"user:bob"}).allowed());
+  const Principal team = Subject("lead", {"user:team-*"});
+  EXPECT_TRUE(authorizer.Decide(team, AccessAction::kSubscribe, {"user:team-1"}).allowed());
+  EXPECT_EQ(authorizer.Decide(team, AccessAction::kSubscribe, {"user:*"}).status, 403);
+  EXPECT_EQ(authorizer.Decide(team, AccessAction::kSubscribe, {"user:bob"}).status, 403);
+  // Publishing to a user is a publish: the publish policy decides.
+  Principal local;
+  local.local = true;
+  EXPECT_TRUE(authorizer.Decide(local, AccessAction::kPublish, {"user:bob"}).allowed());
+}
+
 TEST(AuthorizerTest, WithoutAKeyTokensAreIgnored) {
   Authorizer keyless(AccessPolicy{}, nullptr);
   Principal principal;
@@ -185,6 +245,16 @@ TEST(GrantsAllowTest, Rules) {
   EXPECT_TRUE(GrantsAllow({"*"}, "*"));
   EXPECT_TRUE(GrantsAllow({"*"}, "anything"));
   EXPECT_FALSE(GrantsAllow({}, "a"));
+}
+
+TEST(GrantsAllowTest, UserGrantsAndOwnChannels) {
+  EXPECT_TRUE(UserGrantsAllow({"user:*"}, "user:bob"));
+  EXPECT_FALSE(UserGrantsAllow({"*"}, "user:bob"));
+  EXPECT_FALSE(UserGrantsAllow({"user:a*"}, "user:*"));
+  EXPECT_TRUE(OwnsUserChannel(Subject("bob"), "user:bob"));
+  EXPECT_TRUE(OwnsUserChannel(Subject("bob"), "user:me"));
+  EXPECT_FALSE(OwnsUserChannel(Subject("bob"), "user:bobby"));
+  EXPECT_FALSE(OwnsUserChannel(Principal(), "user:me"));
 }
 
 TEST(TargetForLogTest, RedactsTheAccessTokenOnly) {

@@ -436,3 +436,101 @@ TEST_F(EmbeddedBrokerTest, MaintainExpiresAndReplayReportsTheLoss) {
 
 }  // namespace
 }  // namespace ssebridge
+
+namespace ssebridge {
+namespace {
+
+// --- Per-user messages: the offline queue -------------------------------------------
+
+class EmbeddedBrokerUserQueueTest : public EmbeddedBrokerTest {
+ protected:
+  std::unique_ptr<EmbeddedBroker> MakeQueueingBroker(size_t per_user, uint64_t ttl_ms = 1000 * 1000) {
+    UserQueue::Limits limits;
+    limits.per_user = per_user;
+    limits.ttl_ms = ttl_ms;
+    auto broker = std::make_unique<EmbeddedBroker>(&completions_, &registry_, &counters_, MakeLimits(0), FakeMicros,
+                                                   FakeMillis, limits);
+    registry_.set_listener(broker.get());
+    return broker;
+  }
+  // The broker is gone by now: unsubscribing must not reach it.
+  void TearDown() override {
+    registry_.set_listener(nullptr);
+    EmbeddedBrokerTest::TearDown();
+  }
+};
+
+std::vector<std::string> Events(const std::vector<FrameRef>& frames) {
+  std::vector<std::string> texts;
+  for (const FrameRef& frame : frames) texts.emplace_back(frame->raw());
+  return texts;
+}
+
+TEST_F(EmbeddedBrokerUserQueueTest, AMessageToAnAbsentUserWaitsForItsNextStreamAndComesOnce) {
+  auto broker = MakeQueueingBroker(10);
+  RecordingSink everything;
+  Sub(&everything, {"*"});
+  PublishAt(broker.get(), kStart + 1, {"user:alice"}, "while away");
+  EXPECT_TRUE(everything.frames.empty());  // "*" never sees a user channel.
+  EXPECT_EQ(counters_.user_messages_queued, 1u);
+
+  RecordingSink alice;
+  Sub(&alice, {"user:alice"});
+  EXPECT_TRUE(alice.frames.empty());  // Delivered from the completion queue, not inside Subscribe.
+  completions_.RunAll();
+  ASSERT_EQ(alice.frames.size(), 1u);
+  EXPECT_EQ(alice.frames[0]->id(), kStart + 1);
+  EXPECT_EQ(counters_.user_messages_delivered, 1u);
+  // A second stream of the same user does not get it again.
+  RecordingSink alice_again;
+  Sub(&alice_again, {"user:alice"});
+  completions_.RunAll();
+  EXPECT_TRUE(alice_again.frames.empty());
+  // Live messages go straight to her streams and are not queued.
+  PublishAt(broker.get(), kStart + 2, {"user:alice"}, "live");
+  EXPECT_EQ(alice.frames.size(), 2u);
+  EXPECT_EQ(alice_again.frames.size(), 1u);
+  EXPECT_EQ(counters_.user_messages_queued, 1u);
+}
+
+TEST_F(EmbeddedBrokerUserQueueTest, OverTheBoundTheOldestGoFirstAndAGapSaysHowMany) {
+  auto broker = MakeQueueingBroker(2);
+  for (uint64_t i = 1; i <= 5; ++i) PublishAt(broker.get(), kStart + i, {"user:bob"}, "m" + std::to_string(i));
+  EXPECT_EQ(counters_.user_messages_dropped, 3u);
+  RecordingSink bob;
+  Sub(&bob, {"user:bob"});
+  completions_.RunAll();
+  std::vector<std::string> events = Events(bob.frames);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_NE(events[0].find("event: gap"), std::string::npos) << events[0];
+  EXPECT_NE(events[0].find("\"dropped\":3"), std::string::npos) << events[0];
+  EXPECT_EQ(FrameIds({bob.frames[1], bob.frames[2]}), (std::vector<uint64_t>{kStart + 4, kStart + 5}));
+}
+
+TEST_F(EmbeddedBrokerUserQueueTest, QueuedMessagesExpire) {
+  auto broker = MakeQueueingBroker(10, 1000);
+  PublishAt(broker.get(), kStart + 1, {"user:carol"}, "soon stale");
+  g_millis += 1000;
+  broker->Maintain(g_millis);
+  EXPECT_EQ(counters_.user_messages_dropped, 1u);
+  RecordingSink carol;
+  Sub(&carol, {"user:carol"});
+  completions_.RunAll();
+  EXPECT_TRUE(carol.frames.empty());
+}
+
+TEST_F(EmbeddedBrokerUserQueueTest, APatternSubscriberIsNotTheUserComingBack) {
+  auto broker = MakeQueueingBroker(10);
+  RecordingSink support;
+  Sub(&support, {"user:*"});
+  PublishAt(broker.get(), kStart + 1, {"user:dave"}, "hello");
+  EXPECT_EQ(support.frames.size(), 1u);  // A granted user:* sees it live...
+  RecordingSink dave;
+  Sub(&dave, {"user:dave"});
+  completions_.RunAll();
+  EXPECT_EQ(dave.frames.size(), 1u);    // ...and dave still gets it when he comes,
+  EXPECT_EQ(support.frames.size(), 1u); // without a second copy to the pattern.
+}
+
+}  // namespace
+}  // namespace ssebridge

@@ -75,6 +75,9 @@ Counters DistinctCounters() {
   c.redis_catch_up_overflows = 122;
   c.redis_catch_up_cutoffs = 123;
   c.streams_aged = 124;
+  c.user_messages_queued = 125;
+  c.user_messages_dropped = 126;
+  c.user_messages_delivered = 127;
   for (size_t i = 0; i < kAuthFailureReasonCount; ++i) c.auth_failures[i] = 130 + i;
   c.streams_token_expired = 140;
   c.tls_handshakes = 180;
@@ -149,6 +152,9 @@ TEST(MetricsTest, EveryMetricHasHelpTypeAndItsValue) {
       {"ssebridge_replay_gaps_total", "counter", "115"},
       {"ssebridge_replayed_messages_total", "counter", "116"},
       {"ssebridge_redis_history_reads_total", "counter", "117"},
+      {"ssebridge_user_messages_queued_total", "counter", "125"},
+      {"ssebridge_user_messages_dropped_total", "counter", "126"},
+      {"ssebridge_user_messages_delivered_total", "counter", "127"},
       {"ssebridge_stream_writes_total", "counter", "118"},
       {"ssebridge_envelopes_rejected_total", "counter", "119"},
       {"ssebridge_messages_dropped_too_large_total", "counter", "120"},

@@ -175,6 +175,22 @@ TEST(PublishRequestJsonTest, StructuredJsonSuffixIsJson) {
   EXPECT_EQ(ParseOk("application/vnd.api+json", R"({"channel":"c","data":"x"})").data, "x");
 }
 
+TEST(PublishRequestJsonTest, UsersAreTheirChannels) {
+  PublishRequest r = ParseOk(kJson, R"({"user":"alice","data":"hi"})");
+  EXPECT_EQ(r.channels, (std::vector<std::string>{"user:alice"}));
+  r = ParseOk(kJson, R"({"users":["alice","bob","alice"],"channel":"news","data":"hi"})");
+  EXPECT_EQ(r.channels, (std::vector<std::string>{"news", "user:alice", "user:bob"}));
+  r = ParseOk(kJson, R"({"channel":"user:alice","user":"alice","data":"hi"})");
+  EXPECT_EQ(r.channels, (std::vector<std::string>{"user:alice"}));
+  ExpectStatus(400, kJson, R"({"user":"","data":"x"})");
+  ExpectStatus(400, kJson, R"({"user":7,"data":"x"})");
+  ExpectStatus(400, kJson, R"({"users":"alice","data":"x"})");
+  ExpectStatus(400, kJson, R"({"users":[1],"data":"x"})");
+  // A user name is not a pattern: publishing to everyone is not a thing.
+  ExpectStatus(400, kJson, R"({"user":"*","data":"x"})");
+  ExpectStatus(400, kJson, R"({"users":[],"data":"x"})");
+}
+
 // --- Form encoding (cyclone-sse compatible) -------------------------------------
 
 TEST(PublishRequestFormTest, CycloneSseExample) {
@@ -390,6 +406,18 @@ TEST(PublishFastPathTest, ParsePublishRequestGivesTheSameAnswerEitherWay) {
   EXPECT_TRUE(out.data_is_json);
   PublishRequest bad;
   EXPECT_EQ(ParsePublishRequest("application/json", R"({"channel":"a*","data":"x"})", 100, &bad).status, 400);
+}
+
+}  // namespace
+}  // namespace ssebridge
+
+namespace ssebridge {
+namespace {
+
+TEST(PublishRequestFormTest, UsersAreTheirChannels) {
+  PublishRequest r = ParseOk(kForm, "user=alice&users=bob&users%5B%5D=carol&message=hi");
+  EXPECT_EQ(r.channels, (std::vector<std::string>{"user:alice", "user:bob", "user:carol"}));
+  ExpectStatus(400, kForm, "user=&message=hi");
 }
 
 }  // namespace

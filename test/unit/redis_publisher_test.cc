@@ -58,16 +58,17 @@ TEST_F(RedisPublisherTest, ATurnIsOneScriptCallAndEachPublishGetsItsOutcomeInOrd
   publisher_.Flush();
   ASSERT_EQ(redis_.sent.size(), 1u);
   const std::vector<std::string>& args = redis_.sent.front().args;
-  ASSERT_EQ(args.size(), 6u + 3 + 4 + 3);
+  ASSERT_EQ(args.size(), 8u + 3 + 4 + 3);
   EXPECT_EQ(args[0], "EVAL");
   EXPECT_EQ(args[1], kPublishScript);
-  EXPECT_THAT(std::vector<std::string>(args.begin() + 2, args.begin() + 6),
-              ElementsAre("1", kClockKey, "100", "60000"));
-  EXPECT_THAT(std::vector<std::string>(args.begin() + 7, args.begin() + 9), ElementsAre("1", "a"));
-  EXPECT_THAT(std::vector<std::string>(args.begin() + 10, args.begin() + 13), ElementsAre("2", "b", "c"));
-  EXPECT_NE(args[9].find("two"), std::string::npos);
+  // The clock key, the retention, then the user queue (off by default).
+  EXPECT_THAT(std::vector<std::string>(args.begin() + 2, args.begin() + 8),
+              ElementsAre("1", kClockKey, "100", "60000", "0", "0"));
+  EXPECT_THAT(std::vector<std::string>(args.begin() + 9, args.begin() + 11), ElementsAre("1", "a"));
+  EXPECT_THAT(std::vector<std::string>(args.begin() + 12, args.begin() + 15), ElementsAre("2", "b", "c"));
+  EXPECT_NE(args[11].find("two"), std::string::npos);
 
-  redis_.Answer(Array({Bulk("11"), Error("ERR OOM command not allowed"), Bulk("13")}));
+  redis_.Answer(Array({Bulk("11"), Error("ERR OOM command not allowed"), Bulk("13"), Array({Integer(2), Integer(1)})}));
   ASSERT_EQ(outcomes_.size(), 3u);
   EXPECT_EQ(outcomes_[0].status, 200);
   EXPECT_EQ(outcomes_[0].id, "11");
@@ -77,6 +78,21 @@ TEST_F(RedisPublisherTest, ATurnIsOneScriptCallAndEachPublishGetsItsOutcomeInOrd
   EXPECT_EQ(outcomes_[2].id, "13");
   EXPECT_EQ(counters_.messages_published, 2u);  // "a" and "d"; the two-channel one failed.
   EXPECT_EQ(counters_.publish_failures, 1u);
+  EXPECT_EQ(counters_.user_messages_queued, 2u);
+  EXPECT_EQ(counters_.user_messages_dropped, 1u);
+}
+
+TEST_F(RedisPublisherTest, TheUserQueueSettingsGoWithEveryBatch) {
+  publisher_.set_user_queue(1000000, 100);
+  Publish({"user:alice"}, "one");
+  publisher_.Flush();
+  ASSERT_EQ(redis_.sent.size(), 1u);
+  const std::vector<std::string>& args = redis_.sent.front().args;
+  EXPECT_THAT(std::vector<std::string>(args.begin() + 6, args.begin() + 8), ElementsAre("1000000", "100"));
+  // Without the { queued, dropped } tail the reply is not the script's.
+  redis_.Answer(Array({Bulk("7")}));
+  ASSERT_EQ(outcomes_.size(), 1u);
+  EXPECT_EQ(outcomes_[0].error, "unexpected reply from the publish script");
 }
 
 TEST_F(RedisPublisherTest, ALostConnectionFailsTheWholeBatch) {
@@ -107,10 +123,10 @@ TEST_F(RedisPublisherTest, AnErrorOrAnotherShapeFailsTheWholeBatch) {
 TEST_F(RedisPublisherTest, AFullBatchIsSentAtOnceAndTheRestWaitsForTheTurn) {
   for (size_t i = 0; i < RedisPublisher::kMaxBatch + 1; ++i) Publish({"a"}, std::to_string(i));
   ASSERT_EQ(redis_.sent.size(), 1u);
-  EXPECT_EQ(redis_.sent.front().args.size(), 6u + 3 * RedisPublisher::kMaxBatch);
+  EXPECT_EQ(redis_.sent.front().args.size(), 8u + 3 * RedisPublisher::kMaxBatch);
   publisher_.Flush();
   ASSERT_EQ(redis_.sent.size(), 2u);
-  EXPECT_EQ(redis_.sent.back().args.size(), 6u + 3);
+  EXPECT_EQ(redis_.sent.back().args.size(), 8u + 3);
   publisher_.Flush();  // Nothing queued: nothing sent.
   EXPECT_EQ(redis_.sent.size(), 2u);
 }

@@ -28,6 +28,9 @@ TEST(RedisScriptsTest, CompiledScriptsMatchDeployFilesByteForByte) {
   ASSERT_FALSE(fetch.empty());
   EXPECT_EQ(std::string(kPublishScript), publish);
   EXPECT_EQ(std::string(kFetchScript), fetch);
+  const std::string drain = ReadSource("deploy/redis/drain_user.lua");
+  ASSERT_FALSE(drain.empty());
+  EXPECT_EQ(std::string(kDrainUserScript), drain);
 }
 
 TEST(RedisScriptsTest, PublishScriptCompletesTheEnvelopeHeadIntoAResumableEnvelope) {

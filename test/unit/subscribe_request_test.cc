@@ -48,6 +48,14 @@ TEST(SubscribeRequestTest, ClientIdAndRegisterAskForRegistration) {
   EXPECT_EQ(ParseError("a", "register=maybe"), "register must be 1 or 0, got 'maybe'");
 }
 
+TEST(SubscribeRequestTest, UserParameterNamesAUserChannel) {
+  EXPECT_EQ(ParseOk("", "user=me").channels, (std::vector<std::string>{"user:me"}));
+  EXPECT_EQ(ParseOk("news", "user=alice").channels, (std::vector<std::string>{"news", "user:alice"}));
+  EXPECT_EQ(ParseOk("user:me", "user=me").channels, (std::vector<std::string>{"user:me"}));
+  EXPECT_NE(ParseError("", "user="), "");
+  EXPECT_TRUE(IsStreamParameter("user"));
+}
+
 TEST(SubscribeRequestTest, SinglePathSegment) {
   SubscribeRequest r = ParseOk("orders", "");
   EXPECT_EQ(r.channels, std::vector<std::string>{"orders"});
