@@ -79,6 +79,12 @@ struct Config {
   std::string jwt_claims_key = "ssebridge";  // Claim holding {"subscribe":[...],"publish":[...]}.
   bool anonymous_subscribe = true;           // Streams without a token.
   AnonymousPublish anonymous_publish = AnonymousPublish::kLocal;
+
+  // Asking the application (app_authorizer.h, docs/security.md).
+  std::string auth_url;                // Empty: no application is asked.
+  bool auth_publish = false;           // Publishes without a token are asked too.
+  uint32_t auth_timeout_ms = 2000;     // No answer by then: 503.
+  uint32_t auth_cache_seconds = 5;     // Verdicts kept this long; 0: none.
 };
 
 }  // namespace ssebridge

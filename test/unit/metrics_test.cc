@@ -78,6 +78,9 @@ Counters DistinctCounters() {
   c.streams_aged = 124;
   for (size_t i = 0; i < kAuthFailureReasonCount; ++i) c.auth_failures[i] = 130 + i;
   c.streams_token_expired = 140;
+  for (size_t i = 0; i < kAuthRequestOutcomeCount; ++i) c.auth_requests[i] = 180 + i;
+  c.auth_request_nanos = 2500000000;
+  c.auth_cache_hits = 190;
   for (size_t i = 0; i < kLongPollOutcomeCount; ++i) c.long_polls[i] = 150 + i;
   for (size_t i = 0; i < kLineSourceCount; ++i) {
     c.control_lines_accepted[i] = 160 + i;
@@ -150,6 +153,16 @@ TEST(MetricsTest, EveryMetricHasHelpTypeAndItsValue) {
       {"ssebridge_auth_failures_total{reason=\"not_yet_valid\"}", "", "136"},
       {"ssebridge_auth_failures_total{reason=\"audience_or_issuer\"}", "", "137"},
       {"ssebridge_streams_token_expired_total", "counter", "140"},
+      {"ssebridge_auth_requests_total{outcome=\"allowed\"}", "", "180"},
+      {"ssebridge_auth_requests_total{outcome=\"unauthorized\"}", "", "181"},
+      {"ssebridge_auth_requests_total{outcome=\"forbidden\"}", "", "182"},
+      {"ssebridge_auth_requests_total{outcome=\"timeout\"}", "", "183"},
+      {"ssebridge_auth_requests_total{outcome=\"unavailable\"}", "", "184"},
+      {"ssebridge_auth_requests_total{outcome=\"invalid\"}", "", "185"},
+      {"ssebridge_auth_requests_total{outcome=\"cancelled\"}", "", "186"},
+      {"ssebridge_auth_failures_total{reason=\"application\"}", "", "138"},
+      {"ssebridge_auth_failures_total{reason=\"application_unavailable\"}", "", "139"},
+      {"ssebridge_auth_cache_hits_total", "counter", "190"},
       {"ssebridge_history_messages", "gauge", "207"},
       {"ssebridge_history_bytes", "gauge", "208"},
       {"ssebridge_history_channels", "gauge", "209"},
@@ -174,8 +187,14 @@ TEST(MetricsTest, EveryMetricHasHelpTypeAndItsValue) {
     EXPECT_TRUE(it->second.has_value) << name;
     EXPECT_EQ(it->second.value, value) << name;
   }
-  // Each of the four labelled families adds one entry of its own (its HELP and TYPE).
-  EXPECT_EQ(samples.size(), expected.size() + 4) << "unexpected extra metrics";
+  // The summary of the application's answer times: its family, _sum and _count.
+  EXPECT_EQ(samples["ssebridge_auth_request_duration_seconds"].type, "summary");
+  EXPECT_EQ(samples["ssebridge_auth_request_duration_seconds_sum"].value, "2.500000");
+  EXPECT_EQ(samples["ssebridge_auth_request_duration_seconds_count"].value,
+            std::to_string(180 + 181 + 182 + 183 + 184 + 185 + 186));
+  // Each of the five labelled families adds one entry of its own (its HELP
+  // and TYPE), and the summary three.
+  EXPECT_EQ(samples.size(), expected.size() + 5 + 3) << "unexpected extra metrics";
 }
 
 TEST(MetricsTest, AnUnknownAuthFailureReasonCountsAsMalformed) {
@@ -184,6 +203,15 @@ TEST(MetricsTest, AnUnknownAuthFailureReasonCountsAsMalformed) {
   CountAuthFailure(&counters, "no such reason");
   EXPECT_EQ(counters.auth_failures[1], 1u);
   EXPECT_EQ(counters.auth_failures[2], 1u);
+}
+
+TEST(MetricsTest, AuthRequestsCountUnderTheirOutcomeAndAddTheirTime) {
+  Counters counters;
+  CountAuthRequest(&counters, "timeout", 2000);
+  CountAuthRequest(&counters, "no such outcome", 500);
+  EXPECT_EQ(counters.auth_requests[3], 1u);
+  EXPECT_EQ(counters.auth_requests[4], 1u);  // "unavailable"
+  EXPECT_EQ(counters.auth_request_nanos, 2500u);
 }
 
 TEST(MetricsTest, LongPollsCountUnderTheirOutcomeAndAnUnknownOneAsEvents) {
