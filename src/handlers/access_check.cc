@@ -69,16 +69,26 @@ bool CheckAccess(Exchange& exchange, AccessAction action, const std::vector<std:
   // A valid token decides (and a bad one was refused above); without one,
   // the application does when --auth-url names one.
   AppAuthorizer* app = context.app_authorizer;
+  bool from_app = false;
   if (decision.allowed() && !who->authenticated && app != nullptr && app->Checks(action)) {
     if (AskApplication(exchange, *app, action, channels, who, &decision) == AppAnswer::kSuspended) return false;
+    from_app = who->authenticated;
   }
   if (decision.allowed()) decision = context.authorizer->Decide(*who, action, channels);
   if (decision.allowed()) return true;
+  // Decide() speaks of tokens; these grants came from the application.
+  constexpr std::string_view kTokenWords = "the token ";
+  if (from_app && decision.message.compare(0, kTokenWords.size(), kTokenWords) == 0) {
+    decision.message.replace(0, kTokenWords.size(), "the application ");
+  }
   CountAuthFailure(context.counters, decision.reason);
   uint64_t suppressed = 0;
   if (context.limit_log->Allow(context.scheduler->now_ms(), &suppressed)) {
     // The reason and the subject (quoted: it is the token's text), never the token.
-    const std::string subject = who->authenticated ? " with a token for " + JsonQuote(who->grants.subject) : "";
+    const std::string subject =
+        who->authenticated ? (from_app ? " for the application's subject " : " with a token for ") +
+                                 JsonQuote(who->grants.subject)
+                           : "";
     LOG_WARN("refusing %s from %s%s: %d %s (%llu similar line(s) suppressed)",
              action == AccessAction::kSubscribe ? "a subscription" : "a publish",
              exchange.ClientAddress().ToString().c_str(), subject.c_str(), decision.status, decision.message.c_str(),
