@@ -94,6 +94,10 @@ class AppAuthorizer {
   void Ask(const std::string& key, AccessAction action, std::string request, uint64_t connection_id,
            std::function<void()> resume);
 
+  // True while a request suspended for a check is handed to its handler
+  // again: what the handler counted before suspending it is not counted twice.
+  bool resuming() const { return handed_ != nullptr; }
+
   // The connection closed: its check, if any, is cancelled.
   void Forget(uint64_t connection_id);
 

@@ -335,6 +335,19 @@ TEST_F(AppAuthTest, PublishesAreCheckedOnlyWithAuthPublishOn) {
   EXPECT_NE(app_.requests()[1].find(R"("channels":["news"])"), std::string::npos);
 }
 
+// A publish waits for its check and is then handled again from the start:
+// it must not be counted against the rate limit a second time.
+TEST_F(AppAuthTest, APublishCheckedAtTheApplicationCountsOnceAgainstTheRateLimit) {
+  StartBoth([](const std::string&) { return Json(200, R"({"channels":["*"]})"); },
+            {"--auth-publish", "on", "--anonymous-publish", "off", "--max-publish-rate-per-ip", "1"});
+  std::optional<HttpResponse> response = harness::HttpRequest(
+      bridge_.port(), "POST", "/publish", R"({"channel":"orders.1","data":"x"})",
+      {{"Content-Type", "application/json"}});
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200) << response->body;
+  EXPECT_EQ(Metric("ssebridge_publish_rate_limited_total"), 0);
+}
+
 TEST_F(AppAuthTest, WithAuthPublishOffPublishesFollowTheAnonymousPolicy) {
   StartBoth(AliceOnly, {"--anonymous-publish", "off"});
   std::optional<HttpResponse> response = harness::HttpRequest(
