@@ -9,10 +9,12 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <condition_variable>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <functional>
 #include <mutex>
@@ -58,6 +60,21 @@ class AppServer {
     return true;
   }
 
+  // The same on a Unix stream socket at `path`.
+  bool StartUnix(const std::string& path, Reply reply) {
+    reply_ = std::move(reply);
+    listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (path.size() >= sizeof(address.sun_path)) return false;
+    memcpy(address.sun_path, path.c_str(), path.size() + 1);
+    if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) return false;
+    if (listen(listen_fd_, 64) != 0) return false;
+    unix_url_ = "http://unix:" + path + ":/auth/check";
+    thread_ = std::thread([this] { Serve(); });
+    return true;
+  }
+
   void Stop() {
     if (listen_fd_ < 0) return;
     // Wakes the blocked accept().
@@ -69,7 +86,9 @@ class AppServer {
     held_.clear();
   }
 
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/auth/check"; }
+  std::string url() const {
+    return unix_url_.empty() ? "http://127.0.0.1:" + std::to_string(port_) + "/auth/check" : unix_url_;
+  }
 
   // Waits until `count` requests have arrived.
   bool AwaitRequests(size_t count, Millis timeout = kWait) {
@@ -129,6 +148,7 @@ class AppServer {
   Reply reply_;
   int listen_fd_ = -1;
   int port_ = 0;
+  std::string unix_url_;
   std::thread thread_;
   std::vector<int> held_;  // Only the server thread touches it until Stop() joined it.
   std::mutex mutex_;
@@ -205,6 +225,19 @@ TEST_F(AppAuthTest, AnAllowedStreamOpensAndTheApplicationSeesCredentialsChannels
       << request;
   EXPECT_EQ(Outcome("allowed"), 1);
   EXPECT_EQ(Metric("ssebridge_auth_request_duration_seconds_count"), 1);
+}
+
+TEST_F(AppAuthTest, TheApplicationMayListenOnAUnixSocket) {
+  harness::TempDir dir;
+  ASSERT_TRUE(app_.StartUnix(dir.path() + "/app.sock", AliceOnly));
+  StartBridge(app_.url(), {});
+  SseClient client;
+  EXPECT_TRUE(client.Open(bridge_.port(), "/events/orders.1", kAlice)) << bridge_.process().output();
+  std::optional<HttpResponse> response = Get("/events/orders.1");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 401);
+  ASSERT_EQ(app_.requests().size(), 2u);
+  EXPECT_NE(app_.requests()[0].find("\r\nHost: localhost\r\n"), std::string::npos);
 }
 
 TEST_F(AppAuthTest, RefusalsKeepTheApplicationsStatusAndAChannelOutsideItsListIs403) {
