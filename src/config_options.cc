@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "ssebridge/client_limits.h"
+#include "ssebridge/http_client.h"
 #include "ssebridge/listen_address.h"
 #include "ssebridge/redis_address.h"
 #include "ssebridge/redis_sentinel_reply.h"
@@ -363,6 +364,28 @@ const std::vector<OptionSpec>& Options() {
       {"user-queue-size", true, false,
        "messages kept per user while away, the oldest dropped first with a gap event; 0 = no queue (default 100)",
        UnsignedSetter(&Config::user_queue_size, 0, 100000)},
+      // Asking the application (docs/security.md, "Ask the application").
+      {"auth-url", true, false,
+       "ask this application (http://HOST:PORT/PATH or http://unix:/SOCKET:/PATH) about clients without a token",
+       [](Config& c, const std::string& v) {
+         if (v.empty()) {
+           c.auth_url.clear();
+           return std::string();
+         }
+         HttpUrl url;
+         std::string error = ParseHttpUrl(v, &url);
+         if (!error.empty()) return error;
+         c.auth_url = v;
+         return std::string();
+       }},
+      {"auth-publish", true, false, "on/off: publishes without a token are checked at --auth-url too (default off)",
+       [](Config& c, const std::string& v) { return ParseOnOff(v, &c.auth_publish); }},
+      {"auth-timeout-ms", true, false,
+       "milliseconds to wait for --auth-url's answer before refusing with 503 (default 2000)",
+       UnsignedSetter(&Config::auth_timeout_ms, 1, 60000)},
+      {"auth-cache-seconds", true, false,
+       "seconds an --auth-url verdict is reused for the same credentials and channels; 0 = never (default 5)",
+       UnsignedSetter(&Config::auth_cache_seconds, 0, 3600)},
   };
   return kOptions;
 }

@@ -99,6 +99,11 @@ class Connection::RequestExchange final : public Exchange {
                           request_.http_minor, keep_alive());
   }
   bool HoldBehindEarlierAnswers() override { return connection_->session_->HoldBehindEarlierAnswers(request_); }
+  bool Suspend(uint64_t* connection_id) override {
+    connection_->session_->Suspend(request_);
+    *connection_id = connection_->id_;
+    return true;
+  }
   void StartStream(const SubscribeRequest& subscribe, const IpAddress* counted_client) override {
     if (counted_client != nullptr) {
       connection_->stream_client_ = *counted_client;
@@ -287,6 +292,12 @@ void Connection::ReleaseSessionIfStreaming() {
 void Connection::CompleteSlot(uint64_t sequence, std::string bytes) {
   if (!session_) return;
   session_->Complete(sequence, std::move(bytes));
+  ReleaseSessionIfStreaming();
+}
+
+void Connection::ResumeSuspended() {
+  if (!session_) return;
+  session_->ResumeSuspended();
   ReleaseSessionIfStreaming();
 }
 

@@ -218,6 +218,24 @@ bool HttpSession::HoldBehindEarlierAnswers(HttpRequest& request) {
   return true;
 }
 
+void HttpSession::Suspend(HttpRequest& request) {
+  suspended_ = std::make_unique<HttpRequest>(std::move(request));
+  phase_ = Phase::kResponding;
+  UntrackRequestTimeout();
+}
+
+bool HttpSession::ResumeSuspended() {
+  if (!suspended_ || phase_ != Phase::kResponding) return false;
+  std::unique_ptr<HttpRequest> request = std::move(suspended_);
+  phase_ = Phase::kReading;
+  HandleRequest(*request);
+  // Answered now (or deferred, or suspended again): as after any request,
+  // the next one is read once nothing earlier is owed.
+  if (phase_ == Phase::kReading && slots_.empty()) EnterReading();
+  if (phase_ == Phase::kReading) ResumeInput();
+  return true;
+}
+
 void HttpSession::OnRequestTimeout() {
   if (answers_backlogged_) {
     if (settings_.counters != nullptr) ++settings_.counters->unread_answer_disconnects;

@@ -1,5 +1,7 @@
 #include "ssebridge/metrics.h"
 
+#include <cstdio>
+
 namespace ssebridge {
 namespace {
 
@@ -100,6 +102,15 @@ void CountAuthFailure(Counters* counters, std::string_view reason) {
   ++counters->auth_failures[index];
 }
 
+void CountAuthRequest(Counters* counters, std::string_view outcome, uint64_t nanos) {
+  size_t index = 4;  // "unavailable"
+  for (size_t i = 0; i < kAuthRequestOutcomeCount; ++i) {
+    if (outcome == kAuthRequestOutcomes[i]) index = i;
+  }
+  ++counters->auth_requests[index];
+  counters->auth_request_nanos += nanos;
+}
+
 std::string RenderPrometheus(const Counters& c, const Gauges& g) {
   std::string out;
   out.reserve(4096);
@@ -137,6 +148,23 @@ std::string RenderPrometheus(const Counters& c, const Gauges& g) {
   for (size_t i = 0; i < kAuthFailureReasonCount; ++i) {
     AppendLabelled(&out, "ssebridge_auth_failures_total", "reason", kAuthFailureReasons[i], c.auth_failures[i]);
   }
+  AppendHead(&out, "ssebridge_auth_requests_total", "counter",
+             "Access checks sent to the application (--auth-url), by outcome.");
+  uint64_t auth_requests = 0;
+  for (size_t i = 0; i < kAuthRequestOutcomeCount; ++i) {
+    AppendLabelled(&out, "ssebridge_auth_requests_total", "outcome", kAuthRequestOutcomes[i], c.auth_requests[i]);
+    auth_requests += c.auth_requests[i];
+  }
+  AppendHead(&out, "ssebridge_auth_request_duration_seconds", "summary",
+             "Time the application took to answer access checks.");
+  {
+    char seconds[64];
+    snprintf(seconds, sizeof(seconds), "%.6f", static_cast<double>(c.auth_request_nanos) / 1e9);
+    out.append("ssebridge_auth_request_duration_seconds_sum ").append(seconds).append("\n");
+    out.append("ssebridge_auth_request_duration_seconds_count ").append(std::to_string(auth_requests)).append("\n");
+  }
+  Append(&out, "ssebridge_auth_cache_hits_total", "counter",
+         "Access checks answered from the --auth-cache-seconds cache instead of the application.", c.auth_cache_hits);
   Append(&out, "ssebridge_streams_token_expired_total", "counter",
          "Streams ended with a token-expired event because their token expired.", c.streams_token_expired);
   Append(&out, "ssebridge_tls_handshakes_total", "counter", "TLS handshakes completed on tls: listeners.",

@@ -126,7 +126,9 @@ int Server::Start() {
   // are publishers whose bucket has not refilled yet.
   client_limits_.set_max_entries(65536 + static_cast<size_t>(max_connections_));
 
-  int rc = StartListeners();
+  int rc = StartAppAuthorizer();
+  if (rc != 0) return rc;
+  rc = StartListeners();
   if (rc != 0) return rc;
   rc = StartLineSources();
   if (rc != 0) return rc;
@@ -336,6 +338,8 @@ Connection* Server::FindConnection(uint64_t id) const {
 
 void Server::OnConnectionClosing(Connection* connection) {
   connections_.erase(connection->id());
+  // A check the client no longer waits for is cancelled, not left to run.
+  if (app_authorizer_) app_authorizer_->Forget(connection->id());
 }
 
 void Server::OnConnectionClosed(Connection* /*connection*/) {
@@ -382,6 +386,35 @@ void Server::SweepClients(uint64_t now) {
     last_client_sweep_ms_ = now;
     client_limits_.Sweep(now);
   }
+}
+
+bool Server::ResumeRequest(uint64_t id) {
+  Connection* connection = FindConnection(id);
+  if (connection == nullptr) return false;
+  connection->ResumeSuspended();
+  return true;
+}
+
+// --auth-url's host is resolved here, once, blocking like the listeners'
+// names: the checks themselves then never wait for a name lookup.
+int Server::StartAppAuthorizer() {
+  if (config_.auth_url.empty()) return 0;
+  AppAuthOptions options;
+  std::string error = ParseHttpUrl(config_.auth_url, &options.url);
+  if (error.empty()) error = ResolveHttpUrl(options.url, &options.address);
+  if (!error.empty()) {
+    LOG_ERROR("--auth-url %s: %s", config_.auth_url.c_str(), error.c_str());
+    return UV_EINVAL;
+  }
+  options.timeout_ms = config_.auth_timeout_ms;
+  options.cache_ms = static_cast<uint64_t>(config_.auth_cache_seconds) * 1000;
+  options.check_publish = config_.auth_publish;
+  app_authorizer_ = std::make_unique<AppAuthorizer>(loop_, std::move(options), &counters_);
+  context_.app_authorizer = app_authorizer_.get();
+  LOG_INFO("access: clients without a token are checked at %s (subscribe%s; timeout %u ms, cache %u s)",
+           config_.auth_url.c_str(), config_.auth_publish ? " and publish" : "", config_.auth_timeout_ms,
+           config_.auth_cache_seconds);
+  return 0;
 }
 
 bool Server::CompleteAnswer(uint64_t id, uint64_t sequence, std::string response) {

@@ -14,6 +14,7 @@
 
 namespace ssebridge {
 
+class AppAuthorizer;
 class Authorizer;
 class Broker;
 class ClientLimits;
@@ -44,6 +45,12 @@ class ConnectionOwner {
   // Hands a deferred answer to its slot on connection `id`. False when the
   // connection is gone.
   virtual bool CompleteAnswer(uint64_t id, uint64_t sequence, std::string response) = 0;
+  // Hands the request connection `id` suspended (Exchange::Suspend) to its
+  // handler again. False when the connection is gone.
+  virtual bool ResumeRequest(uint64_t id) {
+    (void)id;
+    return false;
+  }
   // For /metrics: connections open, and the bytes queued on them.
   virtual size_t open_connections() const = 0;
   virtual size_t queued_bytes() const = 0;
@@ -66,6 +73,9 @@ struct BridgeContext {
   const CorsPolicy* cors = nullptr;
   // Who may subscribe and publish; every subscribing or publishing route asks it.
   const Authorizer* authorizer = nullptr;
+  // Asks the application about clients without a token (--auth-url); null
+  // when none is configured.
+  AppAuthorizer* app_authorizer = nullptr;
   // Streams whose token expires, ended by the sweep (null: streams never expire).
   StreamExpiries* expiries = nullptr;
   ConnectionOwner* owner = nullptr;

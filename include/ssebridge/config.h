@@ -99,6 +99,12 @@ struct Config {
   // with no open stream anywhere is kept this long, at most this many per user.
   uint32_t user_queue_ttl_seconds = 1000;  // Alfresco's sse.queued.message.lifetime.seconds; 0: no queue.
   uint32_t user_queue_size = 100;          // 0: no queue.
+
+  // Asking the application (app_authorizer.h, docs/security.md).
+  std::string auth_url;                // Empty: no application is asked.
+  bool auth_publish = false;           // Publishes without a token are asked too.
+  uint32_t auth_timeout_ms = 2000;     // No answer by then: 503.
+  uint32_t auth_cache_seconds = 5;     // Verdicts kept this long; 0: none.
 };
 
 // True when messages go through Redis (--redis or --redis-sentinel).

@@ -72,6 +72,10 @@ class Connection final : public LoopScheduler::Entry, private EventStream::Host 
   // `sequence`; it leaves once every earlier answer has.
   void CompleteSlot(uint64_t sequence, std::string bytes);
 
+  // The check a suspended request waited for has answered: the request is
+  // handled again (Exchange::Suspend).
+  void ResumeSuspended();
+
   // Called by the scheduler's sweep.
   void OnRequestTimeout();
   void OnLingerTimeout() { Close(); }

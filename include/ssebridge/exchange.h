@@ -6,7 +6,8 @@
 // Every answer a handler gives goes through exactly one of Respond(),
 // RespondError(), DeferAnswer() (answered later through the DeferredAnswer),
 // HoldBehindEarlierAnswers() (the request is handed to the handler again
-// once earlier answers are out) or StartStream().
+// once earlier answers are out), Suspend() (handed to it again when someone
+// calls ConnectionOwner::ResumeRequest) or StartStream().
 #pragma once
 
 #include <cstdint>
@@ -86,6 +87,15 @@ class Exchange {
   // and hands it to the handler again once they are out. A stream head must
   // not overtake them.
   virtual bool HoldBehindEarlierAnswers() = 0;
+  // Keeps the request, reads no further request, and hands it to the
+  // handler again when ConnectionOwner::ResumeRequest(*connection_id) is
+  // called: a check the handler waits for (the application's access check)
+  // answers later. The handler returns at once. False when this exchange
+  // cannot wait; then the handler must answer now.
+  virtual bool Suspend(uint64_t* connection_id) {
+    (void)connection_id;
+    return false;
+  }
   // Sends the stream head and turns the connection into an event stream.
   // `counted_client` is the address whose per-client stream count the stream
   // now holds (released when it closes), or null.

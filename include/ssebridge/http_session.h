@@ -82,6 +82,13 @@ class HttpSession {
   // Keeps a stream request until earlier answers are out, then hands it to
   // HandleRequest() again. False when nothing is owed.
   bool HoldBehindEarlierAnswers(HttpRequest& request);
+  // Keeps `request` until ResumeSuspended(); meanwhile no further request
+  // is parsed and the header timeout does not run (whoever resumes it has
+  // its own). See Exchange::Suspend.
+  void Suspend(HttpRequest& request);
+  // Hands the suspended request to HandleRequest() again, then goes on
+  // reading. False when none is suspended.
+  bool ResumeSuspended();
   // The connection became an event stream: no further request is read.
   void Finish() { phase_ = Phase::kDone; }
 
@@ -115,7 +122,7 @@ class HttpSession {
  private:
   enum class Phase {
     kReading,     // Waiting for or parsing a request.
-    kResponding,  // A stream request waits for earlier answers.
+    kResponding,  // A stream request waits for earlier answers, or a request for a check.
     kDone,        // No further request: closing after an answer, or a stream.
   };
   struct ResponseSlot {
@@ -141,6 +148,7 @@ class HttpSession {
   std::vector<ResponseSlot> slots_;  // At most kMaxSlots.
   uint64_t first_slot_sequence_ = 0;  // Sequence number of slots_.front().
   std::unique_ptr<HttpRequest> deferred_stream_;  // GET /events behind unanswered requests.
+  std::unique_ptr<HttpRequest> suspended_;  // A request waiting for a check (Suspend()).
   Phase phase_ = Phase::kReading;
   bool input_paused_ = false;
   bool answers_backlogged_ = false;  // Reading stopped until the client reads its answers.

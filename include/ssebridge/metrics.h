@@ -13,8 +13,19 @@ namespace ssebridge {
 // ssebridge_auth_failures_total (authorizer.h and jwt_verifier.h produce them).
 inline constexpr const char* kAuthFailureReasons[] = {
     "missing_token", "forbidden", "malformed", "algorithm", "signature", "expired", "not_yet_valid",
-    "audience_or_issuer"};
+    "audience_or_issuer",
+    // --auth-url: the application refused (401/403), or could not be asked (503).
+    "application", "application_unavailable"};
 inline constexpr size_t kAuthFailureReasonCount = sizeof(kAuthFailureReasons) / sizeof(kAuthFailureReasons[0]);
+
+// How a check at the application (--auth-url) ended, as the labels of
+// ssebridge_auth_requests_total (app_authorizer.h decides): allowed (200
+// with channels), unauthorized (401), forbidden (403), timeout, unavailable
+// (no connection, a broken answer or another status), invalid (a 200 whose
+// body is not the documented JSON), cancelled (the client left first).
+inline constexpr const char* kAuthRequestOutcomes[] = {"allowed", "unauthorized", "forbidden", "timeout",
+                                                       "unavailable", "invalid", "cancelled"};
+inline constexpr size_t kAuthRequestOutcomeCount = sizeof(kAuthRequestOutcomes) / sizeof(kAuthRequestOutcomes[0]);
 
 // How a long poll was answered, as the labels of ssebridge_long_polls_total
 // (long_poll.h decides): with events, with only the heartbeat that ends an
@@ -111,6 +122,11 @@ struct Counters {
   // Requests answered 401 or 403 by the access policy, by reason (kAuthFailureReasons).
   uint64_t auth_failures[kAuthFailureReasonCount] = {};
   uint64_t streams_token_expired = 0;  // Streams ended because their token expired.
+  // Checks at the application (--auth-url), by outcome (kAuthRequestOutcomes),
+  // the time they took, and verdicts taken from the cache instead.
+  uint64_t auth_requests[kAuthRequestOutcomeCount] = {};
+  uint64_t auth_request_nanos = 0;
+  uint64_t auth_cache_hits = 0;
   // Long polls answered, by outcome (kLongPollOutcomes).
   uint64_t long_polls[kLongPollOutcomeCount] = {};
   // Control-port and FIFO lines, by source (LineSource): accepted (a publish
@@ -159,6 +175,10 @@ inline void RecordStreamWrite(Counters* counters, uint32_t fanout_us, uint32_t n
 // Counts one refusal under `reason` (one of kAuthFailureReasons; anything
 // else counts as "malformed").
 void CountAuthFailure(Counters* counters, std::string_view reason);
+
+// Counts one check at the application that took `nanos`, under `outcome`
+// (one of kAuthRequestOutcomes; anything else counts as "unavailable").
+void CountAuthRequest(Counters* counters, std::string_view outcome, uint64_t nanos);
 
 // Counts one long poll answered with `outcome` (one of kLongPollOutcomes;
 // anything else counts as "events").

@@ -15,6 +15,7 @@
 #include <uv.h>
 
 #include "ssebridge/acceptor.h"
+#include "ssebridge/app_authorizer.h"
 #include "ssebridge/authorizer.h"
 #include "ssebridge/bridge_context.h"
 #include "ssebridge/client_limits.h"
@@ -96,6 +97,7 @@ class Server : public ConnectionOwner {
   void OnConnectionClosing(Connection* connection) override;
   void OnConnectionClosed(Connection* connection) override;
   bool CompleteAnswer(uint64_t id, uint64_t sequence, std::string response) override;
+  bool ResumeRequest(uint64_t id) override;
   size_t open_connections() const override { return connections_.size(); }
   size_t queued_bytes() const override;
 
@@ -122,6 +124,7 @@ class Server : public ConnectionOwner {
 
   void OnAccepted(int fd, const sockaddr_storage& peer, bool tls);
   // One acceptor per --listen address, in order; stops at the first failure.
+  int StartAppAuthorizer();
   int StartListeners();
   int StartLineSources();
   // One line from the control port or the FIFO (control_line.h): a publish
@@ -157,6 +160,7 @@ class Server : public ConnectionOwner {
   CorsPolicy cors_;
   std::unique_ptr<Authorizer> authorizer_;
   std::unique_ptr<TlsContext> tls_;  // Null without tls: listeners.
+  std::unique_ptr<AppAuthorizer> app_authorizer_;  // --auth-url; null without it.
   StreamExpiries expiries_;
   ServiceNotifier notifier_;
   LoopScheduler scheduler_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "ssebridge/app_authorizer.h"
 #include "ssebridge/bridge_context.h"
 #include "ssebridge/broker.h"
 #include "ssebridge/config.h"
@@ -21,6 +22,9 @@ bool RefuseOverPublishRate(Exchange& exchange) {
   BridgeContext& context = exchange.context();
   ClientLimits& limits = *context.client_limits;
   if (!limits.limits_publishes()) return false;
+  // A publish handed back after the application's check was counted before
+  // it was suspended.
+  if (context.app_authorizer != nullptr && context.app_authorizer->resuming()) return false;
   const IpAddress client = exchange.ClientAddress();
   const uint64_t now_ms = context.scheduler->now_ms();
   uint64_t retry_after_ms = 0;

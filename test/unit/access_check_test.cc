@@ -4,6 +4,8 @@
 
 #include "ssebridge/handlers/access_check.h"
 
+#include "ssebridge/app_authorizer.h"
+
 #include <ctime>
 
 #include "fake_exchange.h"
@@ -55,6 +57,42 @@ TEST_F(AccessCheckTest, ARefusedStreamIsAnswered401WithAChallengeAndCounted) {
   EXPECT_EQ(Header(exchange.answers[0], "WWW-Authenticate"), "Bearer realm=\"ssebridge\"");
   EXPECT_EQ(counters_.auth_failures[0], 1u);  // missing_token
   EXPECT_EQ(counters_.http_errors, 1u);
+}
+
+// With --auth-url, a request without a token must wait for the
+// application; an exchange that cannot wait is refused with 503, never let
+// through, and nothing is sent.
+TEST_F(AccessCheckTest, AnApplicationCheckThatCannotWaitIs503) {
+  AppAuthOptions options;
+  ASSERT_EQ(ParseHttpUrl("http://127.0.0.1:9/auth", &options.url), "");
+  AppAuthorizer app(&loop_, options, &counters_);
+  context_.app_authorizer = &app;
+  HttpRequest request = Request("GET", "/events/news");
+  FakeExchange exchange(&context_, request, "news");
+  HandleStream(exchange);
+  EXPECT_FALSE(exchange.stream);
+  ASSERT_EQ(exchange.answers.size(), 1u);
+  EXPECT_EQ(exchange.answers[0].status, 503);
+  EXPECT_EQ(Header(exchange.answers[0], "Retry-After"), "1");
+  EXPECT_EQ(app.in_flight(), 0u);
+  EXPECT_EQ(counters_.auth_failures[9], 1u);  // application_unavailable
+  context_.app_authorizer = nullptr;
+}
+
+// A valid token decides alone: the application is not consulted.
+TEST_F(AccessCheckTest, ATokenIsNotCheckedAtTheApplication) {
+  AppAuthOptions options;
+  ASSERT_EQ(ParseHttpUrl("http://127.0.0.1:9/auth", &options.url), "");
+  AppAuthorizer app(&loop_, options, &counters_);
+  context_.app_authorizer = &app;
+  HttpRequest request = Request("GET", "/events/news");
+  request.headers.emplace_back("authorization",
+                               "Bearer " + Token(R"({"sub":"bob","ssebridge":{"subscribe":["news"]}})"));
+  FakeExchange exchange(&context_, request, "news");
+  HandleStream(exchange);
+  EXPECT_TRUE(exchange.stream);
+  EXPECT_EQ(app.in_flight(), 0u);
+  context_.app_authorizer = nullptr;
 }
 
 TEST_F(AccessCheckTest, AnAllowedStreamCarriesTheTimeLeftOnItsToken) {

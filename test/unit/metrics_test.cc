@@ -84,6 +84,9 @@ Counters DistinctCounters() {
   c.tls_handshake_failures = 181;
   c.tls_reloads = 182;
   c.tls_reload_failures = 183;
+  for (size_t i = 0; i < kAuthRequestOutcomeCount; ++i) c.auth_requests[i] = 200 + i;
+  c.auth_request_nanos = 2500000000;
+  c.auth_cache_hits = 210;
   for (size_t i = 0; i < kLongPollOutcomeCount; ++i) c.long_polls[i] = 150 + i;
   for (size_t i = 0; i < kLineSourceCount; ++i) {
     c.control_lines_accepted[i] = 160 + i;
@@ -170,6 +173,16 @@ TEST(MetricsTest, EveryMetricHasHelpTypeAndItsValue) {
       {"ssebridge_auth_failures_total{reason=\"not_yet_valid\"}", "", "136"},
       {"ssebridge_auth_failures_total{reason=\"audience_or_issuer\"}", "", "137"},
       {"ssebridge_streams_token_expired_total", "counter", "140"},
+      {"ssebridge_auth_requests_total{outcome=\"allowed\"}", "", "180"},
+      {"ssebridge_auth_requests_total{outcome=\"unauthorized\"}", "", "181"},
+      {"ssebridge_auth_requests_total{outcome=\"forbidden\"}", "", "182"},
+      {"ssebridge_auth_requests_total{outcome=\"timeout\"}", "", "183"},
+      {"ssebridge_auth_requests_total{outcome=\"unavailable\"}", "", "184"},
+      {"ssebridge_auth_requests_total{outcome=\"invalid\"}", "", "185"},
+      {"ssebridge_auth_requests_total{outcome=\"cancelled\"}", "", "186"},
+      {"ssebridge_auth_failures_total{reason=\"application\"}", "", "138"},
+      {"ssebridge_auth_failures_total{reason=\"application_unavailable\"}", "", "139"},
+      {"ssebridge_auth_cache_hits_total", "counter", "190"},
       {"ssebridge_history_messages", "gauge", "207"},
       {"ssebridge_history_bytes", "gauge", "208"},
       {"ssebridge_history_channels", "gauge", "209"},
@@ -198,8 +211,13 @@ TEST(MetricsTest, EveryMetricHasHelpTypeAndItsValue) {
     EXPECT_TRUE(it->second.has_value) << name;
     EXPECT_EQ(it->second.value, value) << name;
   }
-  // Each of the seven labelled families adds one entry of its own (its HELP and
-  // TYPE); so do the families of AppendFleetMetrics, tested below.
+  // The summary of the application's answer times: its family, _sum and _count.
+  EXPECT_EQ(samples["ssebridge_auth_request_duration_seconds"].type, "summary");
+  EXPECT_EQ(samples["ssebridge_auth_request_duration_seconds_sum"].value, "2.500000");
+  EXPECT_EQ(samples["ssebridge_auth_request_duration_seconds_count"].value,
+            std::to_string(200 + 201 + 202 + 203 + 204 + 205 + 206));
+  // Each of the eight labelled families adds one entry of its own (its HELP
+  // and TYPE), the summary of the application's answer times three; so do the families of AppendFleetMetrics, tested below.
   size_t fleet_samples = 0;
   for (const auto& entry : samples) {
     const std::string& name = entry.first;
@@ -209,7 +227,7 @@ TEST(MetricsTest, EveryMetricHasHelpTypeAndItsValue) {
       ++fleet_samples;
     }
   }
-  EXPECT_EQ(samples.size() - fleet_samples, expected.size() + 7) << "unexpected extra metrics";
+  EXPECT_EQ(samples.size() - fleet_samples, expected.size() + 8 + 3) << "unexpected extra metrics";
 }
 
 TEST(MetricsTest, BytesReplaySourcesGapReasonsAndBuildInfo) {
@@ -270,6 +288,15 @@ TEST(MetricsTest, AnUnknownAuthFailureReasonCountsAsMalformed) {
   CountAuthFailure(&counters, "no such reason");
   EXPECT_EQ(counters.auth_failures[1], 1u);
   EXPECT_EQ(counters.auth_failures[2], 1u);
+}
+
+TEST(MetricsTest, AuthRequestsCountUnderTheirOutcomeAndAddTheirTime) {
+  Counters counters;
+  CountAuthRequest(&counters, "timeout", 2000);
+  CountAuthRequest(&counters, "no such outcome", 500);
+  EXPECT_EQ(counters.auth_requests[3], 1u);
+  EXPECT_EQ(counters.auth_requests[4], 1u);  // "unavailable"
+  EXPECT_EQ(counters.auth_request_nanos, 2500u);
 }
 
 TEST(MetricsTest, LongPollsCountUnderTheirOutcomeAndAnUnknownOneAsEvents) {

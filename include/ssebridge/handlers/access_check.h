@@ -16,7 +16,10 @@ namespace ssebridge {
 class Exchange;
 
 // True when allowed; *principal (optional) is who asked. False after
-// answering the refusal.
+// answering the refusal — or after suspending the request while the
+// application (--auth-url) is asked about a client without a token: the
+// handler then returns, and runs again from the start once the answer is
+// in, so everything it does before this call must be safe to repeat.
 bool CheckAccess(Exchange& exchange, AccessAction action, const std::vector<std::string>& channels,
                  Principal* principal = nullptr);
 
