@@ -173,7 +173,7 @@ TEST_F(RedisPublisherDurabilityTest, TwoHundredOnlyOnceEnoughReplicasAcknowledge
   Publish("one");
   Publish("two");
   publisher_.Flush();
-  redis_.Answer(Array({Bulk("21"), Error("WRONGTYPE not a stream")}));
+  redis_.Answer(Array({Bulk("21"), Error("WRONGTYPE not a stream"), Array({Integer(0), Integer(0)})}));
   // The script ran; nothing is promised before the replicas answer.
   EXPECT_TRUE(outcomes_.empty());
   ASSERT_EQ(redis_.sent.size(), 1u);
@@ -190,15 +190,15 @@ TEST_F(RedisPublisherDurabilityTest, TwoHundredOnlyOnceEnoughReplicasAcknowledge
 TEST_F(RedisPublisherDurabilityTest, TooFewReplicasOrALostConnectionIsA503) {
   Publish("one");
   publisher_.Flush();
-  redis_.Answer(Array({Bulk("31")}));
+  redis_.Answer(Array({Bulk("31"), Array({Integer(0), Integer(0)})}));
   redis_.Answer(Integer(1));  // One of two replicas within the timeout.
   Publish("two");
   publisher_.Flush();
-  redis_.Answer(Array({Bulk("32")}));
+  redis_.Answer(Array({Bulk("32"), Array({Integer(0), Integer(0)})}));
   redis_.AnswerLost();  // The master died before the replicas answered.
   Publish("three");
   publisher_.Flush();
-  redis_.Answer(Array({Bulk("33")}));
+  redis_.Answer(Array({Bulk("33"), Array({Integer(0), Integer(0)})}));
   redis_.Answer(Error("ERR WAIT cannot be used with replica instances"));
   ASSERT_EQ(outcomes_.size(), 3u);
   for (const PublishOutcome& outcome : outcomes_) {
@@ -225,7 +225,7 @@ TEST_F(RedisPublisherDurabilityTest, AConnectionDownAtWaitTimeIsA503) {
   Publish("one");
   publisher_.Flush();
   redis_.connected = false;  // WAIT cannot be sent.
-  redis_.Answer(Array({Bulk("41")}));
+  redis_.Answer(Array({Bulk("41"), Array({Integer(0), Integer(0)})}));
   ASSERT_EQ(outcomes_.size(), 1u);
   EXPECT_EQ(outcomes_[0].status, 503);
 }
