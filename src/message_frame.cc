@@ -45,10 +45,15 @@ FrameRef EncodeGapFrame(const std::string& last_event_id, uint64_t oldest_id, co
   std::string data = "{\"lastEventId\":" + JsonQuote(last_event_id) + ",\"oldestId\":" +
                      (oldest_id ? "\"" + std::to_string(oldest_id) + "\"" : std::string("null")) +
                      ",\"reason\":" + JsonQuote(reason) + "}";
+  return EncodeGapEventFrame(data);
+}
+
+FrameRef EncodeGapEventFrame(const std::string& json) {
+  // SseEvent holds views: `json` outlives the append.
   std::string buffer = Frame::StartBuffer();
   SseEvent event;
   event.event = "gap";
-  event.data = data;
+  event.data = json;
   AppendSseEvent(&buffer, event);
   return Frame::Seal(std::move(buffer));
 }

@@ -1,5 +1,6 @@
 #include "ssebridge/user_queue.h"
 
+#include "ssebridge/message_frame.h"
 #include "ssebridge/sse.h"
 
 namespace ssebridge {
@@ -86,15 +87,8 @@ size_t UserQueue::Expire(uint64_t now_ms) {
 }
 
 FrameRef EncodeUserQueueGapFrame(uint64_t dropped) {
-  // SseEvent holds views: the text must outlive the append.
-  const std::string data = "{\"lastEventId\":null,\"oldestId\":null,\"reason\":\"user-queue-full\",\"dropped\":" +
-                           std::to_string(dropped) + "}";
-  std::string buffer = Frame::StartBuffer();
-  SseEvent event;
-  event.event = "gap";
-  event.data = data;
-  AppendSseEvent(&buffer, event);
-  return Frame::Seal(std::move(buffer));
+  return EncodeGapEventFrame("{\"lastEventId\":null,\"oldestId\":null,\"reason\":\"user-queue-full\",\"dropped\":" +
+                             std::to_string(dropped) + "}");
 }
 
 }  // namespace ssebridge

@@ -36,4 +36,8 @@ size_t MaxPublishedFrameSize(const PublishRequest& request);
 // It has no id, so the browser keeps its Last-Event-ID until the next message.
 FrameRef EncodeGapFrame(const std::string& last_event_id, uint64_t oldest_id, const std::string& reason);
 
+// A `gap` event frame whose data is `json` (already a JSON object): the one
+// shape both a resume's gap and the user queue's overflow notice take.
+FrameRef EncodeGapEventFrame(const std::string& json);
+
 }  // namespace ssebridge
