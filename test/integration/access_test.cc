@@ -23,16 +23,6 @@ namespace {
 constexpr Millis kWait(5000);
 const std::string kSecret = "integration-secret-integration-secret!";
 
-std::string WriteFile(const harness::TempDir& dir, const std::string& name, const std::string& text) {
-  const std::string path = dir.path() + "/" + name;
-  FILE* out = fopen(path.c_str(), "w");
-  EXPECT_NE(out, nullptr);
-  if (out == nullptr) return path;
-  fputs(text.c_str(), out);
-  fclose(out);
-  return path;
-}
-
 std::string Token(const std::string& claims) { return ssebridge::testing_jwt::Mint(JWT_ALG_HS256, kSecret, claims); }
 
 long long Now() { return static_cast<long long>(time(nullptr)); }
@@ -50,7 +40,7 @@ std::vector<std::pair<std::string, std::string>> Bearer(const std::string& token
 class AccessTest : public ::testing::Test {
  protected:
   void StartBridge(std::vector<std::string> args) {
-    const std::string secret_file = WriteFile(dir_, "secret", kSecret + "\n");
+    const std::string secret_file = dir_.WriteFile("secret", kSecret + "\n");
     std::vector<std::string> all = {"--jwt-secret-file", secret_file};
     all.insert(all.end(), args.begin(), args.end());
     ASSERT_TRUE(bridge_.Start(all)) << bridge_.process().output();
@@ -263,7 +253,7 @@ TEST_F(AccessTest, AStreamEndsWithATokenExpiredEventWhenItsTokenExpires) {
 TEST(AccessKeys, Rs256WithAPublicKeyAndTheAlgorithmConfusionRefused) {
   harness::TempDir dir;
   const ssebridge::testing_jwt::KeyPair pair = ssebridge::testing_jwt::RsaKeyPair();
-  const std::string key_file = WriteFile(dir, "public.pem", pair.public_pem);
+  const std::string key_file = dir.WriteFile("public.pem", pair.public_pem);
   Bridge bridge;
   ASSERT_TRUE(bridge.Start({"--jwt-public-key", key_file, "--anonymous-subscribe", "off"})) << bridge.process().output();
   const std::string claims = R"({"sub":"bob","ssebridge":{"subscribe":["news"]}})";
@@ -282,7 +272,7 @@ TEST(AccessKeys, Rs256WithAPublicKeyAndTheAlgorithmConfusionRefused) {
 
 TEST(AccessKeys, AnUnusableKeyStopsTheStartWithStatus2) {
   harness::TempDir dir;
-  const std::string not_a_key = WriteFile(dir, "bad.pem", "hello\n");
+  const std::string not_a_key = dir.WriteFile("bad.pem", "hello\n");
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"--jwt-public-key", not_a_key}, std::vector<std::string>{"--jwt-secret-file", dir.path() + "/missing"},
         std::vector<std::string>{"--anonymous-publish", "sometimes"}}) {

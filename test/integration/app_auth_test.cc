@@ -394,11 +394,7 @@ TEST_F(AppAuthTest, WithAuthPublishOffPublishesFollowTheAnonymousPolicy) {
 TEST_F(AppAuthTest, AValidTokenDecidesWithoutAskingTheApplication) {
   const std::string secret = "app-auth-test-secret-app-auth-test!";
   harness::TempDir dir;
-  const std::string secret_file = dir.path() + "/secret";
-  FILE* out = fopen(secret_file.c_str(), "w");
-  ASSERT_NE(out, nullptr);
-  fputs(secret.c_str(), out);
-  fclose(out);
+  const std::string secret_file = dir.WriteFile("secret", secret);
   StartBoth(AliceOnly, {"--jwt-secret-file", secret_file});
   const std::string token = ssebridge::testing_jwt::Mint(
       JWT_ALG_HS256, secret,

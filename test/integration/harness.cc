@@ -20,6 +20,7 @@
 #include <fstream>
 #include <sstream>
 
+#include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
 
 namespace harness {
@@ -175,6 +176,15 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ignored;
   if (path_ != "/tmp") std::filesystem::remove_all(path_, ignored);
+}
+
+std::string TempDir::WriteFile(const std::string& name, const std::string& text) const {
+  const std::string path = path_ + "/" + name;
+  std::ofstream out(path);
+  out << text;
+  out.close();
+  EXPECT_TRUE(out) << "cannot write " << path;
+  return path;
 }
 
 int FreePort() {

@@ -79,6 +79,9 @@ class TempDir {
   TempDir();
   ~TempDir();
   const std::string& path() const { return path_; }
+  // Writes `text` to the file `name` in this directory and returns its path;
+  // a file that cannot be written fails the calling test.
+  std::string WriteFile(const std::string& name, const std::string& text) const;
 
  private:
   std::string path_;

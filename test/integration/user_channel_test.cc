@@ -22,17 +22,6 @@ namespace {
 constexpr Millis kWait(5000);
 const std::string kSecret = "user-channel-secret-user-channel-secret";
 
-std::string WriteSecret(const harness::TempDir& dir) {
-  const std::string path = dir.path() + "/secret";
-  FILE* out = fopen(path.c_str(), "w");
-  EXPECT_NE(out, nullptr);
-  if (out != nullptr) {
-    fputs(kSecret.c_str(), out);
-    fclose(out);
-  }
-  return path;
-}
-
 // A token for `sub`, valid for an hour, with `subscribe` grants (JSON array text).
 std::string TokenFor(const std::string& sub, const std::string& subscribe = "[]") {
   return ssebridge::testing_jwt::Mint(JWT_ALG_HS256, kSecret,
@@ -47,7 +36,7 @@ std::vector<std::pair<std::string, std::string>> Bearer(const std::string& token
 class UserChannelTest : public ::testing::Test {
  protected:
   void StartBridge(std::vector<std::string> args = {}) {
-    std::vector<std::string> all = {"--jwt-secret-file", WriteSecret(dir_)};
+    std::vector<std::string> all = {"--jwt-secret-file", dir_.WriteFile("secret", kSecret)};
     all.insert(all.end(), args.begin(), args.end());
     ASSERT_TRUE(bridge_.Start(all)) << bridge_.process().output();
   }
@@ -183,7 +172,7 @@ TEST_F(UserChannelTest, EmbeddedQueueForgetsMessagesAfterTheirLifetime) {
 class UserQueueRedisTest : public harness::RedisTest {
  protected:
   void StartBoth() {
-    const std::string secret = WriteSecret(dir_);
+    const std::string secret = dir_.WriteFile("secret", kSecret);
     StartBridge(first_, {"--jwt-secret-file", secret});
     StartBridge(second_, {"--jwt-secret-file", secret});
   }
